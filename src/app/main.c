@@ -1,0 +1,117 @@
+/*
+ * ucmd: one process, one event loop. main() reads the settings, prepares the data
+ * directory, opens the store and the certificate authority, starts the services and runs
+ * until SIGTERM or SIGINT.
+ */
+#include "admin/admin.h"
+#include "app/app_config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct app {
+	struct app_config cfg;
+	struct event_base *base;
+	struct store *store;
+	struct pki *pki;
+	struct admin *admin;
+};
+
+static void on_signal(evutil_socket_t sig, short events, void *arg)
+{
+	(void)events;
+	struct app *app = arg;
+	base_log(BASE_LOG_INFO, "app", "received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopexit(app->base, NULL);
+}
+
+static int prepare_data_dir(const char *dir, struct base_err *err)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return base_err_set(err, BASE_E_INVALID, "data_dir", "cannot create %s: %s", dir,
+				    strerror(errno));
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return base_err_set(err, BASE_E_INVALID, "data_dir", "%s is not a directory",
+				    dir);
+	/* Keys and the database live here: nobody else may look in. */
+	if ((st.st_mode & 077) && chmod(dir, 0700) != 0)
+		return base_err_set(err, BASE_E_INVALID, "data_dir", "cannot restrict %s: %s",
+				    dir, strerror(errno));
+	return 0;
+}
+
+static int start(struct app *app, struct base_err *err)
+{
+	const struct app_config *cfg = &app->cfg;
+	char db[4200], key[4200];
+	if (cfg->database[0])
+		snprintf(db, sizeof(db), "%s", cfg->database + strlen("sqlite:"));
+	else
+		snprintf(db, sizeof(db), "%s/ucm.db", cfg->data_dir);
+	snprintf(key, sizeof(key), "%s/store.key", cfg->data_dir);
+	if (prepare_data_dir(cfg->data_dir, err) != 0 ||
+	    store_open(&app->store, db, key, err) != 0 ||
+	    pki_open(&app->pki, cfg->data_dir, err) != 0)
+		return -1;
+	base_log(BASE_LOG_INFO, "app", "store %s opened", db);
+	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir};
+	if (!(app->base = event_base_new()))
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the event loop");
+	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
+}
+
+static void stop(struct app *app)
+{
+	admin_stop(app->admin);
+	pki_close(app->pki);
+	store_close(app->store);
+	if (app->base)
+		event_base_free(app->base);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	struct base_err err = {0};
+	bool help = false;
+	app_config_defaults(&app.cfg);
+	if (app_config_load(&app.cfg, argc, argv, &help, &err) != 0) {
+		fprintf(stderr, "ucmd: %s\n", err.message);
+		return 2;
+	}
+	if (help) {
+		app_config_usage(&app.cfg);
+		return 0;
+	}
+	if (app_config_validate(&app.cfg, &err) != 0) {
+		fprintf(stderr, "ucmd: %s\n", err.message);
+		return 2;
+	}
+	enum base_log_level level;
+	base_log_level_parse(app.cfg.log_level, &level);
+	base_log_set_level(level);
+	signal(SIGPIPE, SIG_IGN);
+	/* Everything ucmd writes (database, keys, tokens) is for the service user alone. */
+	umask(077);
+	if (start(&app, &err) != 0) {
+		base_log(BASE_LOG_ERROR, "app", "cannot start: %s", err.message);
+		stop(&app);
+		return 1;
+	}
+	struct event *term = evsignal_new(app.base, SIGTERM, on_signal, &app);
+	struct event *intr = evsignal_new(app.base, SIGINT, on_signal, &app);
+	event_add(term, NULL);
+	event_add(intr, NULL);
+	base_log(BASE_LOG_INFO, "app", "ucmd ready (data %s)", app.cfg.data_dir);
+	event_base_dispatch(app.base);
+	event_free(term);
+	event_free(intr);
+	stop(&app);
+	base_log(BASE_LOG_INFO, "app", "stopped");
+	return 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * base: the ground floor. Errors as values, logging, small string helpers, time and the
+ * ucmd.conf reader. Nothing here knows about sockets, SQL or SIP.
+ */
+#ifndef UCM_BASE_H
+#define UCM_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+/* The kind of failure; the admin layer maps each to an HTTP status. */
+enum base_err_code {
+	BASE_OK = 0,
+	BASE_E_BAD_REQUEST,  /* malformed input: not JSON, wrong shape */
+	BASE_E_INVALID,      /* a field breaks a rule */
+	BASE_E_UNAUTHORIZED, /* missing or wrong credentials */
+	BASE_E_FORBIDDEN,    /* built-in record, or not allowed for this caller */
+	BASE_E_NOT_FOUND,    /* no such record */
+	BASE_E_NOT_ALLOWED,  /* the operation does not exist for this resource */
+	BASE_E_CONFLICT,     /* duplicate key or record in use */
+	BASE_E_TOO_LARGE,    /* over a size limit */
+	BASE_E_THROTTLED,    /* too many failures from one source */
+	BASE_E_INTERNAL,     /* our fault or the system's: I/O, database, out of memory */
+};
+
+/* An error value: what went wrong, which field (may be empty) and a sentence for a person. */
+struct base_err {
+	enum base_err_code code;
+	char field[64];
+	char message[256];
+};
+
+/* Fills err (if not NULL) and returns -1, so callers can write `return base_err_set(...)`. */
+int base_err_set(struct base_err *err, enum base_err_code code, const char *field,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void base_err_clear(struct base_err *err);
+/* Stable lower-case name of a code, as used in API error bodies ("invalid", "not_found"...). */
+const char *base_err_code_name(enum base_err_code code);
+
+/* ---- logging ----------------------------------------------------------------------------- */
+
+enum base_log_level { BASE_LOG_DEBUG, BASE_LOG_INFO, BASE_LOG_WARN, BASE_LOG_ERROR };
+
+/* One line per event: `2026-11-22T01:02:03.456Z info  store: opened data/ucm.db`. */
+void base_log(enum base_log_level level, const char *module, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void base_log_set_level(enum base_log_level level);
+/* Parses "debug", "info", "warn", "error"; returns -1 for anything else. */
+int base_log_level_parse(const char *name, enum base_log_level *out);
+
+/* ---- strings ----------------------------------------------------------------------------- */
+
+/* strlcpy semantics: always terminates, returns the length of src. */
+size_t base_strlcpy(char *dst, const char *src, size_t size);
+bool base_str_all(const char *s, const char *charset);
+bool base_str_is_digits(const char *s);
+/* Constant-time comparison of two byte strings of the same length. */
+bool base_mem_equal_ct(const void *a, const void *b, size_t len);
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void base_hex(const unsigned char *in, size_t len, char *out);
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+int64_t base_time_now(void); /* seconds since the epoch */
+/* RFC 3339 UTC, "2026-11-22T01:02:03Z"; out needs 21 bytes. */
+void base_time_format(int64_t t, char out[21]);
+/* Accepts "YYYY-MM-DDTHH:MM:SSZ" (and "+00:00"); returns -1 on anything else. */
+int base_time_parse(const char *s, int64_t *out);
+
+/* ---- ucmd.conf --------------------------------------------------------------------------- */
+
+/* A `key = value` file with `#` comments. Keys are looked up by name; unknown keys are an
+ * error so that a typo does not silently leave a default in place. */
+struct base_conf_entry {
+	char *key;
+	char *value;
+	int line;
+};
+
+struct base_conf {
+	struct base_conf_entry *entries;
+	size_t count;
+};
+
+int base_conf_load(struct base_conf *conf, const char *path, struct base_err *err);
+void base_conf_free(struct base_conf *conf);
+const char *base_conf_get(const struct base_conf *conf, const char *key);
+
+#endif

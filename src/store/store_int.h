@@ -1,0 +1,112 @@
+/* Private to the store layer: the kind descriptor, the database handle and helpers. */
+#ifndef UCM_STORE_INT_H
+#define UCM_STORE_INT_H
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+enum store_method {
+	STORE_M_LIST = 1 << 0,
+	STORE_M_GET = 1 << 1,
+	STORE_M_CREATE = 1 << 2,
+	STORE_M_UPDATE = 1 << 3,
+	STORE_M_DELETE = 1 << 4,
+	STORE_M_READ = STORE_M_LIST | STORE_M_GET,
+	STORE_M_ALL = STORE_M_READ | STORE_M_CREATE | STORE_M_UPDATE | STORE_M_DELETE,
+};
+
+struct store_kind {
+	const char *name;     /* "devices": the URL segment */
+	const char *singular; /* "device": used in messages */
+	const char *table;
+	const struct store_field *fields; /* terminated by a field with a NULL name */
+	unsigned methods;
+	const char *const *actions;
+	bool builtin_read_only; /* built-in records refuse updates, not only deletes */
+	/* Rules that span fields or records, run on the complete record before it is written.
+	 * They may fill derived fields. `before` is NULL on create; `input` is what the caller
+	 * sent, including virtual fields. */
+	int (*validate)(struct store *s, json_t *rec, const json_t *before, const json_t *input,
+			struct base_err *err);
+	/* Writes what is not a plain column (lines), once the row exists. */
+	int (*write_extra)(struct store *s, const json_t *rec, struct base_err *err);
+	/* Adds what is not a plain column to a record being read. */
+	int (*read_extra)(struct store *s, json_t *rec, struct base_err *err);
+	/* Refuses a delete that would leave something dangling beyond the generic checks. */
+	int (*check_delete)(struct store *s, const json_t *rec, struct base_err *err);
+};
+
+struct store_stmt_cache_entry {
+	char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	unsigned char secret_key[32]; /* seals digest credentials (they must be recoverable) */
+	struct store_stmt_cache_entry *stmts;
+	size_t nstmts;
+	uint64_t credentials_generation;
+};
+
+/* ---- database (store_db.c) ---- */
+sqlite3_stmt *store_db_stmt(struct store *s, const char *sql, struct base_err *err);
+int store_db_exec(struct store *s, const char *sql, struct base_err *err);
+int store_db_begin(struct store *s, struct base_err *err);
+int store_db_commit(struct store *s, struct base_err *err);
+void store_db_rollback(struct store *s);
+int store_db_fail(struct store *s, struct base_err *err, const char *what);
+int store_db_migrate(struct store *s, struct base_err *err);
+/* Runs a single-column, single-row query with one text parameter; 1 found, 0 none, -1 error. */
+int store_db_lookup(struct store *s, const char *sql, const char *param, char *out, size_t size,
+		    struct base_err *err);
+
+/* ---- generic records (store_record.c) ---- */
+const struct store_field *store_kind_key(const struct store_kind *kind);
+const struct store_field *store_kind_field(const struct store_kind *kind, const char *name);
+int store_record_load(struct store *s, const struct store_kind *kind, const char *key,
+		      json_t **out, struct base_err *err);
+int store_record_exists(struct store *s, const char *kind_name, const char *key,
+			struct base_err *err);
+const char *store_json_str(const json_t *rec, const char *name);
+long long store_json_int(const json_t *rec, const char *name);
+bool store_json_bool(const json_t *rec, const char *name);
+bool store_json_has(const json_t *obj, const char *name);
+
+/* ---- audit (store_audit.c) ---- */
+int store_audit_append(struct store *s, const struct store_actor *actor, const char *action,
+		       const struct store_kind *kind, const char *key, const json_t *before,
+		       const json_t *after, const json_t *secrets_changed, struct base_err *err);
+
+/* ---- secrets (store_secret.c) ---- */
+int store_secret_load_key(struct store *s, const char *path, struct base_err *err);
+/* "$scrypt$ln=..,r=..,p=..$salt$hash" for passwords and PINs. */
+int store_secret_hash(const char *password, char *out, size_t size, struct base_err *err);
+bool store_secret_verify(const char *password, const char *encoded);
+/* AES-256-GCM with the store key, base64 text; for digest credentials. */
+int store_secret_seal(struct store *s, const char *plain, char *out, size_t size,
+		      struct base_err *err);
+int store_secret_digest_ha1(const char *algorithm, const char *user, const char *realm,
+			    const char *password, char *out, size_t size, struct base_err *err);
+/* Stores the write-only field `name` of the record `key` (hashing or sealing it). */
+int store_secret_write(struct store *s, const struct store_kind *kind, const char *key,
+		       const struct store_field *f, const char *value, struct base_err *err);
+
+/* ---- rules shared by kinds ---- */
+int store_capf_validate(struct store *s, json_t *rec, const json_t *before, const json_t *input,
+			const char *prefix, struct base_err *err);
+int store_param_get(struct store *s, const char *table, const char *name, char *out,
+		    size_t size);
+
+/* ---- the kinds ---- */
+extern const struct store_kind store_kind_end_users, store_kind_app_users,
+	store_kind_user_groups, store_kind_devices, store_kind_directory_numbers,
+	store_kind_sip_profiles, store_kind_phone_security_profiles,
+	store_kind_sip_trunk_security_profiles, store_kind_sip_trunks, store_kind_capf_profiles,
+	store_kind_enterprise_parameters, store_kind_service_parameters,
+	store_kind_device_actions, store_kind_audit_log;
+
+extern const char *const store_device_types[];
+
+#endif
