@@ -1,0 +1,76 @@
+/*
+ * net: sockets and TLS. Listening sockets, socket address parsing and printing, and the
+ * OpenSSL contexts every TLS listener and client in ucmd uses, so that protocol choices are
+ * made once, here, instead of in each service.
+ */
+#ifndef UCM_NET_H
+#define UCM_NET_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "base/base.h"
+
+/* ---- addresses --------------------------------------------------------------------------- */
+
+/* Enough for "[" + IPv6 with scope id + "]:" + port + NUL. */
+#define NET_ADDR_STRLEN 96
+
+/*
+ * Parses a listen address "host:port" into a socket address. Accepted hosts are numeric only,
+ * so parsing never waits for DNS: "127.0.0.1:8443", "[::1]:8443", "[fe80::1%eth0]:5060",
+ * "0.0.0.0:8443", and "*:8443" or ":8443" for every local address (IPv6 and IPv4; see
+ * net_listen_tcp). Port 0 is allowed and means "any free port". Errors are BASE_E_INVALID:
+ * `listen address "X" is not host:port` for bad syntax, a sentence naming the problem for a
+ * host name or a bad port.
+ */
+int net_addr_parse(const char *addr_port, struct sockaddr_storage *ss, socklen_t *len,
+                   struct base_err *err);
+
+/* "127.0.0.1:5060", "[::1]:5060"; an IPv4-mapped IPv6 address prints as plain IPv4, which is
+ * how a dual-stack listener sees IPv4 peers. Unknown families print as "?". */
+void net_addr_format(const struct sockaddr *sa, char *out, size_t size);
+/* The same without the port and brackets: "127.0.0.1", "::1". */
+void net_addr_format_host(const struct sockaddr *sa, char *out, size_t size);
+
+/* ---- listeners --------------------------------------------------------------------------- */
+
+/*
+ * Opens a non-blocking, close-on-exec TCP socket with SO_REUSEADDR, bound and listening on
+ * addr_port (syntax as net_addr_parse); backlog <= 0 means SOMAXCONN. Returns the fd, or -1
+ * with err set: `cannot listen on 127.0.0.1:8443: address already in use`.
+ *
+ * "*:port" binds one dual-stack IPv6 socket (IPv4 peers appear as ::ffff:a.b.c.d), falling
+ * back to 0.0.0.0 when the kernel has no IPv6. An explicit "[::]:port" is IPv6 only, so it can
+ * be configured next to "0.0.0.0:port".
+ */
+int net_listen_tcp(const char *addr_port, int backlog, struct base_err *err);
+
+/* ---- TLS --------------------------------------------------------------------------------- */
+
+/*
+ * A server context: TLS 1.2 or later, ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2,
+ * OpenSSL's TLS 1.3 suites, server cipher order, no compression, no renegotiation, no session
+ * tickets. cert_path may hold the certificate followed by its chain. When ca_path is given,
+ * a client certificate is requested but not required; one that is sent must verify against
+ * ca_path or the handshake fails. The caller frees the context with SSL_CTX_free().
+ */
+SSL_CTX *net_tls_server_ctx_new(const char *cert_path, const char *key_path, const char *ca_path,
+                                struct base_err *err);
+
+/*
+ * A client context with the same protocol rules that verifies the server against ca_path
+ * (the system trust store when ca_path is NULL). cert_path and key_path are the client
+ * certificate, both or neither. The context checks the chain only: call
+ * net_tls_set_peer_name() on each connection to check the server's name too.
+ */
+SSL_CTX *net_tls_client_ctx_new(const char *ca_path, const char *cert_path, const char *key_path,
+                                struct base_err *err);
+
+/* Makes the handshake of a client connection fail unless the server certificate is for host
+ * (a DNS name or a numeric IP address); also sends host as SNI when it is a name. */
+int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);
+
+#endif

@@ -1,0 +1,56 @@
+/* Private to src/pki: the pki struct and helpers shared by its files. */
+#ifndef UCM_PKI_INT_H
+#define UCM_PKI_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "pki/pki.h"
+
+#define PKI_ROLE_COUNT (PKI_ROLE_TVS + 1)
+
+struct pki {
+	char dir[PATH_MAX];
+	char ca_cert_path[PATH_MAX];
+	char ca_key_path[PATH_MAX];
+	char role_cert_path[PKI_ROLE_COUNT][PATH_MAX];
+	char role_key_path[PKI_ROLE_COUNT][PATH_MAX];
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+};
+
+/* ---- pki_file.c: PEM files on disk ---- */
+
+/* Fills err with what + OpenSSL's reason, emptying its error queue; returns -1. */
+int pki_ssl_error(struct base_err *err, const char *what, const char *path);
+/* 1 when path exists, 0 when it does not, -1 (err set) when it cannot be checked. */
+int pki_file_exists(const char *path, struct base_err *err);
+/* Atomic: the file at path is either the old one or the complete new one, even after a crash.
+ * Keys get mode 0600, certificates 0644. */
+int pki_key_save(const char *path, EVP_PKEY *key, struct base_err *err);
+int pki_cert_save(const char *path, X509 *cert, struct base_err *err);
+int pki_key_load(const char *path, EVP_PKEY **out, struct base_err *err);
+int pki_cert_load(const char *path, X509 **out, struct base_err *err);
+
+/* ---- pki_issue.c: keys and certificates ---- */
+
+EVP_PKEY *pki_rsa_keygen(unsigned bits, struct base_err *err);
+
+struct pki_cert_spec {
+	const char *cn;
+	const char *org;  /* NULL: no O */
+	int years;        /* validity from now, in calendar years */
+	bool ca;          /* a CA certificate (keyCertSign, cRLSign) or a service one */
+	bool client_auth; /* service: add clientAuth to serverAuth */
+	const char *host; /* service: the DNS name for subjectAltName, besides localhost */
+};
+
+/* Issues a certificate for key. issuer and issuer_key NULL mean self-signed with key. */
+X509 *pki_cert_issue(const struct pki_cert_spec *spec, EVP_PKEY *key, X509 *issuer,
+                     EVP_PKEY *issuer_key, struct base_err *err);
+
+#endif
