@@ -144,7 +144,9 @@ static void serve_write(struct admin_call *call, const struct store_kind *kind, 
 		return;
 	}
 	base_log(BASE_LOG_INFO, "admin", "%s %s %s by %s from %s", key ? "updated" : "created",
-		 store_kind_name(kind), key ? key : "", call->user, call->source);
+		 store_kind_name(kind),
+		 json_string_value(json_object_get(out, store_kind_key_name(kind))), call->user,
+		 call->source);
 	admin_reply_json(call, key ? 200 : 201, out);
 }
 

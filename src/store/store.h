@@ -47,6 +47,7 @@ enum store_field_flag {
 	STORE_F_KEY = 1 << 4,	     /* the record's name in URLs; unique, case-insensitive */
 	STORE_F_VIRTUAL = 1 << 5,    /* input only, no column: handled by the kind's hooks */
 	STORE_F_IMMUTABLE = 1 << 6,  /* may be set at creation, never changed */
+	STORE_F_MASKED = 1 << 7,     /* shown to administrators, but "***" in the audit log */
 };
 
 /* A many-to-many link: rows (owner, value) in table `table`, value naming a record of
@@ -78,6 +79,8 @@ struct store_kind;
 extern const struct store_kind *const store_kinds[];
 const struct store_kind *store_kind_find(const char *name);
 const char *store_kind_name(const struct store_kind *kind);
+/* The field that names a record of the kind in URLs ("name", "user_id", ...). */
+const char *store_kind_key_name(const struct store_kind *kind);
 /* The schema of every kind, as GET /api/v1/schema shows it. */
 json_t *store_schema_json(void);
 

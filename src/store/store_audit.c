@@ -39,6 +39,20 @@ const struct store_kind store_kind_audit_log = {
 	.methods = STORE_M_READ,
 };
 
+/* A copy of a record for the log: masked fields show only whether they are set. */
+static json_t *audit_image(const struct store_kind *kind, const json_t *rec)
+{
+	if (!rec)
+		return NULL;
+	json_t *image = json_deep_copy(rec);
+	for (const struct store_field *f = kind->fields; f->name; f++) {
+		json_t *v = json_object_get(image, f->name);
+		if ((f->flags & STORE_F_MASKED) && v && !json_is_null(v))
+			json_object_set_new(image, f->name, json_string("***"));
+	}
+	return image;
+}
+
 int store_audit_append(struct store *s, const struct store_actor *actor, const char *action,
 		       const struct store_kind *kind, const char *key, const json_t *before,
 		       const json_t *after, const json_t *secrets_changed, struct base_err *err)
@@ -50,7 +64,8 @@ int store_audit_append(struct store *s, const struct store_actor *actor, const c
 		err);
 	if (!st)
 		return -1;
-	json_t *after_image = after ? json_deep_copy(after) : NULL;
+	json_t *before_image = audit_image(kind, before);
+	json_t *after_image = audit_image(kind, after);
 	if (after_image && secrets_changed)
 		json_object_update(after_image, (json_t *)secrets_changed);
 	sqlite3_bind_int64(st, 1, base_time_now());
@@ -59,12 +74,13 @@ int store_audit_append(struct store *s, const struct store_actor *actor, const c
 	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, kind->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, key, -1, SQLITE_TRANSIENT);
-	if (before)
-		sqlite3_bind_text(st, 7, json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS), -1,
-				  free);
+	if (before_image)
+		sqlite3_bind_text(st, 7, json_dumps(before_image, JSON_COMPACT | JSON_SORT_KEYS),
+				  -1, free);
 	if (after_image)
 		sqlite3_bind_text(st, 8, json_dumps(after_image, JSON_COMPACT | JSON_SORT_KEYS),
 				  -1, free);
+	json_decref(before_image);
 	json_decref(after_image);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);

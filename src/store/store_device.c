@@ -55,7 +55,8 @@ static const struct store_field device_fields[] = {
 	 .def = "no_pending"},
 	{.name = "capf_authentication_mode", .type = STORE_T_ENUM, .values = capf_modes,
 	 .description = "Defaults to the phone security profile's"},
-	{.name = "capf_authentication_string", .type = STORE_T_STRING, .min = 4, .max = 10,
+	{.name = "capf_authentication_string", .type = STORE_T_STRING, .flags = STORE_F_MASKED,
+	 .min = 4, .max = 10,
 	 .charset = "0123456789", .description = "One-time string of 4 to 10 digits"},
 	{.name = "capf_generate_authentication_string", .type = STORE_T_BOOLEAN,
 	 .flags = STORE_F_VIRTUAL, .description = "Set true to have a string generated"},
@@ -332,9 +333,9 @@ static int validate_device(struct store *s, json_t *rec, const json_t *before,
 	    (!before && check_domain_set(s, type, err) != 0) ||
 	    check_one_per_type(s, rec, err) != 0 || apply_profiles(s, rec, input, err) != 0 ||
 	    check_hardening(rec, input, err) != 0 || normalize_lines(s, rec, err) != 0 ||
-	    store_capf_validate(s, rec, before, input, "capf_", err) != 0)
+	    check_device_capf(rec, err) != 0)
 		return -1;
-	return check_device_capf(rec, err);
+	return store_capf_validate(s, rec, before, input, "capf_", err);
 }
 
 static int write_lines(struct store *s, const json_t *rec, struct base_err *err)

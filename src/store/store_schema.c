@@ -34,6 +34,11 @@ const char *store_kind_name(const struct store_kind *kind)
 	return kind->name;
 }
 
+const char *store_kind_key_name(const struct store_kind *kind)
+{
+	return store_kind_key(kind)->name;
+}
+
 const char *const *store_kind_actions(const struct store_kind *kind)
 {
 	return kind->actions;
