@@ -23,8 +23,8 @@ struct admin_options {
 	const char *data_dir; /* where bootstrap.token lives */
 };
 
-int admin_start(struct admin **out, struct event_base *base, struct store *store,
-		struct pki *pki, const struct admin_options *opt, struct base_err *err);
+int admin_start(struct admin **out, struct event_base *base, struct store *store, struct pki *pki,
+                const struct admin_options *opt, struct base_err *err);
 void admin_stop(struct admin *admin);
 
 /* Decodes a request body into a JSON object: well-formed UTF-8 JSON, an object at the top,

@@ -19,14 +19,14 @@
 #include <unistd.h>
 
 #define AUTH_CACHE_SECONDS 300
-#define THROTTLE_WINDOW	   60
+#define THROTTLE_WINDOW    60
 
 static int failed_login_limit(struct admin *a)
 {
 	json_t *p = NULL;
 	int limit = 5;
 	if (store_get(a->store, store_kind_find("service-parameters"), "admin_failed_login_limit",
-		      &p, NULL) == 0)
+	              &p, NULL) == 0)
 		limit = atoi(json_string_value(json_object_get(p, "value")));
 	json_decref(p);
 	return limit > 0 ? limit : 5;
@@ -61,9 +61,10 @@ static void note_failure(struct admin *a, const char *source, const char *user)
 {
 	struct admin_throttle_entry *t = throttle_slot(a, source);
 	t->failures++;
-	base_log(BASE_LOG_WARN, "admin", "failed login for \"%.64s\" from %s (%d in the last "
-					 "minute)",
-		 user, source, t->failures);
+	base_log(BASE_LOG_WARN, "admin",
+	         "failed login for \"%.64s\" from %s (%d in the last "
+	         "minute)",
+	         user, source, t->failures);
 }
 
 static void credential_digest(const char *user, const char *password, unsigned char out[32])
@@ -103,7 +104,7 @@ static void cache_store(struct admin *a, const char *user, const unsigned char d
 
 /* Splits "Basic base64(user:password)" into its parts. */
 static int parse_basic(const char *header, char *user, size_t user_size, char *password,
-		       size_t password_size)
+                       size_t password_size)
 {
 	if (!header || strncasecmp(header, "Basic ", 6) != 0)
 		return -1;
@@ -137,14 +138,14 @@ int admin_auth_check(struct admin_call *call, struct base_err *err)
 	struct admin *a = call->admin;
 	if (throttled(a, call->source))
 		return base_err_set(err, BASE_E_THROTTLED, NULL,
-				    "too many failed logins from %s; wait a minute", call->source);
-	const char *header = evhttp_find_header(evhttp_request_get_input_headers(call->req),
-						"Authorization");
+		                    "too many failed logins from %s; wait a minute", call->source);
+	const char *header =
+	    evhttp_find_header(evhttp_request_get_input_headers(call->req), "Authorization");
 	char user[129] = "", password[600] = "";
 	int rc;
 	if (parse_basic(header, user, sizeof(user), password, sizeof(password)) != 0) {
 		rc = base_err_set(err, BASE_E_UNAUTHORIZED, NULL,
-				  "this call needs an administrator's user ID and password");
+		                  "this call needs an administrator's user ID and password");
 		if (header)
 			note_failure(a, call->source, "(malformed)");
 		return rc;
@@ -182,16 +183,16 @@ int admin_bootstrap_prepare(struct admin *a, const char *data_dir, struct base_e
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot write %s: %s", tmp,
-				    strerror(errno));
+		                    strerror(errno));
 	bool ok = write(fd, a->token, strlen(a->token)) == (ssize_t)strlen(a->token) &&
-		  write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	          write(fd, "\n", 1) == 1 && fsync(fd) == 0;
 	close(fd);
 	if (!ok || rename(tmp, a->token_path) != 0)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot write %s: %s",
-				    a->token_path, strerror(errno));
+		                    a->token_path, strerror(errno));
 	base_log(BASE_LOG_WARN, "admin",
-		 "no administrator yet: run `ucmctl init` on this machine (it reads %s)",
-		 a->token_path);
+	         "no administrator yet: run `ucmctl init` on this machine (it reads %s)",
+	         a->token_path);
 	return 0;
 }
 
@@ -206,12 +207,12 @@ void admin_route_init(struct admin_call *call)
 		const char *token = json_string_value(json_object_get(body, "token"));
 		if (!a->token[0] || store_admin_exists(a->store)) {
 			base_err_set(&err, BASE_E_CONFLICT, NULL,
-				     "an administrator exists already; ask them to add you");
+			             "an administrator exists already; ask them to add you");
 		} else if (!token || strlen(token) != strlen(a->token) ||
-			   !base_mem_equal_ct(token, a->token, strlen(a->token))) {
+		           !base_mem_equal_ct(token, a->token, strlen(a->token))) {
 			note_failure(a, call->source, "(bootstrap)");
 			base_err_set(&err, BASE_E_UNAUTHORIZED, "token",
-				     "wrong bootstrap token; it is in %s", a->token_path);
+			             "wrong bootstrap token; it is in %s", a->token_path);
 		} else {
 			const char *user = json_string_value(json_object_get(body, "user_id"));
 			const char *password = json_string_value(json_object_get(body, "password"));
@@ -220,8 +221,8 @@ void admin_route_init(struct admin_call *call)
 				unlink(a->token_path);
 				OPENSSL_cleanse(a->token, sizeof(a->token));
 				base_log(BASE_LOG_INFO, "admin",
-					 "first administrator %s created from %s", user,
-					 call->source);
+				         "first administrator %s created from %s", user,
+				         call->source);
 				admin_reply_json(call, 201, json_pack("{s:s}", "user_id", user));
 				json_decref(body);
 				return;

@@ -8,7 +8,7 @@
 #include <openssl/ssl.h>
 
 #define ADMIN_AUTH_CACHE  64
-#define ADMIN_THROTTLE	  128
+#define ADMIN_THROTTLE    128
 #define ADMIN_TOKEN_BYTES 32
 
 struct admin_auth_entry {
@@ -41,7 +41,7 @@ struct admin_call {
 	struct admin *admin;
 	struct evhttp_request *req;
 	char source[64]; /* peer address without port */
-	char user[129];	 /* authenticated administrator */
+	char user[129];  /* authenticated administrator */
 };
 
 /* admin_server.c */

@@ -7,22 +7,21 @@ int admin_request_decode(const char *body, size_t len, json_t **out, struct base
 {
 	if (len > ADMIN_MAX_BODY)
 		return base_err_set(err, BASE_E_TOO_LARGE, NULL,
-				    "request body is larger than %d bytes", ADMIN_MAX_BODY);
+		                    "request body is larger than %d bytes", ADMIN_MAX_BODY);
 	if (len == 0)
 		return base_err_set(err, BASE_E_BAD_REQUEST, NULL,
-				    "request body is empty; send a JSON object");
+		                    "request body is empty; send a JSON object");
 	json_error_t jerr;
 	/* REJECT_DUPLICATES: {"a":1,"a":2} is ambiguous, and ambiguity in an admin API hides
 	 * mistakes. DISABLE_EOF_CHECK is off: trailing bytes after the object are an error. */
 	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v)
 		return base_err_set(err, BASE_E_BAD_REQUEST, NULL,
-				    "body is not valid JSON: %s at line %d column %d", jerr.text,
-				    jerr.line, jerr.column);
+		                    "body is not valid JSON: %s at line %d column %d", jerr.text,
+		                    jerr.line, jerr.column);
 	if (!json_is_object(v)) {
 		json_decref(v);
-		return base_err_set(err, BASE_E_BAD_REQUEST, NULL,
-				    "body must be a JSON object");
+		return base_err_set(err, BASE_E_BAD_REQUEST, NULL, "body must be a JSON object");
 	}
 	*out = v;
 	return 0;

@@ -5,10 +5,10 @@
 #include "admin/admin_int.h"
 
 #include <event2/http.h>
-#include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #define API_PREFIX   "/api/v1/"
 #define MAX_SEGMENTS 4
@@ -97,18 +97,18 @@ static void serve_list(struct admin_call *call, const struct store_kind *kind)
 		if (strcmp(kv->key, "limit") == 0) {
 			if (parse_long(kv->value, 1, 1000, &q.limit) != 0) {
 				base_err_set(&err, BASE_E_BAD_REQUEST, "limit",
-					     "limit must be 1 to 1000");
+				             "limit must be 1 to 1000");
 				goto fail;
 			}
 		} else if (strcmp(kv->key, "offset") == 0) {
 			if (parse_long(kv->value, 0, 1L << 40, &q.offset) != 0) {
 				base_err_set(&err, BASE_E_BAD_REQUEST, "offset",
-					     "offset must be 0 or more");
+				             "offset must be 0 or more");
 				goto fail;
 			}
 		} else if (n == MAX_FILTERS) {
 			base_err_set(&err, BASE_E_BAD_REQUEST, NULL, "at most %d filters",
-				     MAX_FILTERS);
+			             MAX_FILTERS);
 			goto fail;
 		} else {
 			filters[2 * n] = kv->key, filters[2 * n + 1] = kv->value, n++;
@@ -121,8 +121,9 @@ static void serve_list(struct admin_call *call, const struct store_kind *kind)
 		goto fail;
 	evhttp_clear_headers(&params);
 	admin_reply_json(call, 200,
-			 json_pack("{s:o, s:i, s:i, s:i}", "items", items, "total", (json_int_t)total,
-				   "limit", (json_int_t)q.limit, "offset", (json_int_t)q.offset));
+	                 json_pack("{s:o, s:i, s:i, s:i}", "items", items, "total",
+	                           (json_int_t)total, "limit", (json_int_t)q.limit, "offset",
+	                           (json_int_t)q.offset));
 	return;
 fail:
 	evhttp_clear_headers(&params);
@@ -137,16 +138,16 @@ static void serve_write(struct admin_call *call, const struct store_kind *kind, 
 	int rc = admin_read_body(call, &body, &err);
 	if (rc == 0)
 		rc = key ? store_update(call->admin->store, kind, key, body, &actor, &out, &err)
-			 : store_create(call->admin->store, kind, body, &actor, &out, &err);
+		         : store_create(call->admin->store, kind, body, &actor, &out, &err);
 	json_decref(body);
 	if (rc != 0) {
 		admin_reply_error(call, &err);
 		return;
 	}
 	base_log(BASE_LOG_INFO, "admin", "%s %s %s by %s from %s", key ? "updated" : "created",
-		 store_kind_name(kind),
-		 json_string_value(json_object_get(out, store_kind_key_name(kind))), call->user,
-		 call->source);
+	         store_kind_name(kind),
+	         json_string_value(json_object_get(out, store_kind_key_name(kind))), call->user,
+	         call->source);
 	admin_reply_json(call, key ? 200 : 201, out);
 }
 
@@ -162,25 +163,25 @@ static void serve_record(struct admin_call *call, const struct store_kind *kind,
 			return;
 		}
 	} else if ((cmd == EVHTTP_REQ_PATCH || cmd == EVHTTP_REQ_PUT) &&
-		   store_kind_allows(kind, "update")) {
+	           store_kind_allows(kind, "update")) {
 		serve_write(call, kind, key);
 		return;
 	} else if (cmd == EVHTTP_REQ_DELETE && store_kind_allows(kind, "delete")) {
 		if (store_delete(call->admin->store, kind, key, &actor, &err) == 0) {
 			base_log(BASE_LOG_INFO, "admin", "deleted %s %s by %s from %s",
-				 store_kind_name(kind), key, call->user, call->source);
+			         store_kind_name(kind), key, call->user, call->source);
 			admin_reply_json(call, 204, NULL);
 			return;
 		}
 	} else {
 		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "%s is not allowed on %s",
-			     method_name(call->req), store_kind_name(kind));
+		             method_name(call->req), store_kind_name(kind));
 	}
 	admin_reply_error(call, &err);
 }
 
-static void serve_action(struct admin_call *call, const struct store_kind *kind,
-			 const char *key, const char *action)
+static void serve_action(struct admin_call *call, const struct store_kind *kind, const char *key,
+                         const char *action)
 {
 	struct base_err err = {0};
 	struct store_actor actor = {call->user, call->source};
@@ -189,11 +190,11 @@ static void serve_action(struct admin_call *call, const struct store_kind *kind,
 		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "actions are invoked with POST");
 	else if (!store_kind_actions(kind))
 		base_err_set(&err, BASE_E_NOT_FOUND, NULL, "%s have no actions",
-			     store_kind_name(kind));
-	else if (store_device_action_request(call->admin->store, key, action, &actor, &out,
-					     &err) == 0) {
+		             store_kind_name(kind));
+	else if (store_device_action_request(call->admin->store, key, action, &actor, &out, &err) ==
+	         0) {
 		base_log(BASE_LOG_INFO, "admin", "%s of device %s requested by %s from %s", action,
-			 key, call->user, call->source);
+		         key, call->user, call->source);
 		admin_reply_json(call, 202, out);
 		return;
 	}
@@ -203,10 +204,10 @@ static void serve_action(struct admin_call *call, const struct store_kind *kind,
 static json_t *cert_json(const struct pki_cert_info *c)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "name", c->name,
-			 "subject", c->subject, "issuer", c->issuer, "serial", c->serial,
-			 "not_before", c->not_before, "not_after", c->not_after,
-			 "sha256_fingerprint", c->sha256_fingerprint, "key_type", c->key_type,
-			 "key_bits", (json_int_t)c->key_bits);
+	                 "subject", c->subject, "issuer", c->issuer, "serial", c->serial,
+	                 "not_before", c->not_before, "not_after", c->not_after,
+	                 "sha256_fingerprint", c->sha256_fingerprint, "key_type", c->key_type,
+	                 "key_bits", (json_int_t)c->key_bits);
 }
 
 static void serve_certificates(struct admin_call *call, const char *name)
@@ -231,8 +232,8 @@ static void serve_certificates(struct admin_call *call, const char *name)
 		free(certs);
 		if (!name) {
 			admin_reply_json(call, 200,
-					 json_pack("{s:o, s:i}", "items", items, "total",
-						   (json_int_t)json_array_size(items)));
+			                 json_pack("{s:o, s:i}", "items", items, "total",
+			                           (json_int_t)json_array_size(items)));
 			return;
 		}
 		json_decref(items);
@@ -270,7 +271,7 @@ static void serve_resource(struct admin_call *call, struct route *r)
 		return;
 	} else {
 		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "%s is not allowed on %s",
-			     method_name(call->req), store_kind_name(kind));
+		             method_name(call->req), store_kind_name(kind));
 	}
 	admin_reply_error(call, &err);
 }
@@ -283,7 +284,7 @@ void admin_route(struct admin_call *call, const char *path)
 	if (route_parse(path, &r) != 0) {
 		route_free(&r);
 		base_err_set(&err, BASE_E_NOT_FOUND, NULL, "no such path; the API is under %s",
-			     API_PREFIX);
+		             API_PREFIX);
 		admin_reply_error(call, &err);
 		return;
 	}

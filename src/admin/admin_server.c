@@ -42,13 +42,13 @@ void admin_reply_error(struct admin_call *call, const struct base_err *err)
 	int status = admin_http_status(err->code);
 	if (status >= 500)
 		base_log(BASE_LOG_ERROR, "admin", "%s %s from %s: %s",
-			 evhttp_request_get_command(call->req) == EVHTTP_REQ_GET ? "GET" : "write",
-			 evhttp_request_get_uri(call->req), call->source, err->message);
+		         evhttp_request_get_command(call->req) == EVHTTP_REQ_GET ? "GET" : "write",
+		         evhttp_request_get_uri(call->req), call->source, err->message);
 	if (status == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(call->req), "WWW-Authenticate",
-				  "Basic realm=\"OpenUCM\", charset=\"UTF-8\"");
-	json_t *e = json_pack("{s:s, s:s}", "code", base_err_code_name(err->code), "message",
-			      err->message);
+		                  "Basic realm=\"OpenUCM\", charset=\"UTF-8\"");
+	json_t *e =
+	    json_pack("{s:s, s:s}", "code", base_err_code_name(err->code), "message", err->message);
 	json_object_set_new(e, "field", err->field[0] ? json_string(err->field) : json_null());
 	admin_reply_json(call, status, json_pack("{s:o}", "error", e));
 }
@@ -59,7 +59,7 @@ int admin_read_body(struct admin_call *call, json_t **out, struct base_err *err)
 	size_t len = evbuffer_get_length(in);
 	if (len > ADMIN_MAX_BODY)
 		return base_err_set(err, BASE_E_TOO_LARGE, NULL,
-				    "request body is larger than %d bytes", ADMIN_MAX_BODY);
+		                    "request body is larger than %d bytes", ADMIN_MAX_BODY);
 	const char *body = (const char *)evbuffer_pullup(in, -1);
 	return admin_request_decode(body ? body : "", len, out, err);
 }
@@ -84,11 +84,11 @@ static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 	if (!ssl)
 		return NULL;
 	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
+	                                      BEV_OPT_CLOSE_ON_FREE);
 }
 
-int admin_start(struct admin **out, struct event_base *base, struct store *store,
-		struct pki *pki, const struct admin_options *opt, struct base_err *err)
+int admin_start(struct admin **out, struct event_base *base, struct store *store, struct pki *pki,
+                const struct admin_options *opt, struct base_err *err)
 {
 	struct admin *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -97,7 +97,7 @@ int admin_start(struct admin **out, struct event_base *base, struct store *store
 	int fd = -1;
 	if (pki_role_ensure(pki, PKI_ROLE_HTTPS, err) != 0 ||
 	    !(a->tls = net_tls_server_ctx_new(pki_role_cert_path(pki, PKI_ROLE_HTTPS),
-					       pki_role_key_path(pki, PKI_ROLE_HTTPS), NULL, err)) ||
+	                                      pki_role_key_path(pki, PKI_ROLE_HTTPS), NULL, err)) ||
 	    admin_bootstrap_prepare(a, opt->data_dir, err) != 0 ||
 	    (fd = net_listen_tcp(opt->listen, 128, err)) < 0)
 		goto fail;
@@ -111,7 +111,7 @@ int admin_start(struct admin **out, struct event_base *base, struct store *store
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
 	evhttp_set_timeout(a->http, 30);
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
+	                                        EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(a->http, handle_request, a);
 	if (!evhttp_accept_socket_with_handle(a->http, fd)) {
 		close(fd);

@@ -12,22 +12,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_CONFIG	 "/etc/openucm/ucmd.conf"
+#define DEFAULT_CONFIG   "/etc/openucm/ucmd.conf"
 #define DEFAULT_DATA_DIR "/var/lib/openucm"
 
 static const struct app_listener listener_table[APP_LISTEN_COUNT] = {
-	{"admin_listen", "REST API, EST, metrics (HTTPS)", "0.0.0.0:8443", ""},
-	{"sip_udp_listen", "SIP over UDP", "0.0.0.0:5060", ""},
-	{"sip_tcp_listen", "SIP over TCP", "0.0.0.0:5060", ""},
-	{"sip_tls_listen", "SIP over TLS", "0.0.0.0:5061", ""},
-	{"tftp_listen", "TFTP device files", "0.0.0.0:69", ""},
-	{"http_listen", "HTTP device files", "0.0.0.0:6970", ""},
-	{"https_listen", "HTTPS device files", "0.0.0.0:6971", ""},
-	{"capf_listen", "CAPF certificate enrollment (TLS)", "0.0.0.0:3804", ""},
-	{"tvs_listen", "Trust verification service (TLS)", "0.0.0.0:2445", ""},
-	{"cti_listen", "CSTA XML for CTI applications", "0.0.0.0:2748", ""},
-	{"cti_tls_listen", "CSTA XML over TLS", "0.0.0.0:2749", ""},
-	{"rcc_listen", "CSTA over SIP for Microsoft clients (TLS)", "0.0.0.0:5062", ""},
+    {"admin_listen", "REST API, EST, metrics (HTTPS)", "0.0.0.0:8443", ""},
+    {"sip_udp_listen", "SIP over UDP", "0.0.0.0:5060", ""},
+    {"sip_tcp_listen", "SIP over TCP", "0.0.0.0:5060", ""},
+    {"sip_tls_listen", "SIP over TLS", "0.0.0.0:5061", ""},
+    {"tftp_listen", "TFTP device files", "0.0.0.0:69", ""},
+    {"http_listen", "HTTP device files", "0.0.0.0:6970", ""},
+    {"https_listen", "HTTPS device files", "0.0.0.0:6971", ""},
+    {"capf_listen", "CAPF certificate enrollment (TLS)", "0.0.0.0:3804", ""},
+    {"tvs_listen", "Trust verification service (TLS)", "0.0.0.0:2445", ""},
+    {"cti_listen", "CSTA XML for CTI applications", "0.0.0.0:2748", ""},
+    {"cti_tls_listen", "CSTA XML over TLS", "0.0.0.0:2749", ""},
+    {"rcc_listen", "CSTA over SIP for Microsoft clients (TLS)", "0.0.0.0:5062", ""},
 };
 
 void app_config_defaults(struct app_config *cfg)
@@ -38,7 +38,7 @@ void app_config_defaults(struct app_config *cfg)
 	for (int i = 0; i < APP_LISTEN_COUNT; i++) {
 		cfg->listen[i] = listener_table[i];
 		base_strlcpy(cfg->listen[i].value, listener_table[i].def,
-			     sizeof(cfg->listen[i].value));
+		             sizeof(cfg->listen[i].value));
 	}
 }
 
@@ -50,8 +50,8 @@ static int set(struct app_config *cfg, const char *key, const char *value)
 		char *dst;
 		size_t size;
 	} scalars[] = {{"data_dir", cfg->data_dir, sizeof(cfg->data_dir)},
-		       {"database", cfg->database, sizeof(cfg->database)},
-		       {"log_level", cfg->log_level, sizeof(cfg->log_level)}};
+	               {"database", cfg->database, sizeof(cfg->database)},
+	               {"log_level", cfg->log_level, sizeof(cfg->log_level)}};
 	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
 		if (strcmp(scalars[i].key, key) == 0) {
 			base_strlcpy(scalars[i].dst, value, scalars[i].size);
@@ -76,15 +76,15 @@ static int load_file(struct app_config *cfg, const char *path, struct base_err *
 	for (size_t i = 0; i < conf.count && rc == 0; i++)
 		if (set(cfg, conf.entries[i].key, conf.entries[i].value) != 0)
 			rc = base_err_set(err, BASE_E_INVALID, conf.entries[i].key,
-					  "%s:%d: unknown setting %s", path, conf.entries[i].line,
-					  conf.entries[i].key);
+			                  "%s:%d: unknown setting %s", path, conf.entries[i].line,
+			                  conf.entries[i].key);
 	base_conf_free(&conf);
 	return rc;
 }
 
 /* Options are the setting names with '-' for '_', plus --config and --help. */
 int app_config_load(struct app_config *cfg, int argc, char **argv, bool *show_help,
-		    struct base_err *err)
+                    struct base_err *err)
 {
 	struct option opts[APP_LISTEN_COUNT + 6];
 	static char names[APP_LISTEN_COUNT + 3][40];
@@ -113,7 +113,7 @@ int app_config_load(struct app_config *cfg, int argc, char **argv, bool *show_he
 			config = optarg;
 	if (config || access(DEFAULT_CONFIG, R_OK) == 0) {
 		base_strlcpy(cfg->config_path, config ? config : DEFAULT_CONFIG,
-			     sizeof(cfg->config_path));
+		             sizeof(cfg->config_path));
 		if (load_file(cfg, cfg->config_path, err) != 0)
 			return -1;
 	}
@@ -126,12 +126,12 @@ int app_config_load(struct app_config *cfg, int argc, char **argv, bool *show_he
 			set(cfg, keys[c - 1000], optarg);
 		else if (c != 'c')
 			return base_err_set(err, BASE_E_INVALID, NULL,
-					    "unknown or incomplete option %s; see ucmd --help",
-					    argv[optind - 1]);
+			                    "unknown or incomplete option %s; see ucmd --help",
+			                    argv[optind - 1]);
 	}
 	if (optind < argc)
 		return base_err_set(err, BASE_E_INVALID, NULL, "unexpected argument %s",
-				    argv[optind]);
+		                    argv[optind]);
 	return 0;
 }
 
@@ -140,26 +140,26 @@ int app_config_validate(const struct app_config *cfg, struct base_err *err)
 	enum base_log_level level;
 	if (base_log_level_parse(cfg->log_level, &level) != 0)
 		return base_err_set(err, BASE_E_INVALID, "log_level",
-				    "log_level must be debug, info, warn or error, not \"%s\"",
-				    cfg->log_level);
+		                    "log_level must be debug, info, warn or error, not \"%s\"",
+		                    cfg->log_level);
 	if (!cfg->data_dir[0])
 		return base_err_set(err, BASE_E_INVALID, "data_dir", "data_dir is empty");
 	if (strncmp(cfg->database, "postgresql://", 13) == 0 ||
 	    strncmp(cfg->database, "postgres://", 11) == 0)
 		return base_err_set(err, BASE_E_INVALID, "database",
-				    "this build has only the SQLite store; use database = "
-				    "sqlite:PATH or leave it empty for %s/ucm.db",
-				    cfg->data_dir);
+		                    "this build has only the SQLite store; use database = "
+		                    "sqlite:PATH or leave it empty for %s/ucm.db",
+		                    cfg->data_dir);
 	if (cfg->database[0] && strncmp(cfg->database, "sqlite:", 7) != 0)
 		return base_err_set(err, BASE_E_INVALID, "database",
-				    "database must be sqlite:PATH, not \"%s\"", cfg->database);
+		                    "database must be sqlite:PATH, not \"%s\"", cfg->database);
 	for (int i = 0; i < APP_LISTEN_COUNT; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len;
 		if (net_addr_parse(cfg->listen[i].value, &ss, &len, err) != 0)
 			return base_err_set(err, BASE_E_INVALID, cfg->listen[i].key,
-					    "%s: listen address \"%s\" is not host:port",
-					    cfg->listen[i].key, cfg->listen[i].value);
+			                    "%s: listen address \"%s\" is not host:port",
+			                    cfg->listen[i].key, cfg->listen[i].value);
 	}
 	return 0;
 }

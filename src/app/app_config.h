@@ -6,9 +6,9 @@
 
 /* One listener of ARCHITECTURE.md: its config key and its default address. */
 struct app_listener {
-	const char *key;	/* "admin_listen" */
-	const char *purpose;	/* for --help */
-	const char *def;	/* "0.0.0.0:8443" */
+	const char *key;     /* "admin_listen" */
+	const char *purpose; /* for --help */
+	const char *def;     /* "0.0.0.0:8443" */
 	char value[128];
 };
 
@@ -39,7 +39,7 @@ struct app_config {
 void app_config_defaults(struct app_config *cfg);
 /* Reads the options, and the config file they name (or the default one if it exists). */
 int app_config_load(struct app_config *cfg, int argc, char **argv, bool *show_help,
-		    struct base_err *err);
+                    struct base_err *err);
 int app_config_validate(const struct app_config *cfg, struct base_err *err);
 void app_config_usage(const struct app_config *cfg);
 

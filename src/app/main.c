@@ -25,7 +25,8 @@ static void on_signal(evutil_socket_t sig, short events, void *arg)
 {
 	(void)events;
 	struct app *app = arg;
-	base_log(BASE_LOG_INFO, "app", "received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	base_log(BASE_LOG_INFO, "app", "received %s; stopping",
+	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	event_base_loopexit(app->base, NULL);
 }
 
@@ -33,15 +34,14 @@ static int prepare_data_dir(const char *dir, struct base_err *err)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return base_err_set(err, BASE_E_INVALID, "data_dir", "cannot create %s: %s", dir,
-				    strerror(errno));
+		                    strerror(errno));
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return base_err_set(err, BASE_E_INVALID, "data_dir", "%s is not a directory",
-				    dir);
+		return base_err_set(err, BASE_E_INVALID, "data_dir", "%s is not a directory", dir);
 	/* Keys and the database live here: nobody else may look in. */
 	if ((st.st_mode & 077) && chmod(dir, 0700) != 0)
-		return base_err_set(err, BASE_E_INVALID, "data_dir", "cannot restrict %s: %s",
-				    dir, strerror(errno));
+		return base_err_set(err, BASE_E_INVALID, "data_dir", "cannot restrict %s: %s", dir,
+		                    strerror(errno));
 	return 0;
 }
 

@@ -35,8 +35,8 @@ struct base_err {
 };
 
 /* Fills err (if not NULL) and returns -1, so callers can write `return base_err_set(...)`. */
-int base_err_set(struct base_err *err, enum base_err_code code, const char *field,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int base_err_set(struct base_err *err, enum base_err_code code, const char *field, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
 void base_err_clear(struct base_err *err);
 /* Stable lower-case name of a code, as used in API error bodies ("invalid", "not_found"...). */
 const char *base_err_code_name(enum base_err_code code);
@@ -47,7 +47,7 @@ enum base_log_level { BASE_LOG_DEBUG, BASE_LOG_INFO, BASE_LOG_WARN, BASE_LOG_ERR
 
 /* One line per event: `2026-11-22T01:02:03.456Z info  store: opened data/ucm.db`. */
 void base_log(enum base_log_level level, const char *module, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void base_log_set_level(enum base_log_level level);
 /* Parses "debug", "info", "warn", "error"; returns -1 for anything else. */
 int base_log_level_parse(const char *name, enum base_log_level *out);

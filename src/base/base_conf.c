@@ -21,10 +21,10 @@ static char *trim(char *s)
 }
 
 static int conf_add(struct base_conf *conf, const char *key, const char *value, int line,
-		    struct base_err *err)
+                    struct base_err *err)
 {
 	struct base_conf_entry *grown =
-		realloc(conf->entries, (conf->count + 1) * sizeof(*conf->entries));
+	    realloc(conf->entries, (conf->count + 1) * sizeof(*conf->entries));
 	if (!grown)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	conf->entries = grown;
@@ -47,7 +47,7 @@ int base_conf_load(struct base_conf *conf, const char *path, struct base_err *er
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return base_err_set(err, BASE_E_INVALID, "config", "cannot read %s: %s", path,
-				    strerror(errno));
+		                    strerror(errno));
 	char buf[4096];
 	int line = 0, rc = 0;
 	while (rc == 0 && fgets(buf, sizeof(buf), f)) {
@@ -61,19 +61,19 @@ int base_conf_load(struct base_conf *conf, const char *path, struct base_err *er
 		char *eq = strchr(text, '=');
 		if (!eq) {
 			rc = base_err_set(err, BASE_E_INVALID, "config",
-					  "%s:%d: expected `key = value`", path, line);
+			                  "%s:%d: expected `key = value`", path, line);
 			break;
 		}
 		*eq = '\0';
 		char *key = trim(text), *value = trim(eq + 1);
 		if (!*key) {
-			rc = base_err_set(err, BASE_E_INVALID, "config", "%s:%d: missing key",
-					  path, line);
+			rc = base_err_set(err, BASE_E_INVALID, "config", "%s:%d: missing key", path,
+			                  line);
 			break;
 		}
 		if (base_conf_get(conf, key)) {
-			rc = base_err_set(err, BASE_E_INVALID, key, "%s:%d: %s is set twice",
-					  path, line, key);
+			rc = base_err_set(err, BASE_E_INVALID, key, "%s:%d: %s is set twice", path,
+			                  line, key);
 			break;
 		}
 		rc = conf_add(conf, key, value, line, err);

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int base_err_set(struct base_err *err, enum base_err_code code, const char *field,
-		 const char *fmt, ...)
+int base_err_set(struct base_err *err, enum base_err_code code, const char *field, const char *fmt,
+                 ...)
 {
 	if (!err)
 		return -1;

@@ -26,7 +26,7 @@ int base_time_parse(const char *s, int64_t *out)
 	char zone[8] = "";
 	int consumed = 0;
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
 	    consumed != 19)
 		return -1;
 	base_strlcpy(zone, s + consumed, sizeof(zone));

@@ -34,9 +34,9 @@ enum store_field_type {
 	STORE_T_BOOLEAN,
 	STORE_T_ENUM,
 	STORE_T_STRING_LIST, /* a many-to-many link to another kind, kept in a link table */
-	STORE_T_LINES,	     /* a device's ordered line appearances */
+	STORE_T_LINES,       /* a device's ordered line appearances */
 	STORE_T_TIMESTAMP,   /* RFC 3339 in JSON, seconds since the epoch in the database */
-	STORE_T_JSON,	     /* a JSON document kept as text (audit before/after) */
+	STORE_T_JSON,        /* a JSON document kept as text (audit before/after) */
 };
 
 enum store_field_flag {
@@ -44,7 +44,7 @@ enum store_field_flag {
 	STORE_F_READ_ONLY = 1 << 1,  /* set by the server, refused in input */
 	STORE_F_WRITE_ONLY = 1 << 2, /* a secret: accepted, never shown; shown as has_<name> */
 	STORE_F_SUMMARY = 1 << 3,    /* a column of the people-facing list table */
-	STORE_F_KEY = 1 << 4,	     /* the record's name in URLs; unique, case-insensitive */
+	STORE_F_KEY = 1 << 4,        /* the record's name in URLs; unique, case-insensitive */
 	STORE_F_VIRTUAL = 1 << 5,    /* input only, no column: handled by the kind's hooks */
 	STORE_F_IMMUTABLE = 1 << 6,  /* may be set at creation, never changed */
 	STORE_F_MASKED = 1 << 7,     /* shown to administrators, but "***" in the audit log */
@@ -64,11 +64,11 @@ struct store_field {
 	const char *name; /* JSON name and column name */
 	enum store_field_type type;
 	unsigned flags;
-	const char *def;      /* default, as text; NULL for none */
-	long long min, max;   /* integer range, or string length range; min > max: no limit */
-	const char *charset;  /* allowed characters of a string; NULL: any printable */
-	const char *const *values;    /* enum values, NULL-terminated */
-	const char *ref;	      /* a string naming a record of this kind */
+	const char *def;           /* default, as text; NULL for none */
+	long long min, max;        /* integer range, or string length range; min > max: no limit */
+	const char *charset;       /* allowed characters of a string; NULL: any printable */
+	const char *const *values; /* enum values, NULL-terminated */
+	const char *ref;           /* a string naming a record of this kind */
 	const struct store_link *link; /* STORE_T_STRING_LIST */
 	const char *description;
 };
@@ -87,26 +87,26 @@ json_t *store_schema_json(void);
 /* ---- records ----------------------------------------------------------------------------- */
 
 struct store_query {
-	long limit;	      /* 1..1000 */
-	long offset;	      /* >= 0 */
+	long limit;           /* 1..1000 */
+	long offset;          /* >= 0 */
 	const char **filters; /* field, value, field, value, ..., NULL */
 };
 
 int store_open(struct store **out, const char *db_path, const char *secret_key_path,
-	       struct base_err *err);
+               struct base_err *err);
 void store_close(struct store *store);
 
 int store_list(struct store *store, const struct store_kind *kind, const struct store_query *q,
-	       json_t **items, long *total, struct base_err *err);
+               json_t **items, long *total, struct base_err *err);
 int store_get(struct store *store, const struct store_kind *kind, const char *key, json_t **out,
-	      struct base_err *err);
+              struct base_err *err);
 int store_create(struct store *store, const struct store_kind *kind, const json_t *in,
-		 const struct store_actor *actor, json_t **out, struct base_err *err);
+                 const struct store_actor *actor, json_t **out, struct base_err *err);
 int store_update(struct store *store, const struct store_kind *kind, const char *key,
-		 const json_t *patch, const struct store_actor *actor, json_t **out,
-		 struct base_err *err);
+                 const json_t *patch, const struct store_actor *actor, json_t **out,
+                 struct base_err *err);
 int store_delete(struct store *store, const struct store_kind *kind, const char *key,
-		 const struct store_actor *actor, struct base_err *err);
+                 const struct store_actor *actor, struct base_err *err);
 /* The kind's actions ("apply-config", ...), NULL-terminated, or NULL. */
 const char *const *store_kind_actions(const struct store_kind *kind);
 /* Which methods a kind allows: "list", "get", "create", "update", "delete". */
@@ -117,8 +117,8 @@ int store_device_validate_name(const char *type, const char *name, struct base_e
 
 /* Records a device action (apply-config, reset, restart) for the services to carry out. */
 int store_device_action_request(struct store *store, const char *device, const char *action,
-				const struct store_actor *actor, json_t **out,
-				struct base_err *err);
+                                const struct store_actor *actor, json_t **out,
+                                struct base_err *err);
 
 /* ---- administrators ---------------------------------------------------------------------- */
 
@@ -128,11 +128,11 @@ int store_device_action_request(struct store *store, const char *device, const c
 bool store_admin_exists(struct store *store);
 /* Creates the first administrator; BASE_E_CONFLICT once one exists. */
 int store_admin_bootstrap(struct store *store, const char *user_id, const char *password,
-			  const struct store_actor *actor, struct base_err *err);
+                          const struct store_actor *actor, struct base_err *err);
 /* 0 when user_id is an administrator and password is theirs; BASE_E_UNAUTHORIZED otherwise,
  * with the same message whichever part was wrong. */
 int store_admin_verify(struct store *store, const char *user_id, const char *password,
-		       struct base_err *err);
+                       struct base_err *err);
 /* Changes whenever any password changes, so callers can drop cached verifications. */
 uint64_t store_credentials_generation(const struct store *store);
 

@@ -29,14 +29,14 @@ static const char *operation_label(const char *op)
 
 /* Is this string pending anywhere else? A string must identify one operation. */
 static int string_in_use(struct store *s, const char *value, const json_t *rec,
-			 struct base_err *err)
+                         struct base_err *err)
 {
 	sqlite3_stmt *st = store_db_stmt(
-		s,
-		"SELECT name FROM device WHERE capf_authentication_string = ?1 AND name <> ?2 "
-		"UNION ALL SELECT name FROM capf_profile WHERE capf_authentication_string = ?1 "
-		"AND name <> ?2",
-		err);
+	    s,
+	    "SELECT name FROM device WHERE capf_authentication_string = ?1 AND name <> ?2 "
+	    "UNION ALL SELECT name FROM capf_profile WHERE capf_authentication_string = ?1 "
+	    "AND name <> ?2",
+	    err);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
@@ -48,8 +48,7 @@ static int string_in_use(struct store *s, const char *value, const json_t *rec,
 	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "checking authentication strings");
 }
 
-static int generate_string(struct store *s, const json_t *rec, char out[16],
-			   struct base_err *err)
+static int generate_string(struct store *s, const json_t *rec, char out[16], struct base_err *err)
 {
 	for (int attempt = 0; attempt < 20; attempt++) {
 		unsigned char bytes[GENERATED_STRING_DIGITS];
@@ -61,7 +60,7 @@ static int generate_string(struct store *s, const json_t *rec, char out[16],
 			while (bytes[i] >= 250)
 				if (RAND_bytes(&bytes[i], 1) != 1)
 					return base_err_set(err, BASE_E_INTERNAL, NULL,
-							    "no randomness");
+					                    "no randomness");
 			out[i] = (char)('0' + bytes[i] % 10);
 		}
 		out[GENERATED_STRING_DIGITS] = '\0';
@@ -73,17 +72,17 @@ static int generate_string(struct store *s, const json_t *rec, char out[16],
 }
 
 static int set_string(struct store *s, json_t *rec, const json_t *input, const char *prefix,
-		      struct base_err *err)
+                      struct base_err *err)
 {
 	char name[96], value[16];
 	field(prefix, "authentication_string", name, sizeof(name));
 	char gen_name[96];
 	if (store_json_bool(input, field(prefix, "generate_authentication_string", gen_name,
-					 sizeof(gen_name)))) {
+	                                 sizeof(gen_name)))) {
 		if (store_json_has(input, name))
 			return base_err_set(err, BASE_E_INVALID, gen_name,
-					    "give %s or ask for one to be generated, not both",
-					    name);
+			                    "give %s or ask for one to be generated, not both",
+			                    name);
 		if (generate_string(s, rec, value, err) != 0)
 			return -1;
 		json_object_set_new(rec, name, json_string(value));
@@ -96,14 +95,14 @@ static int set_string(struct store *s, json_t *rec, const json_t *input, const c
 			return -1;
 		if (used)
 			return base_err_set(err, BASE_E_INVALID, name,
-					    "this authentication string is already pending for "
-					    "another operation; choose another or generate one");
+			                    "this authentication string is already pending for "
+			                    "another operation; choose another or generate one");
 	}
 	return 0;
 }
 
 static int set_deadline(struct store *s, json_t *rec, const json_t *input, bool scheduled,
-			const char *prefix, struct base_err *err)
+                        const char *prefix, struct base_err *err)
 {
 	char name[96];
 	field(prefix, "operation_completes_by", name, sizeof(name));
@@ -111,22 +110,22 @@ static int set_deadline(struct store *s, json_t *rec, const json_t *input, bool 
 	if (store_json_has(input, name) && !json_is_null(json_object_get(input, name))) {
 		base_time_parse(store_json_str(rec, name), &deadline);
 		if (deadline <= base_time_now())
-			return base_err_set(err, BASE_E_INVALID, name,
-					    "%s must be in the future", name);
+			return base_err_set(err, BASE_E_INVALID, name, "%s must be in the future",
+			                    name);
 		return 0;
 	}
 	if (!scheduled)
 		return 0;
 	char days[16] = "7", text[21];
 	store_param_get(s, "enterprise_parameter", "capf_operation_expires_in_days", days,
-			sizeof(days));
+	                sizeof(days));
 	base_time_format(base_time_now() + (int64_t)atoi(days) * 86400, text);
 	json_object_set_new(rec, name, json_string(text));
 	return 0;
 }
 
 int store_capf_validate(struct store *s, json_t *rec, const json_t *before, const json_t *input,
-			const char *prefix, struct base_err *err)
+                        const char *prefix, struct base_err *err)
 {
 	char op_name[96], mode_name[96], str_name[96], status_name[96], key_name[96];
 	field(prefix, "certificate_operation", op_name, sizeof(op_name));
@@ -138,11 +137,11 @@ int store_capf_validate(struct store *s, json_t *rec, const json_t *before, cons
 	long long key_size = store_json_int(rec, key_name);
 	if (key_size == 512)
 		return base_err_set(err, BASE_E_INVALID, key_name,
-				    "512-bit keys are too weak and not accepted; use 1024, 2048 "
-				    "or 3072");
+		                    "512-bit keys are too weak and not accepted; use 1024, 2048 "
+		                    "or 3072");
 	if (key_size != 1024 && key_size != 2048 && key_size != 3072)
-		return base_err_set(err, BASE_E_INVALID, key_name,
-				    "%s must be 1024, 2048 or 3072", key_name);
+		return base_err_set(err, BASE_E_INVALID, key_name, "%s must be 1024, 2048 or 3072",
+		                    key_name);
 	if (set_string(s, rec, input, prefix, err) != 0)
 		return -1;
 
@@ -150,14 +149,14 @@ int store_capf_validate(struct store *s, json_t *rec, const json_t *before, cons
 	bool pending = strcmp(op, "no_pending") != 0;
 	/* Scheduling anew: the operation changed, or a new string was given or generated. */
 	bool scheduled = pending && (!before || strcmp(store_json_str(before, op_name), op) != 0 ||
-				     !json_equal(json_object_get(before, str_name),
-						 json_object_get(rec, str_name)));
+	                             !json_equal(json_object_get(before, str_name),
+	                                         json_object_get(rec, str_name)));
 	if (pending && strcmp(store_json_str(rec, mode_name), "by_authentication_string") == 0 &&
 	    !*store_json_str(rec, str_name))
 		return base_err_set(err, BASE_E_INVALID, str_name,
-				    "%s by authentication string needs %s; give one or set "
-				    "%sgenerate_authentication_string",
-				    op, str_name, prefix);
+		                    "%s by authentication string needs %s; give one or set "
+		                    "%sgenerate_authentication_string",
+		                    op, str_name, prefix);
 	if (set_deadline(s, rec, input, scheduled, prefix, err) != 0)
 		return -1;
 	if (scheduled) {
@@ -176,35 +175,59 @@ static const char *const profile_modes[] = {"by_authentication_string", NULL};
 #define INSTANCE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 static const struct store_field capf_profile_fields[] = {
-	{.name = "name", .type = STORE_T_STRING,
-	 .flags = STORE_F_KEY | STORE_F_REQUIRED | STORE_F_SUMMARY, .min = 1, .max = 128,
-	 .charset = INSTANCE_CHARS},
-	{.name = "user_type", .type = STORE_T_ENUM,
-	 .flags = STORE_F_REQUIRED | STORE_F_IMMUTABLE | STORE_F_SUMMARY, .values = user_types},
-	{.name = "user_id", .type = STORE_T_STRING,
-	 .flags = STORE_F_REQUIRED | STORE_F_IMMUTABLE | STORE_F_SUMMARY, .min = 1, .max = 128},
-	{.name = "instance_id", .type = STORE_T_STRING,
-	 .flags = STORE_F_REQUIRED | STORE_F_IMMUTABLE | STORE_F_SUMMARY, .min = 1, .max = 128,
-	 .charset = INSTANCE_CHARS,
-	 .description = "One per running instance of the application; unique for the user"},
-	{.name = "capf_certificate_operation", .type = STORE_T_ENUM,
-	 .flags = STORE_F_SUMMARY, .values = profile_operations, .def = "no_pending"},
-	{.name = "capf_authentication_mode", .type = STORE_T_ENUM, .values = profile_modes,
-	 .def = "by_authentication_string"},
-	{.name = "capf_authentication_string", .type = STORE_T_STRING, .flags = STORE_F_MASKED,
-	 .min = 4, .max = 10,
-	 .charset = "0123456789", .description = "One-time string of 4 to 10 digits"},
-	{.name = "capf_generate_authentication_string", .type = STORE_T_BOOLEAN,
-	 .flags = STORE_F_VIRTUAL, .description = "Set true to have a string generated"},
-	{.name = "capf_key_size", .type = STORE_T_INTEGER, .def = "2048"},
-	{.name = "capf_operation_completes_by", .type = STORE_T_TIMESTAMP},
-	{.name = "capf_operation_status", .type = STORE_T_STRING,
-	 .flags = STORE_F_READ_ONLY | STORE_F_SUMMARY, .def = "none"},
-	{0},
+    {.name = "name",
+     .type = STORE_T_STRING,
+     .flags = STORE_F_KEY | STORE_F_REQUIRED | STORE_F_SUMMARY,
+     .min = 1,
+     .max = 128,
+     .charset = INSTANCE_CHARS},
+    {.name = "user_type",
+     .type = STORE_T_ENUM,
+     .flags = STORE_F_REQUIRED | STORE_F_IMMUTABLE | STORE_F_SUMMARY,
+     .values = user_types},
+    {.name = "user_id",
+     .type = STORE_T_STRING,
+     .flags = STORE_F_REQUIRED | STORE_F_IMMUTABLE | STORE_F_SUMMARY,
+     .min = 1,
+     .max = 128},
+    {.name = "instance_id",
+     .type = STORE_T_STRING,
+     .flags = STORE_F_REQUIRED | STORE_F_IMMUTABLE | STORE_F_SUMMARY,
+     .min = 1,
+     .max = 128,
+     .charset = INSTANCE_CHARS,
+     .description = "One per running instance of the application; unique for the user"},
+    {.name = "capf_certificate_operation",
+     .type = STORE_T_ENUM,
+     .flags = STORE_F_SUMMARY,
+     .values = profile_operations,
+     .def = "no_pending"},
+    {.name = "capf_authentication_mode",
+     .type = STORE_T_ENUM,
+     .values = profile_modes,
+     .def = "by_authentication_string"},
+    {.name = "capf_authentication_string",
+     .type = STORE_T_STRING,
+     .flags = STORE_F_MASKED,
+     .min = 4,
+     .max = 10,
+     .charset = "0123456789",
+     .description = "One-time string of 4 to 10 digits"},
+    {.name = "capf_generate_authentication_string",
+     .type = STORE_T_BOOLEAN,
+     .flags = STORE_F_VIRTUAL,
+     .description = "Set true to have a string generated"},
+    {.name = "capf_key_size", .type = STORE_T_INTEGER, .def = "2048"},
+    {.name = "capf_operation_completes_by", .type = STORE_T_TIMESTAMP},
+    {.name = "capf_operation_status",
+     .type = STORE_T_STRING,
+     .flags = STORE_F_READ_ONLY | STORE_F_SUMMARY,
+     .def = "none"},
+    {0},
 };
 
 static int validate_capf_profile(struct store *s, json_t *rec, const json_t *before,
-				 const json_t *input, struct base_err *err)
+                                 const json_t *input, struct base_err *err)
 {
 	const char *user_type = store_json_str(rec, "user_type");
 	const char *user_kind = strcmp(user_type, "end_user") == 0 ? "end-users" : "app-users";
@@ -213,35 +236,34 @@ static int validate_capf_profile(struct store *s, json_t *rec, const json_t *bef
 		return -1;
 	if (!found)
 		return base_err_set(err, BASE_E_INVALID, "user_id", "%s %s does not exist",
-				    store_kind_find(user_kind)->singular,
-				    store_json_str(rec, "user_id"));
+		                    store_kind_find(user_kind)->singular,
+		                    store_json_str(rec, "user_id"));
 	if (!before) {
 		sqlite3_stmt *st = store_db_stmt(s,
-						 "SELECT name FROM capf_profile WHERE user_type = "
-						 "?1 AND user_id = ?2 AND instance_id = ?3",
-						 err);
+		                                 "SELECT name FROM capf_profile WHERE user_type = "
+		                                 "?1 AND user_id = ?2 AND instance_id = ?3",
+		                                 err);
 		if (!st)
 			return -1;
 		sqlite3_bind_text(st, 1, user_type, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, store_json_str(rec, "user_id"), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, store_json_str(rec, "instance_id"), -1,
-				  SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, store_json_str(rec, "instance_id"), -1, SQLITE_TRANSIENT);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc == SQLITE_ROW)
 			return base_err_set(err, BASE_E_INVALID, "instance_id",
-					    "user %s already has a CAPF profile for instance %s",
-					    store_json_str(rec, "user_id"),
-					    store_json_str(rec, "instance_id"));
+			                    "user %s already has a CAPF profile for instance %s",
+			                    store_json_str(rec, "user_id"),
+			                    store_json_str(rec, "instance_id"));
 	}
 	return store_capf_validate(s, rec, before, input, "capf_", err);
 }
 
 const struct store_kind store_kind_capf_profiles = {
-	.name = "capf-profiles",
-	.singular = "CAPF profile",
-	.table = "capf_profile",
-	.fields = capf_profile_fields,
-	.methods = STORE_M_ALL,
-	.validate = validate_capf_profile,
+    .name = "capf-profiles",
+    .singular = "CAPF profile",
+    .table = "capf_profile",
+    .fields = capf_profile_fields,
+    .methods = STORE_M_ALL,
+    .validate = validate_capf_profile,
 };

@@ -35,7 +35,7 @@ sqlite3_stmt *store_db_stmt(struct store *s, const char *sql, struct base_err *e
 		return NULL;
 	}
 	struct store_stmt_cache_entry *grown =
-		realloc(s->stmts, (s->nstmts + 1) * sizeof(*s->stmts));
+	    realloc(s->stmts, (s->nstmts + 1) * sizeof(*s->stmts));
 	char *copy = strdup(sql);
 	if (!grown || !copy) {
 		free(copy);
@@ -82,7 +82,7 @@ void store_db_rollback(struct store *s)
 }
 
 int store_db_lookup(struct store *s, const char *sql, const char *param, char *out, size_t size,
-		    struct base_err *err)
+                    struct base_err *err)
 {
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
@@ -105,14 +105,15 @@ int store_db_lookup(struct store *s, const char *sql, const char *param, char *o
 static int schema_version(struct store *s, int *version, struct base_err *err)
 {
 	if (store_db_exec(s,
-			  "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY "
-			  "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-			  err) != 0)
+	                  "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY "
+	                  "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+	                  err) != 0)
 		return -1;
 	char text[32];
-	int found = store_db_lookup(s, "SELECT COALESCE(MAX(version), 0) FROM schema_migration "
-				       "WHERE ?1 IS NOT NULL",
-				    "", text, sizeof(text), err);
+	int found = store_db_lookup(s,
+	                            "SELECT COALESCE(MAX(version), 0) FROM schema_migration "
+	                            "WHERE ?1 IS NOT NULL",
+	                            "", text, sizeof(text), err);
 	if (found < 0)
 		return -1;
 	*version = found ? atoi(text) : 0;
@@ -137,13 +138,13 @@ int store_db_migrate(struct store *s, struct base_err *err)
 		if (store_db_exec(s, m->sql, err) != 0) {
 			store_db_rollback(s);
 			return base_err_set(err, BASE_E_INTERNAL, NULL, "migration %s failed",
-					    m->name);
+			                    m->name);
 		}
 		char sql[256];
 		snprintf(sql, sizeof(sql),
-			 "INSERT INTO schema_migration(version, name, applied_at) VALUES (%d, "
-			 "'%s', %lld)",
-			 m->version, m->name, (long long)base_time_now());
+		         "INSERT INTO schema_migration(version, name, applied_at) VALUES (%d, "
+		         "'%s', %lld)",
+		         m->version, m->name, (long long)base_time_now());
 		if (store_db_exec(s, sql, err) != 0 || store_db_commit(s, err) != 0) {
 			store_db_rollback(s);
 			return -1;
@@ -152,31 +153,31 @@ int store_db_migrate(struct store *s, struct base_err *err)
 	}
 	if (current > newest)
 		return base_err_set(err, BASE_E_INTERNAL, NULL,
-				    "the database has schema version %d, newer than this ucmd "
-				    "knows (%d); refusing to touch it",
-				    current, newest);
+		                    "the database has schema version %d, newer than this ucmd "
+		                    "knows (%d); refusing to touch it",
+		                    current, newest);
 	return 0;
 }
 
 int store_open(struct store **out, const char *db_path, const char *secret_key_path,
-	       struct base_err *err)
+               struct base_err *err)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	if (sqlite3_open_v2(db_path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		base_err_set(err, BASE_E_INTERNAL, NULL, "cannot open database %s: %s", db_path,
-			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		             s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		store_close(s);
 		return -1;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	if (store_db_exec(s,
-			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-			  "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON",
-			  err) != 0 ||
+	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+	                  "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON",
+	                  err) != 0 ||
 	    store_secret_load_key(s, secret_key_path, err) != 0 || store_db_migrate(s, err) != 0) {
 		store_close(s);
 		return -1;

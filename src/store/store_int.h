@@ -28,7 +28,7 @@ struct store_kind {
 	 * They may fill derived fields. `before` is NULL on create; `input` is what the caller
 	 * sent, including virtual fields. */
 	int (*validate)(struct store *s, json_t *rec, const json_t *before, const json_t *input,
-			struct base_err *err);
+	                struct base_err *err);
 	/* Writes what is not a plain column (lines), once the row exists. */
 	int (*write_extra)(struct store *s, const json_t *rec, struct base_err *err);
 	/* Adds what is not a plain column to a record being read. */
@@ -60,15 +60,15 @@ int store_db_fail(struct store *s, struct base_err *err, const char *what);
 int store_db_migrate(struct store *s, struct base_err *err);
 /* Runs a single-column, single-row query with one text parameter; 1 found, 0 none, -1 error. */
 int store_db_lookup(struct store *s, const char *sql, const char *param, char *out, size_t size,
-		    struct base_err *err);
+                    struct base_err *err);
 
 /* ---- generic records (store_record.c) ---- */
 const struct store_field *store_kind_key(const struct store_kind *kind);
 const struct store_field *store_kind_field(const struct store_kind *kind, const char *name);
-int store_record_load(struct store *s, const struct store_kind *kind, const char *key,
-		      json_t **out, struct base_err *err);
+int store_record_load(struct store *s, const struct store_kind *kind, const char *key, json_t **out,
+                      struct base_err *err);
 int store_record_exists(struct store *s, const char *kind_name, const char *key,
-			struct base_err *err);
+                        struct base_err *err);
 const char *store_json_str(const json_t *rec, const char *name);
 long long store_json_int(const json_t *rec, const char *name);
 bool store_json_bool(const json_t *rec, const char *name);
@@ -76,8 +76,8 @@ bool store_json_has(const json_t *obj, const char *name);
 
 /* ---- audit (store_audit.c) ---- */
 int store_audit_append(struct store *s, const struct store_actor *actor, const char *action,
-		       const struct store_kind *kind, const char *key, const json_t *before,
-		       const json_t *after, const json_t *secrets_changed, struct base_err *err);
+                       const struct store_kind *kind, const char *key, const json_t *before,
+                       const json_t *after, const json_t *secrets_changed, struct base_err *err);
 
 /* ---- secrets (store_secret.c) ---- */
 int store_secret_load_key(struct store *s, const char *path, struct base_err *err);
@@ -86,26 +86,24 @@ int store_secret_hash(const char *password, char *out, size_t size, struct base_
 bool store_secret_verify(const char *password, const char *encoded);
 /* AES-256-GCM with the store key, base64 text; for digest credentials. */
 int store_secret_seal(struct store *s, const char *plain, char *out, size_t size,
-		      struct base_err *err);
+                      struct base_err *err);
 int store_secret_digest_ha1(const char *algorithm, const char *user, const char *realm,
-			    const char *password, char *out, size_t size, struct base_err *err);
+                            const char *password, char *out, size_t size, struct base_err *err);
 /* Stores the write-only field `name` of the record `key` (hashing or sealing it). */
 int store_secret_write(struct store *s, const struct store_kind *kind, const char *key,
-		       const struct store_field *f, const char *value, struct base_err *err);
+                       const struct store_field *f, const char *value, struct base_err *err);
 
 /* ---- rules shared by kinds ---- */
 int store_capf_validate(struct store *s, json_t *rec, const json_t *before, const json_t *input,
-			const char *prefix, struct base_err *err);
-int store_param_get(struct store *s, const char *table, const char *name, char *out,
-		    size_t size);
+                        const char *prefix, struct base_err *err);
+int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size);
 
 /* ---- the kinds ---- */
-extern const struct store_kind store_kind_end_users, store_kind_app_users,
-	store_kind_user_groups, store_kind_devices, store_kind_directory_numbers,
-	store_kind_sip_profiles, store_kind_phone_security_profiles,
-	store_kind_sip_trunk_security_profiles, store_kind_sip_trunks, store_kind_capf_profiles,
-	store_kind_enterprise_parameters, store_kind_service_parameters,
-	store_kind_device_actions, store_kind_audit_log;
+extern const struct store_kind store_kind_end_users, store_kind_app_users, store_kind_user_groups,
+    store_kind_devices, store_kind_directory_numbers, store_kind_sip_profiles,
+    store_kind_phone_security_profiles, store_kind_sip_trunk_security_profiles,
+    store_kind_sip_trunks, store_kind_capf_profiles, store_kind_enterprise_parameters,
+    store_kind_service_parameters, store_kind_device_actions, store_kind_audit_log;
 
 extern const char *const store_device_types[];
 

@@ -1,4 +1,5 @@
-/* The schema migrations, compiled in from migrations/NNN_name.sql (cmake/embed_migrations.cmake). */
+/* The schema migrations, compiled in from migrations/NNN_name.sql (cmake/embed_migrations.cmake).
+ */
 #ifndef UCM_STORE_MIGRATIONS_H
 #define UCM_STORE_MIGRATIONS_H
 

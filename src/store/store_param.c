@@ -21,23 +21,22 @@ static const char *const cluster_modes[] = {"non_secure", "mixed", NULL};
 static const char *const booleans[] = {"true", "false", NULL};
 
 static const struct param_spec param_specs[] = {
-	{"organization_top_level_domain", PARAM_DOMAIN, 0, 0, NULL},
-	{"cluster_security_mode", PARAM_ENUM, 0, 0, cluster_modes},
-	{"capf_operation_expires_in_days", PARAM_INT, 1, 365, NULL},
-	{"cluster_id", PARAM_TEXT, 1, 50, NULL},
-	{"enable_dependency_records", PARAM_ENUM, 0, 0, booleans},
-	{"sip_station_realm", PARAM_TEXT, 1, 128, NULL},
-	{"sip_dual_mode_alert_timer", PARAM_INT, 0, 60000, NULL},
-	{"sip_station_udp_port_throttle_threshold", PARAM_INT, 1, 10000, NULL},
-	{"capf_certificate_issuer_to_endpoint", PARAM_TEXT, 1, 128, NULL},
-	{"capf_certificate_validity_years", PARAM_INT, 1, 20, NULL},
-	{"capf_max_key_generation_retries", PARAM_INT, 0, 10, NULL},
-	{"capf_wrong_authentication_string_limit", PARAM_INT, 1, 100, NULL},
-	{"admin_failed_login_limit", PARAM_INT, 1, 1000, NULL},
+    {"organization_top_level_domain", PARAM_DOMAIN, 0, 0, NULL},
+    {"cluster_security_mode", PARAM_ENUM, 0, 0, cluster_modes},
+    {"capf_operation_expires_in_days", PARAM_INT, 1, 365, NULL},
+    {"cluster_id", PARAM_TEXT, 1, 50, NULL},
+    {"enable_dependency_records", PARAM_ENUM, 0, 0, booleans},
+    {"sip_station_realm", PARAM_TEXT, 1, 128, NULL},
+    {"sip_dual_mode_alert_timer", PARAM_INT, 0, 60000, NULL},
+    {"sip_station_udp_port_throttle_threshold", PARAM_INT, 1, 10000, NULL},
+    {"capf_certificate_issuer_to_endpoint", PARAM_TEXT, 1, 128, NULL},
+    {"capf_certificate_validity_years", PARAM_INT, 1, 20, NULL},
+    {"capf_max_key_generation_retries", PARAM_INT, 0, 10, NULL},
+    {"capf_wrong_authentication_string_limit", PARAM_INT, 1, 100, NULL},
+    {"admin_failed_login_limit", PARAM_INT, 1, 1000, NULL},
 };
 
-int store_param_get(struct store *s, const char *table, const char *name, char *out,
-		    size_t size)
+int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size)
 {
 	char sql[128];
 	snprintf(sql, sizeof(sql), "SELECT value FROM %s WHERE name = ?1", table);
@@ -55,7 +54,7 @@ static bool valid_domain(const char *d)
 				return false;
 			label = 0, labels++;
 		} else if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
-				  *p)) {
+		                  *p)) {
 			if (++label > 63 || (label == 1 && *p == '-'))
 				return false;
 		} else {
@@ -72,28 +71,28 @@ static int check_rule(const struct param_spec *spec, const char *v, struct base_
 		for (const char *const *e = spec->values; *e; e++)
 			if (strcmp(*e, v) == 0)
 				return 0;
-		return base_err_set(err, BASE_E_INVALID, "value", "%s must be %s or %s",
-				    spec->name, spec->values[0], spec->values[1]);
+		return base_err_set(err, BASE_E_INVALID, "value", "%s must be %s or %s", spec->name,
+		                    spec->values[0], spec->values[1]);
 	case PARAM_INT: {
 		char *end;
 		long long n = strtoll(v, &end, 10);
 		if (!*v || *end || n < spec->min || n > spec->max)
 			return base_err_set(err, BASE_E_INVALID, "value",
-					    "%s must be a whole number from %lld to %lld",
-					    spec->name, spec->min, spec->max);
+			                    "%s must be a whole number from %lld to %lld",
+			                    spec->name, spec->min, spec->max);
 		return 0;
 	}
 	case PARAM_DOMAIN:
 		if (*v && !valid_domain(v))
 			return base_err_set(err, BASE_E_INVALID, "value",
-					    "%s must be a domain name such as example.com",
-					    spec->name);
+			                    "%s must be a domain name such as example.com",
+			                    spec->name);
 		return 0;
 	case PARAM_TEXT:
 		if ((long long)strlen(v) < spec->min || (long long)strlen(v) > spec->max)
 			return base_err_set(err, BASE_E_INVALID, "value",
-					    "%s must be %lld to %lld characters", spec->name,
-					    spec->min, spec->max);
+			                    "%s must be %lld to %lld characters", spec->name,
+			                    spec->min, spec->max);
 		return 0;
 	}
 	return 0;
@@ -106,16 +105,16 @@ static int check_domain_clear(struct store *s, const char *value, struct base_er
 		return 0;
 	char device[64];
 	int found = store_db_lookup(s,
-				    "SELECT name FROM device WHERE type IN ('tct', 'bot', 'tab') "
-				    "AND ?1 IS NOT NULL LIMIT 1",
-				    "", device, sizeof(device), err);
+	                            "SELECT name FROM device WHERE type IN ('tct', 'bot', 'tab') "
+	                            "AND ?1 IS NOT NULL LIMIT 1",
+	                            "", device, sizeof(device), err);
 	if (found < 0)
 		return -1;
 	if (found)
 		return base_err_set(err, BASE_E_INVALID, "value",
-				    "organization_top_level_domain cannot be cleared while tct, "
-				    "bot or tab devices exist (%s)",
-				    device);
+		                    "organization_top_level_domain cannot be cleared while tct, "
+		                    "bot or tab devices exist (%s)",
+		                    device);
 	return 0;
 }
 
@@ -123,21 +122,21 @@ static int check_domain_clear(struct store *s, const char *value, struct base_er
 static int check_realm_change(struct store *s, struct base_err *err)
 {
 	int found = store_db_lookup(s,
-				    "SELECT user_id FROM end_user WHERE digest_credentials_secret "
-				    "IS NOT NULL AND ?1 IS NOT NULL UNION ALL SELECT user_id FROM "
-				    "app_user WHERE digest_credentials_secret IS NOT NULL LIMIT 1",
-				    "", NULL, 0, err);
+	                            "SELECT user_id FROM end_user WHERE digest_credentials_secret "
+	                            "IS NOT NULL AND ?1 IS NOT NULL UNION ALL SELECT user_id FROM "
+	                            "app_user WHERE digest_credentials_secret IS NOT NULL LIMIT 1",
+	                            "", NULL, 0, err);
 	if (found < 0)
 		return -1;
 	if (found)
 		return base_err_set(err, BASE_E_INVALID, "value",
-				    "the realm can only change while no user has digest "
-				    "credentials: each stored credential is bound to the realm");
+		                    "the realm can only change while no user has digest "
+		                    "credentials: each stored credential is bound to the realm");
 	return 0;
 }
 
-static int validate_param(struct store *s, json_t *rec, const json_t *before,
-			  const json_t *input, struct base_err *err)
+static int validate_param(struct store *s, json_t *rec, const json_t *before, const json_t *input,
+                          struct base_err *err)
 {
 	(void)input;
 	if (!before)
@@ -158,42 +157,46 @@ static int validate_param(struct store *s, json_t *rec, const json_t *before,
 	return base_err_set(err, BASE_E_INTERNAL, "name", "no rule for parameter %s", name);
 }
 
-#define PARAM_COMMON_FIELDS                                                               \
-	{.name = "name", .type = STORE_T_STRING,                                          \
-	 .flags = STORE_F_KEY | STORE_F_READ_ONLY | STORE_F_SUMMARY},                      \
-		{.name = "value", .type = STORE_T_STRING, .flags = STORE_F_SUMMARY, .min = 0, \
-		 .max = 255},                                                             \
-		{.name = "default_value", .type = STORE_T_STRING, .flags = STORE_F_READ_ONLY}, \
-	{                                                                                 \
-		.name = "description", .type = STORE_T_STRING,                             \
-		.flags = STORE_F_READ_ONLY | STORE_F_SUMMARY                               \
+#define PARAM_COMMON_FIELDS                                                                        \
+	{.name = "name",                                                                           \
+	 .type = STORE_T_STRING,                                                                   \
+	 .flags = STORE_F_KEY | STORE_F_READ_ONLY | STORE_F_SUMMARY},                              \
+	    {.name = "value",                                                                      \
+	     .type = STORE_T_STRING,                                                               \
+	     .flags = STORE_F_SUMMARY,                                                             \
+	     .min = 0,                                                                             \
+	     .max = 255},                                                                          \
+	    {.name = "default_value", .type = STORE_T_STRING, .flags = STORE_F_READ_ONLY},         \
+	{                                                                                          \
+		.name = "description", .type = STORE_T_STRING,                                     \
+		.flags = STORE_F_READ_ONLY | STORE_F_SUMMARY                                       \
 	}
 
 static const struct store_field enterprise_parameter_fields[] = {
-	PARAM_COMMON_FIELDS,
-	{0},
+    PARAM_COMMON_FIELDS,
+    {0},
 };
 
 static const struct store_field service_parameter_fields[] = {
-	PARAM_COMMON_FIELDS,
-	{.name = "service", .type = STORE_T_STRING, .flags = STORE_F_READ_ONLY | STORE_F_SUMMARY},
-	{0},
+    PARAM_COMMON_FIELDS,
+    {.name = "service", .type = STORE_T_STRING, .flags = STORE_F_READ_ONLY | STORE_F_SUMMARY},
+    {0},
 };
 
 const struct store_kind store_kind_enterprise_parameters = {
-	.name = "enterprise-parameters",
-	.singular = "enterprise parameter",
-	.table = "enterprise_parameter",
-	.fields = enterprise_parameter_fields,
-	.methods = STORE_M_READ | STORE_M_UPDATE,
-	.validate = validate_param,
+    .name = "enterprise-parameters",
+    .singular = "enterprise parameter",
+    .table = "enterprise_parameter",
+    .fields = enterprise_parameter_fields,
+    .methods = STORE_M_READ | STORE_M_UPDATE,
+    .validate = validate_param,
 };
 
 const struct store_kind store_kind_service_parameters = {
-	.name = "service-parameters",
-	.singular = "service parameter",
-	.table = "service_parameter",
-	.fields = service_parameter_fields,
-	.methods = STORE_M_READ | STORE_M_UPDATE,
-	.validate = validate_param,
+    .name = "service-parameters",
+    .singular = "service parameter",
+    .table = "service_parameter",
+    .fields = service_parameter_fields,
+    .methods = STORE_M_READ | STORE_M_UPDATE,
+    .validate = validate_param,
 };

@@ -93,11 +93,11 @@ static json_t *column_json(const struct store_field *f, sqlite3_stmt *st, int co
 }
 
 static int load_links(struct store *s, const struct store_field *f, const char *key, json_t *rec,
-		      struct base_err *err)
+                      struct base_err *err)
 {
 	char sql[SQL_MAX];
 	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1 ORDER BY %s COLLATE NOCASE",
-		 f->link->value_col, f->link->table, f->link->owner_col, f->link->value_col);
+	         f->link->value_col, f->link->table, f->link->owner_col, f->link->value_col);
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
 		return -1;
@@ -123,18 +123,18 @@ static void select_sql(const struct store_kind *kind, char *sql, size_t size)
 			n += (size_t)snprintf(sql + n, size - n, "%s%s", sep, f->name);
 		else if (f->flags & STORE_F_WRITE_ONLY)
 			n += (size_t)snprintf(sql + n, size - n, "%s%s_secret IS NOT NULL", sep,
-					      f->name);
+			                      f->name);
 		else
 			continue;
 		sep = ", ";
 	}
 	if (n < size)
 		snprintf(sql + n, size - n, " FROM %s WHERE %s = ?1", kind->table,
-			 store_kind_key(kind)->name);
+		         store_kind_key(kind)->name);
 }
 
-int store_record_load(struct store *s, const struct store_kind *kind, const char *key,
-		      json_t **out, struct base_err *err)
+int store_record_load(struct store *s, const struct store_kind *kind, const char *key, json_t **out,
+                      struct base_err *err)
 {
 	char sql[SQL_MAX];
 	select_sql(kind, sql, sizeof(sql));
@@ -148,7 +148,7 @@ int store_record_load(struct store *s, const struct store_kind *kind, const char
 		if (rc != SQLITE_DONE)
 			return store_db_fail(s, err, "reading a record");
 		return base_err_set(err, BASE_E_NOT_FOUND, store_kind_key(kind)->name,
-				    "%s %s does not exist", kind->singular, key);
+		                    "%s %s does not exist", kind->singular, key);
 	}
 	json_t *rec = json_object();
 	int col = 0;
@@ -180,17 +180,17 @@ int store_record_load(struct store *s, const struct store_kind *kind, const char
 }
 
 int store_record_exists(struct store *s, const char *kind_name, const char *key,
-			struct base_err *err)
+                        struct base_err *err)
 {
 	const struct store_kind *kind = store_kind_find(kind_name);
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE %s = ?1", kind->table,
-		 store_kind_key(kind)->name);
+	         store_kind_key(kind)->name);
 	return store_db_lookup(s, sql, key, NULL, 0, err);
 }
 
 int store_get(struct store *s, const struct store_kind *kind, const char *key, json_t **out,
-	      struct base_err *err)
+              struct base_err *err)
 {
 	return store_record_load(s, kind, key, out, err);
 }
@@ -198,19 +198,19 @@ int store_get(struct store *s, const struct store_kind *kind, const char *key, j
 /* ---- listing ---- */
 
 static int bind_filter(const struct store_field *f, const char *value, sqlite3_stmt *st, int idx,
-		       struct base_err *err)
+                       struct base_err *err)
 {
 	if (f->type == STORE_T_BOOLEAN) {
 		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
 			return base_err_set(err, BASE_E_BAD_REQUEST, f->name,
-					    "filter %s takes true or false", f->name);
+			                    "filter %s takes true or false", f->name);
 		sqlite3_bind_int(st, idx, strcmp(value, "true") == 0);
 	} else if (f->type == STORE_T_INTEGER) {
 		char *end;
 		long long v = strtoll(value, &end, 10);
 		if (!*value || *end)
 			return base_err_set(err, BASE_E_BAD_REQUEST, f->name,
-					    "filter %s takes an integer", f->name);
+			                    "filter %s takes an integer", f->name);
 		sqlite3_bind_int64(st, idx, v);
 	} else {
 		sqlite3_bind_text(st, idx, value, -1, SQLITE_TRANSIENT);
@@ -219,7 +219,7 @@ static int bind_filter(const struct store_field *f, const char *value, sqlite3_s
 }
 
 static int list_where(const struct store_kind *kind, const struct store_query *q, char *sql,
-		      size_t size, struct base_err *err)
+                      size_t size, struct base_err *err)
 {
 	size_t n = strlen(sql);
 	int nfilters = 0;
@@ -227,15 +227,15 @@ static int list_where(const struct store_kind *kind, const struct store_query *q
 		const struct store_field *f = store_kind_field(kind, p[0]);
 		if (!f || !is_scalar(f) || f->type == STORE_T_TIMESTAMP)
 			return base_err_set(err, BASE_E_BAD_REQUEST, p[0],
-					    "%s cannot be filtered by %s", kind->name, p[0]);
+			                    "%s cannot be filtered by %s", kind->name, p[0]);
 		n += (size_t)snprintf(sql + n, size - n, "%s %s = ?%d COLLATE NOCASE",
-				      nfilters ? " AND" : " WHERE", f->name, nfilters + 1);
+		                      nfilters ? " AND" : " WHERE", f->name, nfilters + 1);
 	}
 	return n < size ? 0 : base_err_set(err, BASE_E_BAD_REQUEST, NULL, "too many filters");
 }
 
 static int bind_filters(const struct store_kind *kind, const struct store_query *q,
-			sqlite3_stmt *st, struct base_err *err)
+                        sqlite3_stmt *st, struct base_err *err)
 {
 	int idx = 1;
 	for (const char **p = q->filters; p && p[0]; p += 2)
@@ -245,11 +245,11 @@ static int bind_filters(const struct store_kind *kind, const struct store_query 
 }
 
 int store_list(struct store *s, const struct store_kind *kind, const struct store_query *q,
-	       json_t **items, long *total, struct base_err *err)
+               json_t **items, long *total, struct base_err *err)
 {
 	if (q->limit < 1 || q->limit > 1000 || q->offset < 0)
 		return base_err_set(err, BASE_E_BAD_REQUEST, "limit",
-				    "limit must be 1 to 1000 and offset at least 0");
+		                    "limit must be 1 to 1000 and offset at least 0");
 	const char *key = store_kind_key(kind)->name;
 	char count_sql[SQL_MAX], keys_sql[SQL_MAX];
 	snprintf(count_sql, sizeof(count_sql), "SELECT COUNT(*) FROM %s", kind->table);
@@ -261,7 +261,7 @@ int store_list(struct store *s, const struct store_kind *kind, const struct stor
 	/* Integer keys (audit log, actions) list newest first; names list alphabetically. */
 	bool numeric = store_kind_key(kind)->type == STORE_T_INTEGER;
 	snprintf(keys_sql + n, sizeof(keys_sql) - n, " ORDER BY %s %s LIMIT %ld OFFSET %ld", key,
-		 numeric ? "DESC" : "COLLATE NOCASE", q->limit, q->offset);
+	         numeric ? "DESC" : "COLLATE NOCASE", q->limit, q->offset);
 
 	sqlite3_stmt *st = store_db_stmt(s, count_sql, err);
 	if (!st || bind_filters(kind, q, st, err) != 0)
@@ -305,8 +305,8 @@ int store_list(struct store *s, const struct store_kind *kind, const struct stor
 
 /* ---- checking input ---- */
 
-static int check_type(const struct store_kind *kind, const struct store_field *f,
-		      const json_t *v, struct base_err *err)
+static int check_type(const struct store_kind *kind, const struct store_field *f, const json_t *v,
+                      struct base_err *err)
 {
 	bool ok;
 	const char *expect;
@@ -333,8 +333,8 @@ static int check_type(const struct store_kind *kind, const struct store_field *f
 	if (json_is_null(v) && !(f->flags & STORE_F_REQUIRED) && f->type == STORE_T_STRING)
 		ok = true; /* null clears an optional string, e.g. a reference */
 	if (!ok)
-		return base_err_set(err, BASE_E_INVALID, f->name, "%s of a %s must be %s",
-				    f->name, kind->singular, expect);
+		return base_err_set(err, BASE_E_INVALID, f->name, "%s of a %s must be %s", f->name,
+		                    kind->singular, expect);
 	return 0;
 }
 
@@ -344,23 +344,23 @@ static int check_string(const struct store_field *f, const char *v, struct base_
 	if (has_limits(f) && (len < (size_t)f->min || len > (size_t)f->max)) {
 		if (f->min == f->max)
 			return base_err_set(err, BASE_E_INVALID, f->name,
-					    "%s must be exactly %lld characters", f->name, f->max);
+			                    "%s must be exactly %lld characters", f->name, f->max);
 		return base_err_set(err, BASE_E_INVALID, f->name,
-				    "%s must be %lld to %lld characters long", f->name, f->min,
-				    f->max);
+		                    "%s must be %lld to %lld characters long", f->name, f->min,
+		                    f->max);
 	}
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			return base_err_set(err, BASE_E_INVALID, f->name,
-					    "%s must not contain control characters", f->name);
+			                    "%s must not contain control characters", f->name);
 	if (f->charset && !base_str_all(v, f->charset))
 		return base_err_set(err, BASE_E_INVALID, f->name,
-				    "%s may contain only the characters %s", f->name, f->charset);
+		                    "%s may contain only the characters %s", f->name, f->charset);
 	return 0;
 }
 
 static int check_value(struct store *s, const struct store_kind *kind, const struct store_field *f,
-		       const json_t *v, struct base_err *err)
+                       const json_t *v, struct base_err *err)
 {
 	if (json_is_null(v))
 		return 0;
@@ -369,8 +369,8 @@ static int check_value(struct store *s, const struct store_kind *kind, const str
 		long long i = json_integer_value(v);
 		if (has_limits(f) && (i < f->min || i > f->max))
 			return base_err_set(err, BASE_E_INVALID, f->name,
-					    "%s must be between %lld and %lld", f->name, f->min,
-					    f->max);
+			                    "%s must be between %lld and %lld", f->name, f->min,
+			                    f->max);
 		return 0;
 	}
 	case STORE_T_ENUM: {
@@ -380,16 +380,16 @@ static int check_value(struct store *s, const struct store_kind *kind, const str
 		char allowed[512] = "";
 		for (const char *const *e = f->values; *e; e++)
 			snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
-				 "%s%s", e == f->values ? "" : ", ", *e);
-		return base_err_set(err, BASE_E_INVALID, f->name, "%s must be one of: %s",
-				    f->name, allowed);
+			         "%s%s", e == f->values ? "" : ", ", *e);
+		return base_err_set(err, BASE_E_INVALID, f->name, "%s must be one of: %s", f->name,
+		                    allowed);
 	}
 	case STORE_T_TIMESTAMP: {
 		int64_t t;
 		if (base_time_parse(json_string_value(v), &t) != 0)
 			return base_err_set(err, BASE_E_INVALID, f->name,
-					    "%s must be a UTC time like 2026-12-31T23:59:00Z",
-					    f->name);
+			                    "%s must be a UTC time like 2026-12-31T23:59:00Z",
+			                    f->name);
 		return 0;
 	}
 	case STORE_T_STRING: {
@@ -402,8 +402,9 @@ static int check_value(struct store *s, const struct store_kind *kind, const str
 				return -1;
 			if (!found)
 				return base_err_set(err, BASE_E_INVALID, f->name,
-						    "%s refers to %s %s, which does not exist",
-						    f->name, store_kind_find(f->ref)->singular, str);
+				                    "%s refers to %s %s, which does not exist",
+				                    f->name, store_kind_find(f->ref)->singular,
+				                    str);
 		}
 		return 0;
 	}
@@ -414,17 +415,16 @@ static int check_value(struct store *s, const struct store_kind *kind, const str
 		{
 			if (!json_is_string(item))
 				return base_err_set(err, BASE_E_INVALID, f->name,
-						    "%s must be a list of names", f->name);
-			int found = store_record_exists(s, f->link->target,
-							json_string_value(item), err);
+				                    "%s must be a list of names", f->name);
+			int found =
+			    store_record_exists(s, f->link->target, json_string_value(item), err);
 			if (found < 0)
 				return -1;
 			if (!found)
 				return base_err_set(err, BASE_E_INVALID, f->name,
-						    "%s lists %s %s, which does not exist",
-						    f->name,
-						    store_kind_find(f->link->target)->singular,
-						    json_string_value(item));
+				                    "%s lists %s %s, which does not exist", f->name,
+				                    store_kind_find(f->link->target)->singular,
+				                    json_string_value(item));
 		}
 		return 0;
 	}
@@ -453,11 +453,11 @@ static json_t *default_json(const struct store_field *f)
 
 /* Lays `input` over `rec` (the stored record, or defaults on create). */
 static int merge_input(const struct store_kind *kind, json_t *rec, const json_t *input,
-		       bool creating, struct base_err *err)
+                       bool creating, struct base_err *err)
 {
 	if (!json_is_object(input))
-		return base_err_set(err, BASE_E_BAD_REQUEST, NULL,
-				    "a %s must be a JSON object", kind->singular);
+		return base_err_set(err, BASE_E_BAD_REQUEST, NULL, "a %s must be a JSON object",
+		                    kind->singular);
 	const char *name;
 	json_t *v;
 	json_object_foreach((json_t *)input, name, v)
@@ -465,7 +465,7 @@ static int merge_input(const struct store_kind *kind, json_t *rec, const json_t 
 		const struct store_field *f = store_kind_field(kind, name);
 		if (!f)
 			return base_err_set(err, BASE_E_INVALID, name, "%s has no field %s",
-					    kind->name, name);
+			                    kind->name, name);
 		if (f->flags & STORE_F_READ_ONLY)
 			return base_err_set(err, BASE_E_INVALID, name, "%s is read-only", name);
 		if (check_type(kind, f, v, err) != 0)
@@ -473,8 +473,8 @@ static int merge_input(const struct store_kind *kind, json_t *rec, const json_t 
 		if (!creating && (f->flags & (STORE_F_KEY | STORE_F_IMMUTABLE)) &&
 		    !json_equal(json_object_get(rec, name), v))
 			return base_err_set(err, BASE_E_INVALID, name,
-					    "%s cannot be changed once the %s exists", name,
-					    kind->singular);
+			                    "%s cannot be changed once the %s exists", name,
+			                    kind->singular);
 		if (!(f->flags & (STORE_F_VIRTUAL | STORE_F_WRITE_ONLY)))
 			json_object_set(rec, name, v);
 	}
@@ -487,15 +487,15 @@ static bool is_empty(const json_t *v)
 }
 
 static int check_fields(struct store *s, const struct store_kind *kind, const json_t *rec,
-			const json_t *input, struct base_err *err)
+                        const json_t *input, struct base_err *err)
 {
 	for (const struct store_field *f = kind->fields; f->name; f++) {
 		const json_t *v = (f->flags & (STORE_F_VIRTUAL | STORE_F_WRITE_ONLY))
-					  ? json_object_get(input, f->name)
-					  : json_object_get(rec, f->name);
+		                      ? json_object_get(input, f->name)
+		                      : json_object_get(rec, f->name);
 		if ((f->flags & STORE_F_REQUIRED) && is_empty(v))
 			return base_err_set(err, BASE_E_INVALID, f->name, "%s is required",
-					    f->name);
+			                    f->name);
 		if (v && check_value(s, kind, f, v, err) != 0)
 			return -1;
 	}
@@ -535,7 +535,7 @@ static void bind_json(const struct store_field *f, sqlite3_stmt *st, int idx, co
 }
 
 static int write_row(struct store *s, const struct store_kind *kind, const json_t *rec,
-		     bool creating, const char *key, struct base_err *err)
+                     bool creating, const char *key, struct base_err *err)
 {
 	char sql[SQL_MAX];
 	size_t n;
@@ -548,9 +548,9 @@ static int write_row(struct store *s, const struct store_kind *kind, const json_
 			if (!is_column(f))
 				continue;
 			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s", ncols ? ", " : "",
-					      f->name);
+			                      f->name);
 			vn += (size_t)snprintf(values + vn, sizeof(values) - vn, "%s?%d",
-					       ncols ? ", " : "", ncols + 1);
+			                       ncols ? ", " : "", ncols + 1);
 			ncols++;
 		}
 		snprintf(sql + n, sizeof(sql) - n, ") VALUES (%s)", values);
@@ -560,11 +560,11 @@ static int write_row(struct store *s, const struct store_kind *kind, const json_
 			if (!is_column(f) || (f->flags & STORE_F_KEY))
 				continue;
 			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s = ?%d",
-					      ncols ? ", " : "", f->name, ncols + 1);
+			                      ncols ? ", " : "", f->name, ncols + 1);
 			ncols++;
 		}
 		snprintf(sql + n, sizeof(sql) - n, " WHERE %s = ?%d", store_kind_key(kind)->name,
-			 ncols + 1);
+		         ncols + 1);
 	}
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
@@ -581,18 +581,18 @@ static int write_row(struct store *s, const struct store_kind *kind, const json_
 	sqlite3_reset(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return base_err_set(err, BASE_E_CONFLICT, store_kind_key(kind)->name,
-				    "%s %s already exists", kind->singular, key);
+		                    "%s %s already exists", kind->singular, key);
 	if (rc != SQLITE_DONE)
 		return store_db_fail(s, err, "writing a record");
 	return 0;
 }
 
 static int write_links(struct store *s, const struct store_field *f, const char *key,
-		       const json_t *list, struct base_err *err)
+                       const json_t *list, struct base_err *err)
 {
 	char sql[SQL_MAX];
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = ?1", f->link->table,
-		 f->link->owner_col);
+	         f->link->owner_col);
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
 		return -1;
@@ -602,7 +602,7 @@ static int write_links(struct store *s, const struct store_field *f, const char 
 	if (rc != SQLITE_DONE)
 		return store_db_fail(s, err, "replacing links");
 	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s (%s, %s) VALUES (?1, ?2)",
-		 f->link->table, f->link->owner_col, f->link->value_col);
+	         f->link->table, f->link->owner_col, f->link->value_col);
 	size_t i;
 	json_t *item;
 	json_array_foreach(list, i, item)
@@ -620,8 +620,8 @@ static int write_links(struct store *s, const struct store_field *f, const char 
 }
 
 static int write_record(struct store *s, const struct store_kind *kind, const json_t *rec,
-			const json_t *input, bool creating, json_t *secrets_changed,
-			struct base_err *err)
+                        const json_t *input, bool creating, json_t *secrets_changed,
+                        struct base_err *err)
 {
 	const char *key = store_json_str(rec, store_kind_key(kind)->name);
 	if (write_row(s, kind, rec, creating, key, err) != 0)
@@ -643,8 +643,8 @@ static int write_record(struct store *s, const struct store_kind *kind, const js
 
 /* Builds, checks and writes one record inside the caller's transaction. */
 static int apply(struct store *s, const struct store_kind *kind, const char *key,
-		 const json_t *input, const struct store_actor *actor, json_t **out,
-		 struct base_err *err)
+                 const json_t *input, const struct store_actor *actor, json_t **out,
+                 struct base_err *err)
 {
 	bool creating = key == NULL;
 	json_t *before = NULL, *rec = NULL, *after = NULL;
@@ -660,8 +660,8 @@ static int apply(struct store *s, const struct store_kind *kind, const char *key
 			goto out;
 		if (kind->builtin_read_only && store_json_bool(before, "builtin")) {
 			base_err_set(err, BASE_E_FORBIDDEN, NULL,
-				     "%s %s is built in and cannot be changed; copy it instead",
-				     kind->singular, key);
+			             "%s %s is built in and cannot be changed; copy it instead",
+			             kind->singular, key);
 			goto out;
 		}
 		rec = json_deep_copy(before);
@@ -674,7 +674,7 @@ static int apply(struct store *s, const struct store_kind *kind, const char *key
 	const char *stored = store_json_str(rec, store_kind_key(kind)->name);
 	if (store_record_load(s, kind, stored, &after, err) != 0 ||
 	    store_audit_append(s, actor, creating ? "create" : "update", kind, stored, before,
-			       after, secrets_changed, err) != 0)
+	                       after, secrets_changed, err) != 0)
 		goto out;
 	*out = after;
 	after = NULL;
@@ -688,8 +688,8 @@ out:
 }
 
 static int transact(struct store *s, const struct store_kind *kind, const char *key,
-		    const json_t *input, const struct store_actor *actor, json_t **out,
-		    struct base_err *err)
+                    const json_t *input, const struct store_actor *actor, json_t **out,
+                    struct base_err *err)
 {
 	if (store_db_begin(s, err) != 0)
 		return -1;
@@ -706,14 +706,14 @@ static int transact(struct store *s, const struct store_kind *kind, const char *
 }
 
 int store_create(struct store *s, const struct store_kind *kind, const json_t *in,
-		 const struct store_actor *actor, json_t **out, struct base_err *err)
+                 const struct store_actor *actor, json_t **out, struct base_err *err)
 {
 	return transact(s, kind, NULL, in, actor, out, err);
 }
 
 int store_update(struct store *s, const struct store_kind *kind, const char *key,
-		 const json_t *patch, const struct store_actor *actor, json_t **out,
-		 struct base_err *err)
+                 const json_t *patch, const struct store_actor *actor, json_t **out,
+                 struct base_err *err)
 {
 	return transact(s, kind, key, patch, actor, out, err);
 }
@@ -722,18 +722,20 @@ int store_update(struct store *s, const struct store_kind *kind, const char *key
 
 /* Refuses to delete a record that another record names in a reference or restricting link. */
 static int check_references(struct store *s, const struct store_kind *kind, const char *key,
-			    struct base_err *err)
+                            struct base_err *err)
 {
 	for (const struct store_kind *const *k = store_kinds; *k; k++) {
 		for (const struct store_field *f = (*k)->fields; f->name; f++) {
 			char sql[SQL_MAX];
 			if (f->ref && strcmp(f->ref, kind->name) == 0 && is_column(f))
-				snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1 LIMIT 1",
-					 store_kind_key(*k)->name, (*k)->table, f->name);
+				snprintf(sql, sizeof(sql),
+				         "SELECT %s FROM %s WHERE %s = ?1 LIMIT 1",
+				         store_kind_key(*k)->name, (*k)->table, f->name);
 			else if (f->link && f->link->restrict_target_delete &&
-				 strcmp(f->link->target, kind->name) == 0)
-				snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1 LIMIT 1",
-					 f->link->owner_col, f->link->table, f->link->value_col);
+			         strcmp(f->link->target, kind->name) == 0)
+				snprintf(sql, sizeof(sql),
+				         "SELECT %s FROM %s WHERE %s = ?1 LIMIT 1",
+				         f->link->owner_col, f->link->table, f->link->value_col);
 			else
 				continue;
 			char user[128];
@@ -742,16 +744,16 @@ static int check_references(struct store *s, const struct store_kind *kind, cons
 				return -1;
 			if (found)
 				return base_err_set(err, BASE_E_CONFLICT, NULL,
-						    "%s %s is in use: %s %s refers to it in %s",
-						    kind->singular, key, (*k)->singular, user,
-						    f->name);
+				                    "%s %s is in use: %s %s refers to it in %s",
+				                    kind->singular, key, (*k)->singular, user,
+				                    f->name);
 		}
 	}
 	return 0;
 }
 
 static int delete_record(struct store *s, const struct store_kind *kind, const char *key,
-		  const struct store_actor *actor, struct base_err *err)
+                         const struct store_actor *actor, struct base_err *err)
 {
 	json_t *before;
 	if (store_record_load(s, kind, key, &before, err) != 0)
@@ -760,7 +762,7 @@ static int delete_record(struct store *s, const struct store_kind *kind, const c
 	const char *stored = store_json_str(before, store_kind_key(kind)->name);
 	if (store_json_bool(before, "builtin")) {
 		base_err_set(err, BASE_E_FORBIDDEN, NULL, "%s %s is built in and cannot be deleted",
-			     kind->singular, stored);
+		             kind->singular, stored);
 		goto out;
 	}
 	if (check_references(s, kind, stored, err) != 0 ||
@@ -768,7 +770,7 @@ static int delete_record(struct store *s, const struct store_kind *kind, const c
 		goto out;
 	char sql[SQL_MAX];
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = ?1", kind->table,
-		 store_kind_key(kind)->name);
+	         store_kind_key(kind)->name);
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
 		goto out;
@@ -786,7 +788,7 @@ out:
 }
 
 int store_delete(struct store *s, const struct store_kind *kind, const char *key,
-		 const struct store_actor *actor, struct base_err *err)
+                 const struct store_actor *actor, struct base_err *err)
 {
 	if (store_db_begin(s, err) != 0)
 		return -1;

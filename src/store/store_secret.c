@@ -38,14 +38,14 @@ static int create_key_file(struct store *s, const char *path, struct base_err *e
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create %s: %s", tmp,
-				    strerror(errno));
+		                    strerror(errno));
 	bool ok = write(fd, s->secret_key, sizeof(s->secret_key)) == sizeof(s->secret_key) &&
-		  fsync(fd) == 0;
+	          fsync(fd) == 0;
 	close(fd);
 	if (!ok || rename(tmp, path) != 0) {
 		unlink(tmp);
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot write %s: %s", path,
-				    strerror(errno));
+		                    strerror(errno));
 	}
 	return 0;
 }
@@ -57,7 +57,7 @@ int store_secret_load_key(struct store *s, const char *path, struct base_err *er
 		return create_key_file(s, path, err);
 	if (fd < 0)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot read %s: %s", path,
-				    strerror(errno));
+		                    strerror(errno));
 	struct stat st;
 	ssize_t n = read(fd, s->secret_key, sizeof(s->secret_key));
 	bool private_file = fstat(fd, &st) == 0 && (st.st_mode & 077) == 0;
@@ -66,7 +66,7 @@ int store_secret_load_key(struct store *s, const char *path, struct base_err *er
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "%s is not a 32-byte key", path);
 	if (!private_file)
 		return base_err_set(err, BASE_E_INTERNAL, NULL,
-				    "%s is readable by others; chmod 600 it", path);
+		                    "%s is readable by others; chmod 600 it", path);
 	return 0;
 }
 
@@ -77,13 +77,13 @@ static int scrypt(const char *password, const unsigned char *salt, unsigned char
 	uint64_t n = 1ULL << SCRYPT_LOG_N;
 	uint32_t r = SCRYPT_R, p = SCRYPT_P;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)password,
-						  strlen(password)),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, SALT_LEN),
-		OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
-		OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
-		OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)password,
+	                                      strlen(password)),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, SALT_LEN),
+	    OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
+	    OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
+	    OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
+	    OSSL_PARAM_construct_end(),
 	};
 	int rc = ctx && EVP_KDF_derive(ctx, out, HASH_LEN, params) == 1 ? 0 : -1;
 	EVP_KDF_CTX_free(ctx);
@@ -100,7 +100,7 @@ int store_secret_hash(const char *password, char *out, size_t size, struct base_
 	base_hex(salt, sizeof(salt), salt_hex);
 	base_hex(hash, sizeof(hash), hash_hex);
 	snprintf(out, size, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P,
-		 salt_hex, hash_hex);
+	         salt_hex, hash_hex);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	return 0;
 }
@@ -110,7 +110,7 @@ bool store_secret_verify(const char *password, const char *encoded)
 	char salt_hex[2 * SALT_LEN + 1], hash_hex[2 * HASH_LEN + 1];
 	int ln, r, p;
 	if (sscanf(encoded, "$scrypt$ln=%d,r=%d,p=%d$%32[0-9a-f]$%64[0-9a-f]", &ln, &r, &p,
-		   salt_hex, hash_hex) != 5 ||
+	           salt_hex, hash_hex) != 5 ||
 	    ln != SCRYPT_LOG_N || r != SCRYPT_R || p != SCRYPT_P)
 		return false;
 	unsigned char salt[SALT_LEN], hash[HASH_LEN];
@@ -125,7 +125,7 @@ bool store_secret_verify(const char *password, const char *encoded)
 }
 
 int store_secret_seal(struct store *s, const char *plain, char *out, size_t size,
-		      struct base_err *err)
+                      struct base_err *err)
 {
 	unsigned char iv[12], tag[16], cipher[512];
 	int len = (int)strlen(plain), n = 0, fin = 0;
@@ -133,9 +133,9 @@ int store_secret_seal(struct store *s, const char *plain, char *out, size_t size
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot seal a secret");
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	bool ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, s->secret_key, iv) &&
-		  EVP_EncryptUpdate(ctx, cipher, &n, (const unsigned char *)plain, len) &&
-		  EVP_EncryptFinal_ex(ctx, cipher + n, &fin) &&
-		  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, sizeof(tag), tag);
+	          EVP_EncryptUpdate(ctx, cipher, &n, (const unsigned char *)plain, len) &&
+	          EVP_EncryptFinal_ex(ctx, cipher + n, &fin) &&
+	          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, sizeof(tag), tag);
 	EVP_CIPHER_CTX_free(ctx);
 	size_t total = sizeof(iv) + (size_t)(n + fin) + sizeof(tag);
 	if (!ok || size < 2 * total + 1)
@@ -149,17 +149,17 @@ int store_secret_seal(struct store *s, const char *plain, char *out, size_t size
 }
 
 int store_secret_digest_ha1(const char *algorithm, const char *user, const char *realm,
-			    const char *password, char *out, size_t size, struct base_err *err)
+                            const char *password, char *out, size_t size, struct base_err *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const EVP_MD *type = strcmp(algorithm, "MD5") == 0 ? EVP_md5() : EVP_sha256();
 	bool ok = ctx && EVP_DigestInit_ex(ctx, type, NULL) &&
-		  EVP_DigestUpdate(ctx, user, strlen(user)) && EVP_DigestUpdate(ctx, ":", 1) &&
-		  EVP_DigestUpdate(ctx, realm, strlen(realm)) && EVP_DigestUpdate(ctx, ":", 1) &&
-		  EVP_DigestUpdate(ctx, password, strlen(password)) &&
-		  EVP_DigestFinal_ex(ctx, md, &mdlen);
+	          EVP_DigestUpdate(ctx, user, strlen(user)) && EVP_DigestUpdate(ctx, ":", 1) &&
+	          EVP_DigestUpdate(ctx, realm, strlen(realm)) && EVP_DigestUpdate(ctx, ":", 1) &&
+	          EVP_DigestUpdate(ctx, password, strlen(password)) &&
+	          EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (!ok || size < 2 * mdlen + 1)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot compute HA1");
@@ -168,14 +168,14 @@ int store_secret_digest_ha1(const char *algorithm, const char *user, const char 
 }
 
 static int update_columns(struct store *s, const struct store_kind *kind, const char *key,
-			  const char *const *cols, const char *const *values, int n,
-			  struct base_err *err)
+                          const char *const *cols, const char *const *values, int n,
+                          struct base_err *err)
 {
 	char sql[512];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "UPDATE %s SET ", kind->table);
 	for (int i = 0; i < n; i++)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s = ?%d",
-					i ? ", " : "", cols[i], i + 1);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s = ?%d", i ? ", " : "",
+		                        cols[i], i + 1);
 	snprintf(sql + len, sizeof(sql) - len, " WHERE user_id = ?%d", n + 1);
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
@@ -189,7 +189,7 @@ static int update_columns(struct store *s, const struct store_kind *kind, const 
 }
 
 int store_secret_write(struct store *s, const struct store_kind *kind, const char *key,
-		       const struct store_field *f, const char *value, struct base_err *err)
+                       const struct store_field *f, const char *value, struct base_err *err)
 {
 	char col[80];
 	snprintf(col, sizeof(col), "%s_secret", f->name);
@@ -205,8 +205,7 @@ int store_secret_write(struct store *s, const struct store_kind *kind, const cha
 	store_param_get(s, "service_parameter", "sip_station_realm", realm, sizeof(realm));
 	if (store_secret_seal(s, value, sealed, sizeof(sealed), err) != 0 ||
 	    store_secret_digest_ha1("MD5", key, realm, value, md5, sizeof(md5), err) != 0 ||
-	    store_secret_digest_ha1("SHA-256", key, realm, value, sha256, sizeof(sha256), err) !=
-		    0)
+	    store_secret_digest_ha1("SHA-256", key, realm, value, sha256, sizeof(sha256), err) != 0)
 		return -1;
 	const char *cols[] = {col, "digest_ha1_md5", "digest_ha1_sha256"};
 	const char *values[] = {sealed, md5, sha256};

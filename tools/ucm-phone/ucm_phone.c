@@ -61,17 +61,17 @@ static int tls_check(const char *addr_port, const char *ca)
 			char subject[256] = "";
 			if (cert)
 				X509_NAME_oneline(X509_get_subject_name(cert), subject,
-						  sizeof(subject));
+				                  sizeof(subject));
 			printf("verified %s\nprotocol %s\ncipher %s\nsubject %s\n", addr_port,
 			       SSL_get_version(ssl), SSL_get_cipher_name(ssl), subject);
 			X509_free(cert);
 			rc = 0;
 		} else {
 			long v = SSL_get_verify_result(ssl);
-			base_err_set(&err, BASE_E_INTERNAL, NULL, "TLS handshake with %s failed: %s",
-				     addr_port,
-				     v != X509_V_OK ? X509_verify_cert_error_string(v)
-						    : ERR_reason_error_string(ERR_peek_error()));
+			base_err_set(&err, BASE_E_INTERNAL, NULL,
+			             "TLS handshake with %s failed: %s", addr_port,
+			             v != X509_V_OK ? X509_verify_cert_error_string(v)
+			                            : ERR_reason_error_string(ERR_peek_error()));
 		}
 	}
 	if (rc != 0)

@@ -1,10 +1,12 @@
 /* Unit tests for src/net: address parsing and printing, listeners, TLS contexts. */
-#include <setjmp.h>
+/* cmocka needs these first, in this order. */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <setjmp.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,10 +1,12 @@
 /* Unit tests for src/pki: the CA on disk and the role certificates it issues. */
-#include <setjmp.h>
+/* cmocka needs these first, in this order. */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <setjmp.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <ftw.h>
 #include <stdio.h>

@@ -4,10 +4,14 @@
 
 #include "store/store.h"
 
-#include <setjmp.h>
+/* cmocka needs these first, in this order. */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
 #include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +61,7 @@ static inline int fixture_teardown(void **state)
 
 /* Runs a create (key NULL) or update of `kind` with the JSON text `body`. */
 static inline int fixture_write(struct fixture *f, const char *kind, const char *key,
-				const char *body, json_t **out, struct base_err *err)
+                                const char *body, json_t **out, struct base_err *err)
 {
 	json_error_t jerr;
 	json_t *in = json_loads(body, 0, &jerr);
@@ -68,7 +72,7 @@ static inline int fixture_write(struct fixture *f, const char *kind, const char 
 	json_t *result = NULL;
 	const struct store_kind *k = store_kind_find(kind);
 	int rc = key ? store_update(f->store, k, key, in, &test_actor, &result, err)
-		     : store_create(f->store, k, in, &test_actor, &result, err);
+	             : store_create(f->store, k, in, &test_actor, &result, err);
 	json_decref(in);
 	if (out)
 		*out = result;
@@ -78,12 +82,12 @@ static inline int fixture_write(struct fixture *f, const char *kind, const char 
 }
 
 static inline void fixture_ok(struct fixture *f, const char *kind, const char *key,
-			      const char *body)
+                              const char *body)
 {
 	struct base_err err = {0};
 	if (fixture_write(f, kind, key, body, NULL, &err) != 0)
 		fail_msg("%s %s %s failed: %s (%s)", kind, key ? key : "create", body, err.message,
-			 err.field);
+		         err.field);
 }
 
 /* Everything of a kind, for comparing before and after a refused write. */
@@ -102,9 +106,8 @@ static inline long fixture_audit_count(struct fixture *f)
 	struct store_query q = {.limit = 1};
 	json_t *items = NULL;
 	long total = 0;
-	assert_int_equal(store_list(f->store, store_kind_find("audit-log"), &q, &items, &total,
-				    NULL),
-			 0);
+	assert_int_equal(
+	    store_list(f->store, store_kind_find("audit-log"), &q, &items, &total, NULL), 0);
 	json_decref(items);
 	return total;
 }

@@ -1,10 +1,12 @@
 /* Unit tests of ucmctl's pure parts: value conversion, option matching, schema, tables. */
-#include <setjmp.h>
+/* cmocka needs these first, in this order. */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <setjmp.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <stdlib.h>
 #include <string.h>

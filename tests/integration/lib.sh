@@ -1,0 +1,175 @@
+# Shared by the integration tests: start a private ucmd on free loopback ports with its own
+# data directory, talk to it with ucmctl and curl, and stop exactly the processes we started.
+# Usage: source "$(dirname "$0")/lib.sh"
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+UCMD=${UCMD:-$root/build/ucmd}
+UCMCTL=${UCMCTL:-$root/build/ucmctl}
+UCM_PHONE=${UCM_PHONE:-$root/build/ucm-phone}
+
+T=$(mktemp -d /tmp/ucm-it.XXXXXX)
+UCMD_PID=""
+ADMIN_PASSWORD="admin-pass-$RANDOM$RANDOM"
+checks=0
+
+BG_PIDS=()
+
+cleanup() {
+	local rc=$?
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	if [ -n "$UCMD_PID" ] && kill -0 "$UCMD_PID" 2>/dev/null; then
+		kill -TERM "$UCMD_PID" 2>/dev/null || true
+		wait "$UCMD_PID" 2>/dev/null || true
+	fi
+	if [ $rc -ne 0 ] && [ -f "$T/ucmd.log" ]; then
+		echo "---- ucmd log ----" >&2
+		tail -n 40 "$T/ucmd.log" >&2
+	fi
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+pass() {
+	checks=$((checks + 1))
+	echo "ok $checks - $*"
+}
+
+# A TCP port nobody listens on now (the kernel picks it; we release it right away).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts ucmd with a fresh (or the given) data directory; extra arguments go to ucmd.
+start_ucmd() {
+	DATA=${DATA:-$T/data}
+	ADMIN_PORT=${ADMIN_PORT:-$(free_port)}
+	"$UCMD" --data-dir "$DATA" --admin-listen "127.0.0.1:$ADMIN_PORT" "$@" >>"$T/ucmd.log" 2>&1 &
+	UCMD_PID=$!
+	for _ in $(seq 1 100); do
+		if curl -s --cacert "$DATA/pki/ca.crt" "https://127.0.0.1:$ADMIN_PORT/api/v1/health" \
+			>/dev/null 2>&1; then
+			export UCM_SERVER="https://127.0.0.1:$ADMIN_PORT" UCM_DATA_DIR="$DATA"
+			export UCM_CA="$DATA/pki/ca.crt"
+			return 0
+		fi
+		kill -0 "$UCMD_PID" 2>/dev/null || fail "ucmd exited at start: $(tail -n 5 "$T/ucmd.log")"
+		sleep 0.1
+	done
+	fail "ucmd did not answer on port $ADMIN_PORT"
+}
+
+stop_ucmd() {
+	kill -TERM "$UCMD_PID"
+	wait "$UCMD_PID" || fail "ucmd exited with $? on SIGTERM"
+	UCMD_PID=""
+}
+
+# Creates the first administrator through the bootstrap token and exports the credentials.
+init_admin() {
+	printf '%s\n' "$ADMIN_PASSWORD" >"$T/admin.pw"
+	chmod 600 "$T/admin.pw"
+	"$UCMCTL" init --data-dir "$DATA" --user admin --password-file "$T/admin.pw" >/dev/null
+	export UCM_USER=admin UCM_PASSWORD="$ADMIN_PASSWORD"
+}
+
+# api METHOD PATH [curl args...]: prints the body, sets $STATUS.
+api() {
+	local method=$1 path=$2
+	shift 2
+	local out
+	out=$(curl -s --cacert "$DATA/pki/ca.crt" -u "admin:$ADMIN_PASSWORD" -X "$method" \
+		-H 'Content-Type: application/json' -w '\n%{http_code}' \
+		"https://127.0.0.1:$ADMIN_PORT/api/v1/$path" "$@")
+	STATUS=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+	printf '%s' "$BODY"
+}
+
+# expect_status CODE description
+expect_status() {
+	[ "$STATUS" = "$1" ] || fail "$2: expected HTTP $1, got $STATUS: $BODY"
+	pass "$2"
+}
+
+# json FILTER: reads JSON on stdin, prints the value at a python expression path like
+# ['items'][0]['name'].
+json() {
+	python3 -c "import json,sys; v=json.load(sys.stdin)$1; print(v if not isinstance(v,(dict,list,bool)) or v is None else json.dumps(v))"
+}
+
+# track_pid PID: a helper process this test started in the background; cleanup stops it.
+track_pid() {
+	BG_PIDS+=("$1")
+}
+
+# api_as USER PASSWORD METHOD PATH [curl args...]: like api, with other credentials (none if USER
+# is empty); the response headers go to $T/headers.
+api_as() {
+	local user=$1 password=$2 method=$3 path=$4
+	shift 4
+	local auth=() out
+	[ -z "$user" ] || auth=(-u "$user:$password")
+	out=$(curl -s --cacert "$DATA/pki/ca.crt" "${auth[@]}" -X "$method" -D "$T/headers" \
+		-H 'Content-Type: application/json' -w '\n%{http_code}' \
+		"https://127.0.0.1:$ADMIN_PORT/api/v1/$path" "$@")
+	STATUS=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+	printf '%s' "$BODY"
+}
+
+# expect_error STATUS CODE description [FIELD]: $STATUS is STATUS and $BODY is the API's error
+# object {"error": {"code": CODE, "field": ..., "message": "..."}} with a message; FIELD, if
+# given, is the expected field ("null" for none).
+expect_error() {
+	local status=$1 code=$2 what=$3 field=${4-}
+	[ "$STATUS" = "$status" ] || fail "$what: expected HTTP $status, got $STATUS: $BODY"
+	local why
+	why=$(printf '%s' "$BODY" | python3 -c '
+import json, sys
+code, field = sys.argv[1], sys.argv[2:]
+try:
+    e = json.load(sys.stdin)["error"]
+except Exception as x:
+    sys.exit("not a JSON error: %r" % x)
+if sorted(e) != ["code", "field", "message"]:
+    sys.exit("error has keys %s" % sorted(e))
+if e["code"] != code:
+    sys.exit("code is %r, not %r" % (e["code"], code))
+if not isinstance(e["message"], str) or not e["message"].strip():
+    sys.exit("no message")
+if field and e["field"] != (None if field[0] == "null" else field[0]):
+    sys.exit("field is %r, not %r" % (e["field"], field[0]))
+' "$code" ${field:+"$field"} 2>&1) || fail "$what: $why: $BODY"
+	pass "$what"
+}
+
+# wait_https PORT CA [PID]: waits up to 10 s until GET /api/v1/health answers on PORT with a
+# certificate issued by CA; fails early if PID exits.
+wait_https() {
+	local port=$1 ca=$2 pid=${3-}
+	for _ in $(seq 1 100); do
+		if [ -f "$ca" ] && curl -s --cacert "$ca" "https://127.0.0.1:$port/api/v1/health" \
+			>/dev/null 2>&1; then
+			return 0
+		fi
+		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || fail "ucmd (pid $pid) exited at start"
+		sleep 0.1
+	done
+	fail "nothing answered on port $port"
+}
+
+finish() {
+	echo "$checks passed, 0 failed"
+}

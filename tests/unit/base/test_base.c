@@ -1,0 +1,119 @@
+/* base: errors, strings, time and the config file reader. */
+/* cmocka needs these first, in this order. */
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+// clang-format on
+#include "base/base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_err_set_returns_minus_one(void **state)
+{
+	(void)state;
+	struct base_err err;
+	assert_int_equal(base_err_set(&err, BASE_E_INVALID, "name", "bad %d", 7), -1);
+	assert_int_equal(err.code, BASE_E_INVALID);
+	assert_string_equal(err.field, "name");
+	assert_string_equal(err.message, "bad 7");
+	assert_int_equal(base_err_set(NULL, BASE_E_INVALID, NULL, "x"), -1);
+	assert_string_equal(base_err_code_name(BASE_E_NOT_ALLOWED), "method_not_allowed");
+}
+
+static void test_strings(void **state)
+{
+	(void)state;
+	char small[4];
+	assert_int_equal(base_strlcpy(small, "abcdef", sizeof(small)), 6);
+	assert_string_equal(small, "abc");
+	assert_true(base_str_is_digits("0123"));
+	assert_false(base_str_is_digits(""));
+	assert_false(base_str_is_digits("12a"));
+	assert_true(base_mem_equal_ct("abc", "abc", 3));
+	assert_false(base_mem_equal_ct("abc", "abd", 3));
+	char hex[7];
+	base_hex((const unsigned char *)"\x01\xab\xff", 3, hex);
+	assert_string_equal(hex, "01abff");
+}
+
+static void test_time_round_trip(void **state)
+{
+	(void)state;
+	char text[21];
+	base_time_format(1795000000, text);
+	int64_t t;
+	assert_int_equal(base_time_parse(text, &t), 0);
+	assert_int_equal(t, 1795000000);
+	assert_int_equal(base_time_parse("2026-11-22T01:02:03+00:00", &t), 0);
+	assert_int_equal(base_time_parse("2026-02-31T00:00:00Z", &t), -1);
+	assert_int_equal(base_time_parse("2026-11-22 01:02:03Z", &t), -1);
+	assert_int_equal(base_time_parse("2026-11-22T01:02:03+01:00", &t), -1);
+	assert_int_equal(base_time_parse("tomorrow", &t), -1);
+	assert_int_equal(base_time_parse("2026-11-22T01:02:03Zjunk", &t), -1);
+}
+
+static char *write_temp(const char *text)
+{
+	static char path[64];
+	strcpy(path, "/tmp/ucm-conf-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_conf(void **state)
+{
+	(void)state;
+	struct base_conf conf;
+	struct base_err err = {0};
+	char *path =
+	    write_temp("# comment\n  data_dir = /srv/ucm  # trailing\n\nlog_level=debug\n");
+	assert_int_equal(base_conf_load(&conf, path, &err), 0);
+	assert_string_equal(base_conf_get(&conf, "data_dir"), "/srv/ucm");
+	assert_string_equal(base_conf_get(&conf, "log_level"), "debug");
+	assert_null(base_conf_get(&conf, "missing"));
+	base_conf_free(&conf);
+	unlink(path);
+
+	path = write_temp("a = 1\nnot a setting\n");
+	assert_int_equal(base_conf_load(&conf, path, &err), -1);
+	assert_non_null(strstr(err.message, ":2: expected `key = value`"));
+	unlink(path);
+
+	path = write_temp("a = 1\na = 2\n");
+	assert_int_equal(base_conf_load(&conf, path, &err), -1);
+	assert_non_null(strstr(err.message, "a is set twice"));
+	unlink(path);
+
+	assert_int_equal(base_conf_load(&conf, "/nonexistent/ucmd.conf", &err), -1);
+	assert_non_null(strstr(err.message, "cannot read"));
+}
+
+static void test_log_levels(void **state)
+{
+	(void)state;
+	enum base_log_level level;
+	assert_int_equal(base_log_level_parse("warn", &level), 0);
+	assert_int_equal(level, BASE_LOG_WARN);
+	assert_int_equal(base_log_level_parse("loud", &level), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_err_set_returns_minus_one),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_time_round_trip),
+	    cmocka_unit_test(test_conf),
+	    cmocka_unit_test(test_log_levels),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
