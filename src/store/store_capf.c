@@ -12,6 +12,38 @@
 
 #define GENERATED_STRING_DIGITS 8
 
+const char *const store_capf_authentication_modes[] = {"by_authentication_string", "by_null_string",
+                                                       "by_existing_certificate_lsc",
+                                                       "by_existing_certificate_mic", NULL};
+
+bool store_device_type_is_jabber_mobile(const char *type)
+{
+	return strcmp(type, "tct") == 0 || strcmp(type, "bot") == 0 || strcmp(type, "tab") == 0;
+}
+
+int store_capf_check_key_size(const char *field, long long bits, struct base_err *err)
+{
+	if (bits == 512)
+		return base_err_set(err, BASE_E_INVALID, field,
+		                    "512-bit keys are too weak and not accepted; use 1024, 2048 "
+		                    "or 3072");
+	if (bits != 1024 && bits != 2048 && bits != 3072)
+		return base_err_set(err, BASE_E_INVALID, field, "%s must be 1024, 2048 or 3072",
+		                    field);
+	return 0;
+}
+
+/* Jabber for Windows cannot enroll without a string: its registration fails (D000). */
+int store_capf_check_mode(const char *field, const char *device_type, const char *mode,
+                          struct base_err *err)
+{
+	if (strcmp(device_type, "csf") == 0 && strcmp(mode, "by_null_string") == 0)
+		return base_err_set(err, BASE_E_INVALID, field,
+		                    "by_null_string is not supported by Jabber for Windows (csf) "
+		                    "devices: their registration would fail");
+	return 0;
+}
+
 static const char *field(const char *prefix, const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s", prefix, name);
@@ -31,21 +63,13 @@ static const char *operation_label(const char *op)
 static int string_in_use(struct store *s, const char *value, const json_t *rec,
                          struct base_err *err)
 {
-	sqlite3_stmt *st = store_db_stmt(
+	const char *params[] = {value, store_json_str(rec, "name")};
+	return store_db_lookup_params(
 	    s,
 	    "SELECT name FROM device WHERE capf_authentication_string = ?1 AND name <> ?2 "
 	    "UNION ALL SELECT name FROM capf_profile WHERE capf_authentication_string = ?1 "
 	    "AND name <> ?2",
-	    err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, store_json_str(rec, "name"), -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "checking authentication strings");
+	    params, 2, NULL, 0, err);
 }
 
 static int generate_string(struct store *s, const json_t *rec, char out[16], struct base_err *err)
@@ -134,14 +158,8 @@ int store_capf_validate(struct store *s, json_t *rec, const json_t *before, cons
 	field(prefix, "operation_status", status_name, sizeof(status_name));
 	field(prefix, "key_size", key_name, sizeof(key_name));
 
-	long long key_size = store_json_int(rec, key_name);
-	if (key_size == 512)
-		return base_err_set(err, BASE_E_INVALID, key_name,
-		                    "512-bit keys are too weak and not accepted; use 1024, 2048 "
-		                    "or 3072");
-	if (key_size != 1024 && key_size != 2048 && key_size != 3072)
-		return base_err_set(err, BASE_E_INVALID, key_name, "%s must be 1024, 2048 or 3072",
-		                    key_name);
+	if (store_capf_check_key_size(key_name, store_json_int(rec, key_name), err) != 0)
+		return -1;
 	if (set_string(s, rec, input, prefix, err) != 0)
 		return -1;
 
@@ -206,17 +224,7 @@ static const struct store_field capf_profile_fields[] = {
      .type = STORE_T_ENUM,
      .values = profile_modes,
      .def = "by_authentication_string"},
-    {.name = "capf_authentication_string",
-     .type = STORE_T_STRING,
-     .flags = STORE_F_MASKED,
-     .min = 4,
-     .max = 10,
-     .charset = "0123456789",
-     .description = "One-time string of 4 to 10 digits"},
-    {.name = "capf_generate_authentication_string",
-     .type = STORE_T_BOOLEAN,
-     .flags = STORE_F_VIRTUAL,
-     .description = "Set true to have a string generated"},
+    STORE_CAPF_STRING_FIELDS,
     {.name = "capf_key_size", .type = STORE_T_INTEGER, .def = "2048"},
     {.name = "capf_operation_completes_by", .type = STORE_T_TIMESTAMP},
     {.name = "capf_operation_status",
@@ -239,18 +247,15 @@ static int validate_capf_profile(struct store *s, json_t *rec, const json_t *bef
 		                    store_kind_find(user_kind)->singular,
 		                    store_json_str(rec, "user_id"));
 	if (!before) {
-		sqlite3_stmt *st = store_db_stmt(s,
-		                                 "SELECT name FROM capf_profile WHERE user_type = "
-		                                 "?1 AND user_id = ?2 AND instance_id = ?3",
-		                                 err);
-		if (!st)
+		const char *params[] = {user_type, store_json_str(rec, "user_id"),
+		                        store_json_str(rec, "instance_id")};
+		found = store_db_lookup_params(s,
+		                               "SELECT name FROM capf_profile WHERE user_type = ?1 "
+		                               "AND user_id = ?2 AND instance_id = ?3",
+		                               params, 3, NULL, 0, err);
+		if (found < 0)
 			return -1;
-		sqlite3_bind_text(st, 1, user_type, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, store_json_str(rec, "user_id"), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, store_json_str(rec, "instance_id"), -1, SQLITE_TRANSIENT);
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc == SQLITE_ROW)
+		if (found)
 			return base_err_set(err, BASE_E_INVALID, "instance_id",
 			                    "user %s already has a CAPF profile for instance %s",
 			                    store_json_str(rec, "user_id"),

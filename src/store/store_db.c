@@ -81,25 +81,31 @@ void store_db_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int store_db_lookup(struct store *s, const char *sql, const char *param, char *out, size_t size,
-                    struct base_err *err)
+int store_db_lookup_params(struct store *s, const char *sql, const char *const *params, int nparams,
+                           char *out, size_t size, struct base_err *err)
 {
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	for (int i = 0; i < nparams; i++)
+		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW && out) {
 		const unsigned char *v = sqlite3_column_text(st, 0);
-		if (out)
-			base_strlcpy(out, v ? (const char *)v : "", size);
-		sqlite3_reset(st);
-		return 1;
+		base_strlcpy(out, v ? (const char *)v : "", size);
 	}
 	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
 	if (rc != SQLITE_DONE)
 		return store_db_fail(s, err, "looking up a record");
 	return 0;
+}
+
+int store_db_lookup(struct store *s, const char *sql, const char *param, char *out, size_t size,
+                    struct base_err *err)
+{
+	return store_db_lookup_params(s, sql, &param, 1, out, size, err);
 }
 
 static int schema_version(struct store *s, int *version, struct base_err *err)
@@ -110,10 +116,9 @@ static int schema_version(struct store *s, int *version, struct base_err *err)
 	                  err) != 0)
 		return -1;
 	char text[32];
-	int found = store_db_lookup(s,
-	                            "SELECT COALESCE(MAX(version), 0) FROM schema_migration "
-	                            "WHERE ?1 IS NOT NULL",
-	                            "", text, sizeof(text), err);
+	int found =
+	    store_db_lookup_params(s, "SELECT COALESCE(MAX(version), 0) FROM schema_migration",
+	                           NULL, 0, text, sizeof(text), err);
 	if (found < 0)
 		return -1;
 	*version = found ? atoi(text) : 0;

@@ -18,9 +18,6 @@ const char *const store_device_types[] = {"cisco_sip_phone",   "csf", "tct",    
                                           "cti_remote_device", "mpp", "generic_sip", NULL};
 static const char *const capf_operations[] = {"no_pending", "install_upgrade", "delete",
                                               "troubleshoot", NULL};
-static const char *const capf_modes[] = {"by_authentication_string", "by_null_string",
-                                         "by_existing_certificate_lsc",
-                                         "by_existing_certificate_mic", NULL};
 static const char *const on_off[] = {"enabled", "disabled", NULL};
 static const char *const lsc_states[] = {"not_installed", "installed", NULL};
 
@@ -83,19 +80,9 @@ static const struct store_field device_fields[] = {
      .def = "no_pending"},
     {.name = "capf_authentication_mode",
      .type = STORE_T_ENUM,
-     .values = capf_modes,
+     .values = store_capf_authentication_modes,
      .description = "Defaults to the phone security profile's"},
-    {.name = "capf_authentication_string",
-     .type = STORE_T_STRING,
-     .flags = STORE_F_MASKED,
-     .min = 4,
-     .max = 10,
-     .charset = "0123456789",
-     .description = "One-time string of 4 to 10 digits"},
-    {.name = "capf_generate_authentication_string",
-     .type = STORE_T_BOOLEAN,
-     .flags = STORE_F_VIRTUAL,
-     .description = "Set true to have a string generated"},
+    STORE_CAPF_STRING_FIELDS,
     {.name = "capf_key_size",
      .type = STORE_T_INTEGER,
      .description = "Must equal the phone security profile's key size"},
@@ -120,11 +107,6 @@ static const struct store_field device_fields[] = {
     {.name = "disable_speakerphone_and_headset", .type = STORE_T_BOOLEAN, .def = "false"},
     {0},
 };
-
-static bool is_jabber_mobile(const char *type)
-{
-	return strcmp(type, "tct") == 0 || strcmp(type, "bot") == 0 || strcmp(type, "tab") == 0;
-}
 
 static bool is_cisco_desk_phone(const char *type)
 {
@@ -153,7 +135,7 @@ int store_device_validate_name(const char *type, const char *name, struct base_e
 			return base_err_set(err, BASE_E_INVALID, "name",
 			                    "name of a csf device must be 1 to 15 letters and "
 			                    "digits");
-	} else if (is_jabber_mobile(type)) {
+	} else if (store_device_type_is_jabber_mobile(type)) {
 		char prefix[4];
 		for (int i = 0; i < 3; i++)
 			prefix[i] = (char)toupper((unsigned char)type[i]);
@@ -181,7 +163,7 @@ static int check_domain_set(struct store *s, const char *type, struct base_err *
 	char domain[256] = "";
 	store_param_get(s, "enterprise_parameter", "organization_top_level_domain", domain,
 	                sizeof(domain));
-	if (is_jabber_mobile(type) && !*domain)
+	if (store_device_type_is_jabber_mobile(type) && !*domain)
 		return base_err_set(err, BASE_E_INVALID, "type",
 		                    "set the enterprise parameter organization_top_level_domain "
 		                    "before creating tct, bot or tab devices");
@@ -190,30 +172,22 @@ static int check_domain_set(struct store *s, const char *type, struct base_err *
 
 static int check_one_per_type(struct store *s, const json_t *rec, struct base_err *err)
 {
-	const char *type = store_json_str(rec, "type"),
-	           *owner = store_json_str(rec, "owner_user_id");
-	if (!*owner || (strcmp(type, "csf") != 0 && !is_jabber_mobile(type)))
+	const char *type = store_json_str(rec, "type");
+	const char *owner = store_json_str(rec, "owner_user_id");
+	if (!*owner || (strcmp(type, "csf") != 0 && !store_device_type_is_jabber_mobile(type)))
 		return 0;
-	sqlite3_stmt *st = store_db_stmt(s,
-	                                 "SELECT name FROM device WHERE owner_user_id = ?1 AND "
-	                                 "type = ?2 AND name <> ?3",
-	                                 err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, store_json_str(rec, "name"), -1, SQLITE_TRANSIENT);
-	char other[64] = "";
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		base_strlcpy(other, (const char *)sqlite3_column_text(st, 0), sizeof(other));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	const char *params[] = {owner, type, store_json_str(rec, "name")};
+	char other[64];
+	int found = store_db_lookup_params(s,
+	                                   "SELECT name FROM device WHERE owner_user_id = ?1 AND "
+	                                   "type = ?2 AND name <> ?3",
+	                                   params, 3, other, sizeof(other), err);
+	if (found > 0)
 		return base_err_set(err, BASE_E_INVALID, "owner_user_id",
 		                    "end user %s already owns a %s device (%s); a user may have "
 		                    "one device of each Jabber type",
 		                    owner, type, other);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "checking device owners");
+	return found;
 }
 
 /* Fills the profile defaults of the type and checks that the profile fits the device. */
@@ -222,24 +196,18 @@ static int apply_profiles(struct store *s, json_t *rec, const json_t *input, str
 	const char *type = store_json_str(rec, "type");
 	if (!*store_json_str(rec, "sip_profile"))
 		json_object_set_new(rec, "sip_profile",
-		                    json_string(is_jabber_mobile(type)
+		                    json_string(store_device_type_is_jabber_mobile(type)
 		                                    ? "Standard SIP Profile for Mobile Device"
 		                                    : "Standard SIP Profile"));
 	if (!*store_json_str(rec, "phone_security_profile")) {
 		char name[160];
-		sqlite3_stmt *st = store_db_stmt(s,
-		                                 "SELECT name FROM phone_security_profile WHERE "
-		                                 "device_type = ?1 AND builtin = 1",
-		                                 err);
-		if (!st)
-			return -1;
-		sqlite3_bind_text(st, 1, type, -1, SQLITE_TRANSIENT);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			base_strlcpy(name, (const char *)sqlite3_column_text(st, 0), sizeof(name));
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return store_db_fail(s, err, "finding the default security profile");
+		int found = store_db_lookup(s,
+		                            "SELECT name FROM phone_security_profile WHERE "
+		                            "device_type = ?1 AND builtin = 1",
+		                            type, name, sizeof(name), err);
+		if (found <= 0)
+			return found < 0 ? -1
+			                 : store_db_fail(s, err, "finding the default profile");
 		json_object_set_new(rec, "phone_security_profile", json_string(name));
 	}
 	json_t *profile;
@@ -290,11 +258,9 @@ static int check_device_capf(const json_t *rec, struct base_err *err)
 {
 	const char *type = store_json_str(rec, "type");
 	const char *op = store_json_str(rec, "capf_certificate_operation");
-	if (strcmp(type, "csf") == 0 &&
-	    strcmp(store_json_str(rec, "capf_authentication_mode"), "by_null_string") == 0)
-		return base_err_set(err, BASE_E_INVALID, "capf_authentication_mode",
-		                    "by_null_string is not supported by Jabber for Windows (csf) "
-		                    "devices: their registration would fail");
+	if (store_capf_check_mode("capf_authentication_mode", type,
+	                          store_json_str(rec, "capf_authentication_mode"), err) != 0)
+		return -1;
 	if ((strcmp(op, "delete") == 0 || strcmp(op, "troubleshoot") == 0) &&
 	    strcmp(store_json_str(rec, "lsc_status"), "installed") != 0)
 		return base_err_set(err, BASE_E_INVALID, "capf_certificate_operation",

@@ -58,7 +58,11 @@ int store_db_commit(struct store *s, struct base_err *err);
 void store_db_rollback(struct store *s);
 int store_db_fail(struct store *s, struct base_err *err, const char *what);
 int store_db_migrate(struct store *s, struct base_err *err);
-/* Runs a single-column, single-row query with one text parameter; 1 found, 0 none, -1 error. */
+/* Runs a query for the first column of its first row, binding the parameters as text;
+ * copies it to out (may be NULL). 1 found, 0 none, -1 error. */
+int store_db_lookup_params(struct store *s, const char *sql, const char *const *params, int nparams,
+                           char *out, size_t size, struct base_err *err);
+/* The same with one parameter. */
 int store_db_lookup(struct store *s, const char *sql, const char *param, char *out, size_t size,
                     struct base_err *err);
 
@@ -93,7 +97,28 @@ int store_secret_digest_ha1(const char *algorithm, const char *user, const char 
 int store_secret_write(struct store *s, const struct store_kind *kind, const char *key,
                        const struct store_field *f, const char *value, struct base_err *err);
 
-/* ---- rules shared by kinds ---- */
+/* ---- rules shared by kinds (store_capf.c) ---- */
+extern const char *const store_capf_authentication_modes[];
+bool store_device_type_is_jabber_mobile(const char *type);
+int store_capf_check_key_size(const char *field, long long bits, struct base_err *err);
+/* Refuses an authentication mode that the device type cannot enroll with. */
+int store_capf_check_mode(const char *field, const char *device_type, const char *mode,
+                          struct base_err *err);
+
+/* The one-time authentication string of a CAPF operation, and the switch that generates it. */
+#define STORE_CAPF_STRING_FIELDS                                                                   \
+	{.name = "capf_authentication_string",                                                     \
+	 .type = STORE_T_STRING,                                                                   \
+	 .flags = STORE_F_MASKED,                                                                  \
+	 .min = 4,                                                                                 \
+	 .max = 10,                                                                                \
+	 .charset = "0123456789",                                                                  \
+	 .description = "One-time string of 4 to 10 digits"},                                      \
+	{                                                                                          \
+		.name = "capf_generate_authentication_string", .type = STORE_T_BOOLEAN,            \
+		.flags = STORE_F_VIRTUAL, .description = "Set true to have a string generated"     \
+	}
+
 int store_capf_validate(struct store *s, json_t *rec, const json_t *before, const json_t *input,
                         const char *prefix, struct base_err *err);
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size);

@@ -104,10 +104,9 @@ static int check_domain_clear(struct store *s, const char *value, struct base_er
 	if (*value)
 		return 0;
 	char device[64];
-	int found = store_db_lookup(s,
-	                            "SELECT name FROM device WHERE type IN ('tct', 'bot', 'tab') "
-	                            "AND ?1 IS NOT NULL LIMIT 1",
-	                            "", device, sizeof(device), err);
+	int found = store_db_lookup_params(
+	    s, "SELECT name FROM device WHERE type IN ('tct', 'bot', 'tab') LIMIT 1", NULL, 0,
+	    device, sizeof(device), err);
 	if (found < 0)
 		return -1;
 	if (found)
@@ -121,11 +120,11 @@ static int check_domain_clear(struct store *s, const char *value, struct base_er
 /* HA1 binds the realm; changing it would silently break every digest credential. */
 static int check_realm_change(struct store *s, struct base_err *err)
 {
-	int found = store_db_lookup(s,
-	                            "SELECT user_id FROM end_user WHERE digest_credentials_secret "
-	                            "IS NOT NULL AND ?1 IS NOT NULL UNION ALL SELECT user_id FROM "
-	                            "app_user WHERE digest_credentials_secret IS NOT NULL LIMIT 1",
-	                            "", NULL, 0, err);
+	int found = store_db_lookup_params(
+	    s,
+	    "SELECT user_id FROM end_user WHERE digest_credentials_secret IS NOT NULL UNION ALL "
+	    "SELECT user_id FROM app_user WHERE digest_credentials_secret IS NOT NULL LIMIT 1",
+	    NULL, 0, NULL, 0, err);
 	if (found < 0)
 		return -1;
 	if (found)

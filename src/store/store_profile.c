@@ -94,9 +94,6 @@ const struct store_kind store_kind_sip_profiles = {
 /* ---- phone security profiles ---- */
 
 static const char *const transports[] = {"tcp", "udp", "tcp_udp", "tls", NULL};
-static const char *const capf_modes[] = {"by_authentication_string", "by_null_string",
-                                         "by_existing_certificate_lsc",
-                                         "by_existing_certificate_mic", NULL};
 
 static const struct store_field phone_security_profile_fields[] = {
     NAME_FIELD(100),
@@ -135,7 +132,7 @@ static const struct store_field phone_security_profile_fields[] = {
      .description = "Seconds a digest nonce stays valid"},
     {.name = "capf_authentication_mode",
      .type = STORE_T_ENUM,
-     .values = capf_modes,
+     .values = store_capf_authentication_modes,
      .def = "by_authentication_string"},
     {.name = "key_size",
      .type = STORE_T_INTEGER,
@@ -149,11 +146,6 @@ static const struct store_field phone_security_profile_fields[] = {
      .description = "UDP port of the phone (non-secure mode only)"},
     {0},
 };
-
-static bool is_jabber_mobile(const char *type)
-{
-	return strcmp(type, "tct") == 0 || strcmp(type, "bot") == 0 || strcmp(type, "tab") == 0;
-}
 
 static int validate_phone_security_profile(struct store *s, json_t *rec, const json_t *before,
                                            const json_t *input, struct base_err *err)
@@ -171,22 +163,14 @@ static int validate_phone_security_profile(struct store *s, json_t *rec, const j
 		json_object_set_new(rec, "transport", json_string("tls"));
 	}
 	if (store_json_bool(rec, "tftp_encrypted_config") &&
-	    (is_jabber_mobile(type) || strcmp(type, "generic_sip") == 0 ||
+	    (store_device_type_is_jabber_mobile(type) || strcmp(type, "generic_sip") == 0 ||
 	     strcmp(type, "cti_remote_device") == 0 || strcmp(type, "mpp") == 0))
 		return base_err_set(err, BASE_E_INVALID, "tftp_encrypted_config",
 		                    "TFTP encrypted config is not supported for %s devices", type);
-	if (strcmp(type, "csf") == 0 &&
-	    strcmp(store_json_str(rec, "capf_authentication_mode"), "by_null_string") == 0)
-		return base_err_set(err, BASE_E_INVALID, "capf_authentication_mode",
-		                    "by_null_string is not supported by Jabber for Windows (csf) "
-		                    "devices: their registration would fail");
-	long long key = store_json_int(rec, "key_size");
-	if (key != 1024 && key != 2048 && key != 3072)
-		return base_err_set(err, BASE_E_INVALID, "key_size",
-		                    key == 512 ? "512-bit keys are too weak and not accepted; use "
-		                                 "1024, 2048 or 3072"
-		                               : "key_size must be 1024, 2048 or 3072");
-	return 0;
+	if (store_capf_check_mode("capf_authentication_mode", type,
+	                          store_json_str(rec, "capf_authentication_mode"), err) != 0)
+		return -1;
+	return store_capf_check_key_size("key_size", store_json_int(rec, "key_size"), err);
 }
 
 /* The CAPF key size of the devices mirrors their profile's (D000 §Phone security profile). */
@@ -264,27 +248,21 @@ static const struct store_field sip_trunk_security_profile_fields[] = {
 /* TLS and non-TLS trunks must not share an incoming port (Table 15-1). */
 static int check_port_sharing(struct store *s, const json_t *rec, struct base_err *err)
 {
-	sqlite3_stmt *st = store_db_stmt(s,
-	                                 "SELECT name FROM sip_trunk_security_profile WHERE "
-	                                 "incoming_port = ?1 AND incoming_transport <> ?2 AND "
-	                                 "name <> ?3",
-	                                 err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, store_json_int(rec, "incoming_port"));
-	sqlite3_bind_text(st, 2, store_json_str(rec, "incoming_transport"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, store_json_str(rec, "name"), -1, SQLITE_TRANSIENT);
-	char other[64] = "";
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		base_strlcpy(other, (const char *)sqlite3_column_text(st, 0), sizeof(other));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	char port[16], other[64];
+	snprintf(port, sizeof(port), "%lld", store_json_int(rec, "incoming_port"));
+	const char *params[] = {port, store_json_str(rec, "incoming_transport"),
+	                        store_json_str(rec, "name")};
+	int found = store_db_lookup_params(s,
+	                                   "SELECT name FROM sip_trunk_security_profile WHERE "
+	                                   "incoming_port = ?1 AND incoming_transport <> ?2 AND "
+	                                   "name <> ?3",
+	                                   params, 3, other, sizeof(other), err);
+	if (found > 0)
 		return base_err_set(err, BASE_E_INVALID, "incoming_port",
-		                    "port %lld is used by profile %s with another transport; TLS "
+		                    "port %s is used by profile %s with another transport; TLS "
 		                    "and non-TLS trunks cannot share a port",
-		                    store_json_int(rec, "incoming_port"), other);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "checking ports");
+		                    port, other);
+	return found;
 }
 
 static int validate_trunk_profile(struct store *s, json_t *rec, const json_t *before,

@@ -219,18 +219,14 @@ static int check_primary_extension(struct store *s, const json_t *rec, struct ba
 	json_t *item;
 	json_array_foreach(json_object_get(rec, "devices"), i, item)
 	{
-		sqlite3_stmt *st = store_db_stmt(s,
-		                                 "SELECT 1 FROM device_line WHERE device = ?1 AND "
-		                                 "directory_number = ?2",
-		                                 err);
-		if (!st)
-			return -1;
-		sqlite3_bind_text(st, 1, json_string_value(item), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, dn, -1, SQLITE_TRANSIENT);
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc == SQLITE_ROW)
-			return 0;
+		const char *params[] = {json_string_value(item), dn};
+		int found =
+		    store_db_lookup_params(s,
+		                           "SELECT 1 FROM device_line WHERE device = ?1 AND "
+		                           "directory_number = ?2",
+		                           params, 2, NULL, 0, err);
+		if (found != 0)
+			return found < 0 ? -1 : 0;
 	}
 	return base_err_set(err, BASE_E_INVALID, "primary_extension",
 	                    "primary extension %s is not a line of any device associated with "
@@ -270,22 +266,16 @@ static int validate_app_user(struct store *s, json_t *rec, const json_t *before,
 static int check_capf_profiles(struct store *s, const json_t *rec, const char *user_type,
                                struct base_err *err)
 {
-	sqlite3_stmt *st = store_db_stmt(
-	    s, "SELECT name FROM capf_profile WHERE user_type = ?1 AND user_id = ?2", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, user_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, store_json_str(rec, "user_id"), -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	char name[160] = "";
-	if (rc == SQLITE_ROW)
-		base_strlcpy(name, (const char *)sqlite3_column_text(st, 0), sizeof(name));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	const char *params[] = {user_type, store_json_str(rec, "user_id")};
+	char name[160];
+	int found = store_db_lookup_params(
+	    s, "SELECT name FROM capf_profile WHERE user_type = ?1 AND user_id = ?2", params, 2,
+	    name, sizeof(name), err);
+	if (found > 0)
 		return base_err_set(err, BASE_E_CONFLICT, NULL,
 		                    "user %s is in use: CAPF profile %s belongs to the user",
 		                    store_json_str(rec, "user_id"), name);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "checking CAPF profiles");
+	return found;
 }
 
 static int check_delete_end_user(struct store *s, const json_t *rec, struct base_err *err)
