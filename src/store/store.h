@@ -120,6 +120,60 @@ int store_device_action_request(struct store *store, const char *device, const c
                                 const struct store_actor *actor, json_t **out,
                                 struct base_err *err);
 
+/* ---- what call control reads and writes -------------------------------------------------- */
+
+/* Bumped by every committed change of configuration, so that callers can cache what they
+ * read and know when to read again. */
+uint64_t store_generation(const struct store *store);
+
+/* A device that has a given directory number as one of its lines, with what the registrar
+ * and call control need to know about it. */
+struct store_line_device {
+	char device[64];
+	char type[24];
+	char owner_user_id[129];
+	char digest_user[129];
+	char security_mode[16]; /* non_secure, authenticated, encrypted */
+	char transport[8];	/* tcp, udp, tcp_udp, tls */
+	bool digest_required;
+	int nonce_validity; /* seconds */
+	int register_expires;
+	int line_position; /* 1-based */
+};
+
+/* The devices on which `number` appears, in device-name order. */
+int store_line_devices(struct store *store, const char *number, struct store_line_device *out,
+		       size_t max, size_t *count, struct base_err *err);
+
+/* HA1 of an end user's or application user's digest credentials for "MD5" or "SHA-256";
+ * 0 found, BASE_E_NOT_FOUND when the user or credentials do not exist. */
+int store_digest_ha1(struct store *store, const char *user_id, const char *algorithm,
+		     char out[65], struct base_err *err);
+
+struct store_registration {
+	char aor[64];
+	char contact[512];
+	char device[64];
+	char instance[128];
+	char transport[8];
+	char source[64];
+	char user_agent[128];
+	char call_id[128];
+	uint32_t cseq;
+	int64_t expires_at;
+	int64_t registered_at;
+};
+
+/* Inserts or refreshes a binding (keyed by aor and contact) in its own transaction. */
+int store_registration_put(struct store *store, const struct store_registration *reg,
+			   struct base_err *err);
+int store_registration_delete(struct store *store, const char *aor, const char *contact,
+			      struct base_err *err);
+/* Deletes the bindings that expired before `now`, then calls fn for each one left. */
+int store_registration_load(struct store *store, int64_t now,
+			    void (*fn)(void *arg, const struct store_registration *reg), void *arg,
+			    struct base_err *err);
+
 /* ---- administrators ---------------------------------------------------------------------- */
 
 /* The built-in group whose application users are administrators. */

@@ -72,6 +72,7 @@ int store_db_commit(struct store *s, struct base_err *err)
 		store_db_rollback(s);
 		return -1;
 	}
+	s->generation++;
 	return 0;
 }
 

@@ -48,6 +48,7 @@ struct store {
 	struct store_stmt_cache_entry *stmts;
 	size_t nstmts;
 	uint64_t credentials_generation;
+	uint64_t generation; /* bumped by every configuration commit */
 };
 
 /* ---- database (store_db.c) ---- */
@@ -128,7 +129,8 @@ extern const struct store_kind store_kind_end_users, store_kind_app_users, store
     store_kind_devices, store_kind_directory_numbers, store_kind_sip_profiles,
     store_kind_phone_security_profiles, store_kind_sip_trunk_security_profiles,
     store_kind_sip_trunks, store_kind_capf_profiles, store_kind_enterprise_parameters,
-    store_kind_service_parameters, store_kind_device_actions, store_kind_audit_log;
+    store_kind_service_parameters, store_kind_device_actions, store_kind_audit_log,
+    store_kind_registrations;
 
 extern const char *const store_device_types[];
 

@@ -17,6 +17,7 @@ const struct store_kind *const store_kinds[] = {
     &store_kind_enterprise_parameters,
     &store_kind_service_parameters,
     &store_kind_device_actions,
+    &store_kind_registrations,
     &store_kind_audit_log,
     NULL,
 };

@@ -122,15 +122,18 @@ static void test_survives_reopen(void **state)
 	           "\"directory_number\":\"2001\",\"associated_users\":[\"u1\"]}],\"web_access\":"
 	           "\"disabled\"}");
 	json_t *before = get(f, "devices", "SEP0011223344AA");
+	char *migrations = db_text(f, "SELECT COUNT(*) FROM schema_migration");
 	store_close(f->store);
 	assert_int_equal(fixture_open(f), 0);
 	json_t *after = get(f, "devices", "sep0011223344aa");
 	assert_true(json_equal(before, after));
 	json_decref(before);
 	json_decref(after);
+	/* Reopening applies no migration twice. */
 	char *n = db_text(f, "SELECT COUNT(*) FROM schema_migration");
-	assert_string_equal(n, "1");
+	assert_string_equal(n, migrations);
 	free(n);
+	free(migrations);
 }
 
 static void test_listing(void **state)
