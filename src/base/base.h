@@ -63,6 +63,25 @@ bool base_mem_equal_ct(const void *a, const void *b, size_t len);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void base_hex(const unsigned char *in, size_t len, char *out);
 
+/* ---- hash tables ------------------------------------------------------------------------- */
+
+/* A table from string keys to pointers. Keys are copied; values are the caller's. It grows
+ * as it fills, so lookups stay O(1) with a million registrations. */
+struct base_hash;
+
+struct base_hash *base_hash_new(void);
+/* Frees the table; calls free_value on every value when it is not NULL. */
+void base_hash_free(struct base_hash *h, void (*free_value)(void *value));
+/* Sets key to value, replacing (and returning through *old, if given) any previous one. */
+int base_hash_put(struct base_hash *h, const char *key, void *value, void **old);
+void *base_hash_get(const struct base_hash *h, const char *key);
+/* Removes key and returns its value, or NULL. */
+void *base_hash_remove(struct base_hash *h, const char *key);
+size_t base_hash_count(const struct base_hash *h);
+/* Calls fn for each entry; fn may remove the entry it is given, and no other. */
+void base_hash_foreach(struct base_hash *h, void (*fn)(void *arg, const char *key, void *value),
+		       void *arg);
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 int64_t base_time_now(void); /* seconds since the epoch */

@@ -106,6 +106,35 @@ static void test_log_levels(void **state)
 	assert_int_equal(base_log_level_parse("loud", &level), -1);
 }
 
+static void count_entry(void *arg, const char *key, void *value)
+{
+	(void)key;
+	*(long *)arg += (long)(intptr_t)value;
+}
+
+static void test_hash(void **state)
+{
+	(void)state;
+	struct base_hash *h = base_hash_new();
+	char key[32];
+	for (long i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "k%ld", i);
+		assert_int_equal(base_hash_put(h, key, (void *)(intptr_t)(i + 1), NULL), 0);
+	}
+	assert_int_equal(base_hash_count(h), 5000);
+	assert_ptr_equal(base_hash_get(h, "k4999"), (void *)(intptr_t)5000);
+	assert_null(base_hash_get(h, "missing"));
+	void *old = NULL;
+	assert_int_equal(base_hash_put(h, "k0", (void *)(intptr_t)7, &old), 0);
+	assert_ptr_equal(old, (void *)(intptr_t)1);
+	assert_ptr_equal(base_hash_remove(h, "k1"), (void *)(intptr_t)2);
+	assert_null(base_hash_remove(h, "k1"));
+	long sum = 0;
+	base_hash_foreach(h, count_entry, &sum);
+	assert_int_equal(sum, 5000L * 5001 / 2 - 1 - 2 + 7);
+	base_hash_free(h, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +143,7 @@ int main(void)
 	    cmocka_unit_test(test_time_round_trip),
 	    cmocka_unit_test(test_conf),
 	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
