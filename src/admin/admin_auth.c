@@ -32,39 +32,51 @@ static int failed_login_limit(struct admin *a)
 	return limit > 0 ? limit : 5;
 }
 
-static struct admin_throttle_entry *throttle_slot(struct admin *a, const char *source)
+/* The entry of an address with failures in the current window, or NULL. */
+static struct admin_throttle_entry *throttle_find(struct admin *a, const char *source)
 {
-	struct admin_throttle_entry *oldest = &a->throttle[0];
+	int64_t now = base_time_now();
 	for (int i = 0; i < ADMIN_THROTTLE; i++) {
-		if (strcmp(a->throttle[i].source, source) == 0)
-			return &a->throttle[i];
-		if (a->throttle[i].window_start < oldest->window_start)
-			oldest = &a->throttle[i];
+		struct admin_throttle_entry *t = &a->throttle[i];
+		if (t->failures > 0 && now - t->window_start < THROTTLE_WINDOW &&
+		    strcmp(t->source, source) == 0)
+			return t;
 	}
-	memset(oldest, 0, sizeof(*oldest));
-	base_strlcpy(oldest->source, source, sizeof(oldest->source));
-	oldest->window_start = base_time_now();
-	return oldest;
+	return NULL;
 }
 
 static bool throttled(struct admin *a, const char *source)
 {
-	struct admin_throttle_entry *t = throttle_slot(a, source);
-	if (base_time_now() - t->window_start >= THROTTLE_WINDOW) {
-		t->failures = 0;
-		t->window_start = base_time_now();
-	}
-	return t->failures >= failed_login_limit(a);
+	struct admin_throttle_entry *t = throttle_find(a, source);
+	return t && t->failures >= failed_login_limit(a);
 }
 
+/* Counts a failure. Only entries whose window has passed are reused, so no stream of
+ * requests from other addresses can push a throttled address out of the table; when every
+ * entry is live, the address with the fewest failures gives way. */
 static void note_failure(struct admin *a, const char *source, const char *user)
 {
-	struct admin_throttle_entry *t = throttle_slot(a, source);
+	struct admin_throttle_entry *t = throttle_find(a, source);
+	int64_t now = base_time_now();
+	for (int i = 0; !t && i < ADMIN_THROTTLE; i++)
+		if (a->throttle[i].failures == 0 ||
+		    now - a->throttle[i].window_start >= THROTTLE_WINDOW)
+			t = &a->throttle[i];
+	if (!t) {
+		t = &a->throttle[0];
+		for (int i = 1; i < ADMIN_THROTTLE; i++)
+			if (a->throttle[i].failures < t->failures)
+				t = &a->throttle[i];
+	}
+	if (strcmp(t->source, source) != 0 || now - t->window_start >= THROTTLE_WINDOW) {
+		memset(t, 0, sizeof(*t));
+		base_strlcpy(t->source, source, sizeof(t->source));
+		t->window_start = now;
+	}
 	t->failures++;
 	base_log(BASE_LOG_WARN, "admin",
-	         "failed login for \"%.64s\" from %s (%d in the last "
-	         "minute)",
-	         user, source, t->failures);
+	         "failed login for \"%.64s\" from %s (%d in the last minute)", user, source,
+	         t->failures);
 }
 
 static void credential_digest(const char *user, const char *password, unsigned char out[32])

@@ -17,7 +17,9 @@ int admin_request_decode(const char *body, size_t len, json_t **out, struct base
 	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v)
 		return base_err_set(err, BASE_E_BAD_REQUEST, NULL,
-		                    "body is not valid JSON: %s at line %d column %d", jerr.text,
+		                    "body is not valid JSON: %s at line %d column %d",
+		                    strstr(jerr.text, "JSON_ALLOW_NUL") ? "\\u0000 is not allowed"
+		                                                        : jerr.text,
 		                    jerr.line, jerr.column);
 	if (!json_is_object(v)) {
 		json_decref(v);

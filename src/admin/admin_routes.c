@@ -38,10 +38,16 @@ static int route_parse(const char *path, struct route *r)
 		if (len == 0 || r->nseg == MAX_SEGMENTS)
 			return -1;
 		char *raw = strndup(p, len);
-		char *decoded = raw ? evhttp_uridecode(raw, 0, NULL) : NULL;
+		size_t decoded_len = 0;
+		char *decoded = raw ? evhttp_uridecode(raw, 0, &decoded_len) : NULL;
 		free(raw);
 		if (!decoded)
 			return -1;
+		/* "%00" would cut the key short and name another record. */
+		if (strlen(decoded) != decoded_len) {
+			free(decoded);
+			return -1;
+		}
 		r->seg[r->nseg++] = decoded;
 		p += len;
 		if (*p == '/')

@@ -110,8 +110,11 @@ int admin_start(struct admin **out, struct event_base *base, struct store *store
 	evhttp_set_max_body_size(a->http, EVHTTP_BODY_LIMIT);
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
 	evhttp_set_timeout(a->http, 30);
+	/* HEAD and OPTIONS reach the router too, so that they get a JSON 405 like any other
+	 * method a resource does not have. */
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	                                        EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
+	                                        EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+	                                        EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(a->http, handle_request, a);
 	if (!evhttp_accept_socket_with_handle(a->http, fd)) {
 		close(fd);

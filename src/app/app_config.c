@@ -150,7 +150,7 @@ int app_config_validate(const struct app_config *cfg, struct base_err *err)
 		                    "this build has only the SQLite store; use database = "
 		                    "sqlite:PATH or leave it empty for %s/ucm.db",
 		                    cfg->data_dir);
-	if (cfg->database[0] && strncmp(cfg->database, "sqlite:", 7) != 0)
+	if (cfg->database[0] && (strncmp(cfg->database, "sqlite:", 7) != 0 || !cfg->database[7]))
 		return base_err_set(err, BASE_E_INVALID, "database",
 		                    "database must be sqlite:PATH, not \"%s\"", cfg->database);
 	for (int i = 0; i < APP_LISTEN_COUNT; i++) {
