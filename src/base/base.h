@@ -80,7 +80,7 @@ void *base_hash_remove(struct base_hash *h, const char *key);
 size_t base_hash_count(const struct base_hash *h);
 /* Calls fn for each entry; fn may remove the entry it is given, and no other. */
 void base_hash_foreach(struct base_hash *h, void (*fn)(void *arg, const char *key, void *value),
-		       void *arg);
+                       void *arg);
 
 /* ---- time -------------------------------------------------------------------------------- */
 

@@ -134,7 +134,7 @@ struct store_line_device {
 	char owner_user_id[129];
 	char digest_user[129];
 	char security_mode[16]; /* non_secure, authenticated, encrypted */
-	char transport[8];	/* tcp, udp, tcp_udp, tls */
+	char transport[8];      /* tcp, udp, tcp_udp, tls */
 	bool digest_required;
 	int nonce_validity; /* seconds */
 	int register_expires;
@@ -143,12 +143,12 @@ struct store_line_device {
 
 /* The devices on which `number` appears, in device-name order. */
 int store_line_devices(struct store *store, const char *number, struct store_line_device *out,
-		       size_t max, size_t *count, struct base_err *err);
+                       size_t max, size_t *count, struct base_err *err);
 
 /* HA1 of an end user's or application user's digest credentials for "MD5" or "SHA-256";
  * 0 found, BASE_E_NOT_FOUND when the user or credentials do not exist. */
-int store_digest_ha1(struct store *store, const char *user_id, const char *algorithm,
-		     char out[65], struct base_err *err);
+int store_digest_ha1(struct store *store, const char *user_id, const char *algorithm, char out[65],
+                     struct base_err *err);
 
 struct store_registration {
 	char aor[64];
@@ -166,13 +166,13 @@ struct store_registration {
 
 /* Inserts or refreshes a binding (keyed by aor and contact) in its own transaction. */
 int store_registration_put(struct store *store, const struct store_registration *reg,
-			   struct base_err *err);
+                           struct base_err *err);
 int store_registration_delete(struct store *store, const char *aor, const char *contact,
-			      struct base_err *err);
+                              struct base_err *err);
 /* Deletes the bindings that expired before `now`, then calls fn for each one left. */
 int store_registration_load(struct store *store, int64_t now,
-			    void (*fn)(void *arg, const struct store_registration *reg), void *arg,
-			    struct base_err *err);
+                            void (*fn)(void *arg, const struct store_registration *reg), void *arg,
+                            struct base_err *err);
 
 /* ---- administrators ---------------------------------------------------------------------- */
 

@@ -11,6 +11,20 @@ UCMCTL=${UCMCTL:-$root/build/ucmctl}
 UCM_PHONE=${UCM_PHONE:-$root/build/ucm-phone}
 
 T=$(mktemp -d /tmp/ucm-it.XXXXXX)
+
+# Every ucmd a test starts listens for SIP on loopback ports of its own, so tests can run in
+# parallel: $UCMD is a wrapper that adds them (SIP_PORT and SIP_TLS_PORT pin them when set).
+REAL_UCMD=$UCMD
+cat >"$T/ucmd" <<WRAPPER
+#!/usr/bin/env bash
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+sip=\${SIP_PORT:-\$(port)}
+tls=\${SIP_TLS_PORT:-\$(port)}
+exec "$REAL_UCMD" --sip-udp-listen "127.0.0.1:\$sip" --sip-tcp-listen "127.0.0.1:\$sip" \\
+	--sip-tls-listen "127.0.0.1:\$tls" "\$@"
+WRAPPER
+chmod +x "$T/ucmd"
+UCMD=$T/ucmd
 UCMD_PID=""
 ADMIN_PASSWORD="admin-pass-$RANDOM$RANDOM"
 checks=0
