@@ -5,6 +5,7 @@
  */
 #include "admin/admin.h"
 #include "app/app_config.h"
+#include "app/app_sip.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -19,6 +20,7 @@ struct app {
 	struct store *store;
 	struct pki *pki;
 	struct admin *admin;
+	struct app_sip *sip;
 };
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -62,11 +64,14 @@ static int start(struct app *app, struct base_err *err)
 	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir};
 	if (!(app->base = event_base_new()))
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the event loop");
-	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
+	if (admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err) != 0)
+		return -1;
+	return app_sip_start(&app->sip, app->base, app->store, app->pki, cfg, err);
 }
 
 static void stop(struct app *app)
 {
+	app_sip_stop(app->sip);
 	admin_stop(app->admin);
 	pki_close(app->pki);
 	store_close(app->store);

@@ -19,6 +19,7 @@ struct param_spec {
 
 static const char *const cluster_modes[] = {"non_secure", "mixed", NULL};
 static const char *const booleans[] = {"true", "false", NULL};
+static const char *const digest_orders[] = {"SHA-256,MD5", "MD5,SHA-256", "SHA-256", "MD5", NULL};
 
 static const struct param_spec param_specs[] = {
     {"organization_top_level_domain", PARAM_DOMAIN, 0, 0, NULL},
@@ -27,6 +28,7 @@ static const struct param_spec param_specs[] = {
     {"cluster_id", PARAM_TEXT, 1, 50, NULL},
     {"enable_dependency_records", PARAM_ENUM, 0, 0, booleans},
     {"sip_station_realm", PARAM_TEXT, 1, 128, NULL},
+    {"sip_digest_algorithms", PARAM_ENUM, 0, 0, digest_orders},
     {"sip_dual_mode_alert_timer", PARAM_INT, 0, 60000, NULL},
     {"sip_station_udp_port_throttle_threshold", PARAM_INT, 1, 10000, NULL},
     {"capf_certificate_issuer_to_endpoint", PARAM_TEXT, 1, 128, NULL},

@@ -1,0 +1,16 @@
+/* ucmd's SIP service: the stack on the configured listeners, the registrar behind it. */
+#ifndef UCM_APP_SIP_H
+#define UCM_APP_SIP_H
+
+#include "app/app_config.h"
+#include "pki/pki.h"
+#include "sip/sip.h"
+#include "store/store.h"
+
+struct app_sip;
+
+int app_sip_start(struct app_sip **out, struct event_base *base, struct store *store,
+                  struct pki *pki, const struct app_config *cfg, struct base_err *err);
+void app_sip_stop(struct app_sip *sip);
+
+#endif

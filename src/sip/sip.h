@@ -1,0 +1,398 @@
+/*
+ * sip: the SIP protocol as the rest of the system sees it (RFC 3261 and friends).
+ *
+ * Messages are parsed in place: a struct sip_msg owns one buffer holding the bytes as they
+ * arrived, and every field is a `struct sip_pl` (pointer + length) into it. Nothing is copied
+ * or allocated per header on the hot path, and the original bytes (unknown headers, their
+ * parameters and spelling) survive untouched for proxying and logging.
+ */
+#ifndef UCM_SIP_H
+#define UCM_SIP_H
+
+#include "base/base.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- pointer-length strings ---------------------------------------------------------------- */
+
+struct sip_pl {
+	const char *p;
+	size_t l;
+};
+
+#define SIP_PL(s)   ((struct sip_pl){(s), sizeof(s) - 1})
+#define SIP_PL_NULL ((struct sip_pl){NULL, 0})
+
+bool sip_pl_eq(struct sip_pl a, const char *s);        /* exact */
+bool sip_pl_eq_nocase(struct sip_pl a, const char *s); /* ASCII case-insensitive */
+bool sip_pl_eq_pl_nocase(struct sip_pl a, struct sip_pl b);
+/* Parses a decimal unsigned number that fills the whole pl; -1 on anything else or overflow
+ * past max. */
+int sip_pl_u32(struct sip_pl pl, uint32_t max, uint32_t *out);
+/* Copies into a NUL-terminated buffer, truncating; returns out. */
+char *sip_pl_strcpy(struct sip_pl pl, char *out, size_t size);
+
+/* ---- URIs (RFC 3261 §19.1) ------------------------------------------------------------------- */
+
+struct sip_uri {
+	struct sip_pl scheme; /* "sip", "sips", "tel" (others kept but not interpreted) */
+	struct sip_pl user;   /* may be empty */
+	struct sip_pl password;
+	struct sip_pl host;    /* an IPv6 reference keeps its brackets */
+	uint16_t port;         /* 0: not given */
+	struct sip_pl params;  /* ";transport=tls;lr" without the first ';', raw */
+	struct sip_pl headers; /* "?subject=x" without '?', raw */
+};
+
+int sip_uri_parse(struct sip_pl text, struct sip_uri *uri);
+/* Finds a URI or header parameter by name in a raw ";a=b;c" list; value is empty for a bare
+ * flag, and a quoted value keeps its quotes. Returns true when present. */
+bool sip_param_get(struct sip_pl params, const char *name, struct sip_pl *value);
+
+/* ---- headers --------------------------------------------------------------------------------- */
+
+/* Headers the core reads, recognised by their full and compact names. */
+enum sip_hdr_id {
+	SIP_HDR_OTHER = 0,
+	SIP_HDR_VIA,     /* v */
+	SIP_HDR_FROM,    /* f */
+	SIP_HDR_TO,      /* t */
+	SIP_HDR_CALL_ID, /* i */
+	SIP_HDR_CSEQ,
+	SIP_HDR_CONTACT, /* m */
+	SIP_HDR_MAX_FORWARDS,
+	SIP_HDR_CONTENT_LENGTH, /* l */
+	SIP_HDR_CONTENT_TYPE,   /* c */
+	SIP_HDR_EXPIRES,
+	SIP_HDR_MIN_EXPIRES,
+	SIP_HDR_ROUTE,
+	SIP_HDR_RECORD_ROUTE,
+	SIP_HDR_AUTHORIZATION,
+	SIP_HDR_PROXY_AUTHORIZATION,
+	SIP_HDR_WWW_AUTHENTICATE,
+	SIP_HDR_PROXY_AUTHENTICATE,
+	SIP_HDR_REQUIRE,
+	SIP_HDR_PROXY_REQUIRE,
+	SIP_HDR_SUPPORTED, /* k */
+	SIP_HDR_ALLOW,
+	SIP_HDR_USER_AGENT,
+	SIP_HDR_EVENT,       /* o */
+	SIP_HDR_REFER_TO,    /* r */
+	SIP_HDR_REFERRED_BY, /* b */
+	SIP_HDR_REPLACES,
+	SIP_HDR_SUBSCRIPTION_STATE,
+	SIP_HDR_CONTENT_ENCODING, /* e */
+	SIP_HDR_UNSUPPORTED,
+	SIP_HDR_COUNT
+};
+
+/* One header field value. A header line with several comma-separated values (Via, Contact,
+ * Route, ...) yields one sip_hdr per value, in order; `name` is as written. Line folding is
+ * undone in place (each CRLF + whitespace becomes spaces) so values are contiguous. */
+struct sip_hdr {
+	enum sip_hdr_id id;
+	struct sip_pl name;
+	struct sip_pl value; /* trimmed */
+};
+
+/* name-addr / addr-spec with parameters: From, To, Contact, Route, Record-Route, Refer-To. */
+struct sip_addr {
+	struct sip_pl display; /* without quotes; escapes left as written */
+	struct sip_pl uri_text;
+	struct sip_uri uri;
+	struct sip_pl params; /* header parameters after the address, raw, without first ';' */
+	bool wildcard;        /* Contact: * */
+};
+
+int sip_addr_parse(struct sip_pl value, struct sip_addr *addr);
+
+struct sip_via {
+	struct sip_pl transport; /* "UDP", "TCP", "TLS", "WS"... */
+	struct sip_pl host;
+	uint16_t port; /* 0: not given */
+	struct sip_pl params;
+	struct sip_pl branch;
+	struct sip_pl received;
+	bool has_rport;
+	struct sip_pl rport; /* empty when present without value */
+};
+
+int sip_via_parse(struct sip_pl value, struct sip_via *via);
+
+struct sip_cseq {
+	uint32_t number;
+	struct sip_pl method;
+};
+
+/* ---- messages -------------------------------------------------------------------------------- */
+
+#define SIP_MAX_HEADERS 128
+/* Largest header section (start line to blank line) sip_msg_parse accepts; over it, or over
+ * SIP_MAX_HEADERS values, the error status is 513 Message Too Large. */
+#define SIP_MAX_HEADER_BYTES 16384
+
+struct sip_msg {
+	char *buf; /* owned; parsed in place */
+	size_t len;
+
+	bool is_request;
+	struct sip_pl method; /* requests */
+	struct sip_pl ruri_text;
+	struct sip_uri ruri;
+	uint16_t status; /* responses */
+	struct sip_pl reason;
+	struct sip_pl version; /* "SIP/2.0" */
+
+	struct sip_hdr hdrs[SIP_MAX_HEADERS];
+	size_t nhdrs;
+
+	/* Filled by sip_msg_parse for the headers every layer needs. */
+	struct sip_via via; /* the top Via */
+	struct sip_addr from, to;
+	struct sip_pl from_tag, to_tag;
+	struct sip_pl call_id;
+	struct sip_cseq cseq;
+	int max_forwards; /* -1: absent */
+	long expires;     /* -1: absent */
+	struct sip_pl content_type;
+
+	struct sip_pl body;
+};
+
+/* Why a message was refused, for the 400 reason phrase and the log. */
+struct sip_parse_error {
+	uint16_t status; /* the response to send when it was a request: 400, 413, 505, 416... */
+	char reason[96];
+};
+
+/* Parses len bytes at buf, which the message takes ownership of (free with sip_msg_free).
+ * `datagram`: the whole buffer is one message (UDP); Content-Length may then be absent and a
+ * body shorter than it is an error; on a stream it is mandatory.
+ * Returns 0, or -1 with err filled. Messages of RFC 4475 §3.1.1 parse; those of §3.1.2 fail
+ * (or parse where RFC 4475 says a tolerant parser may accept them). The message owns buf in
+ * both cases, so sip_msg_free it either way; after a failure the fields parsed so far (Via,
+ * From, To, Call-ID, CSeq) stay usable for sending the error response. */
+int sip_msg_parse(struct sip_msg *msg, char *buf, size_t len, bool datagram,
+                  struct sip_parse_error *err);
+void sip_msg_free(struct sip_msg *msg);
+
+/* On a stream: how many bytes form the first complete message in data (headers up to the
+ * blank line plus Content-Length), 0 if more bytes are needed, -1 if the bytes cannot be a
+ * message (no Content-Length, header section over max_header bytes, length over max_body).
+ * Leading CRLFs (keep-alives, RFC 5626) are reported through *keepalive_bytes so the caller
+ * can skip and answer them; the message length returned counts from data + *keepalive_bytes. */
+long sip_msg_frame(const char *data, size_t len, size_t max_header, size_t max_body,
+                   size_t *keepalive_bytes);
+
+/* The first header with this id, or NULL. */
+const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg, enum sip_hdr_id id);
+/* The next header with the same id after `prev`, or NULL. */
+const struct sip_hdr *sip_msg_hdr_next(const struct sip_msg *msg, const struct sip_hdr *prev);
+/* A header by name (full or compact, case-insensitive), for those without an id. */
+const struct sip_hdr *sip_msg_hdr_named(const struct sip_msg *msg, const char *name);
+
+/* ---- building messages ----------------------------------------------------------------------- */
+
+/* A growable output buffer for building messages. */
+struct sip_buf {
+	char *data;
+	size_t len, cap;
+	bool failed; /* out of memory or over the limit: the message must not be sent */
+};
+
+void sip_buf_init(struct sip_buf *b);
+void sip_buf_free(struct sip_buf *b);
+void sip_buf_add(struct sip_buf *b, const char *s, size_t n);
+void sip_buf_addpl(struct sip_buf *b, struct sip_pl pl);
+void sip_buf_printf(struct sip_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Starts a response to `req`: status line, the request's Via headers (all of them, in order,
+ * with `received` and `rport` filled from src_host/src_port when given per RFC 3261 §18.2.1
+ * and RFC 3581), From, To (with to_tag added when the request's To has none and to_tag is
+ * not NULL), Call-ID and CSeq. The caller adds its headers and then sip_buf_end_headers. */
+void sip_msg_response_start(struct sip_buf *b, const struct sip_msg *req, uint16_t status,
+                            const char *reason, const char *to_tag, const char *src_host,
+                            uint16_t src_port);
+/* Adds Content-Length (and the body, if any) and the blank line. */
+void sip_buf_end_headers(struct sip_buf *b, const char *body, size_t body_len);
+
+/* The standard reason phrase of a status code ("Not Found"), or "Unknown". */
+const char *sip_reason_phrase(uint16_t status);
+
+/* ---- transports: UDP, TCP, TLS -----------------------------------------------------------------
+ */
+
+enum sip_transport_kind { SIP_TP_UDP, SIP_TP_TCP, SIP_TP_TLS };
+
+/* Where a message came from, and so how to answer it: for TCP and TLS the connection it
+ * arrived on (RFC 5626 flow), which is also how requests reach a phone behind NAT. */
+struct sip_source {
+	enum sip_transport_kind kind;
+	char host[64]; /* numeric address */
+	uint16_t port;
+	uint64_t conn_id;   /* 0 for UDP */
+	char tls_peer[128]; /* CN of the verified client certificate; empty without one */
+};
+
+const char *sip_transport_name(enum sip_transport_kind kind); /* "UDP", "TCP", "TLS" */
+
+struct sip_transport;
+struct event_base;
+
+/* A parsed message arriving; the callee takes ownership of msg (sip_msg_free). */
+typedef void (*sip_recv_fn)(void *arg, struct sip_msg *msg, const struct sip_source *src);
+
+struct sip_transport_options {
+	const char *udp_listen; /* "127.0.0.1:5060"; NULL or "" for none */
+	const char *tcp_listen;
+	const char *tls_listen;
+	const char *tls_cert, *tls_key; /* the SIP TLS server certificate */
+	const char *tls_ca;             /* CA that issued device certificates */
+	size_t max_message;             /* bytes; larger messages are refused */
+	int max_conns_per_source;       /* TCP/TLS connections from one address */
+	int idle_timeout;               /* seconds without traffic before a connection closes */
+};
+
+int sip_transport_start(struct sip_transport **out, struct event_base *base,
+                        const struct sip_transport_options *opt, sip_recv_fn fn, void *arg,
+                        struct base_err *err);
+void sip_transport_stop(struct sip_transport *tp);
+/* Sends to where `dst` says: over its connection for TCP/TLS (-1 when it has closed), or as
+ * a datagram. */
+int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, const char *data,
+                       size_t len);
+
+/* ---- the stack: transports, server transactions, dispatch (RFC 3261 §17.2) ------------------ */
+
+struct sip_stack;
+struct sip_server_tx;
+
+/* A new request, in its server transaction. Retransmissions and ACKs to non-2xx responses
+ * are absorbed by the transaction layer and never reach this function. */
+typedef void (*sip_request_fn)(void *arg, struct sip_server_tx *tx);
+
+int sip_stack_start(struct sip_stack **out, struct event_base *base,
+                    const struct sip_transport_options *opt, sip_request_fn on_request, void *arg,
+                    struct base_err *err);
+void sip_stack_stop(struct sip_stack *stack);
+struct sip_transport *sip_stack_transport(struct sip_stack *stack);
+
+const struct sip_msg *sip_server_tx_request(const struct sip_server_tx *tx);
+const struct sip_source *sip_server_tx_source(const struct sip_server_tx *tx);
+/* Answers the request. `headers` are extra header lines, each ending in CRLF (may be NULL).
+ * After a final response the transaction is the layer's: it answers retransmissions with the
+ * same bytes and goes away on its own timers; the caller must not use tx again. */
+int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
+                        const char *headers, const char *content_type, const char *body,
+                        size_t body_len);
+
+/* ---- registrar and location service ------------------------------------------------------------
+ */
+
+struct store;
+struct sip_registrar;
+
+/* A contact registered for a directory number, and how to reach it. */
+struct sip_binding {
+	char aor[64];
+	char contact[512];
+	char device[64];
+	char instance[128];
+	char user_agent[128];
+	char call_id[128];
+	uint32_t cseq;
+	struct sip_source flow; /* where the REGISTER came from: requests go back the same way */
+	int64_t expires_at;
+	int64_t registered_at;
+};
+
+#define SIP_MIN_EXPIRES 60 /* shorter registrations get 423 Interval Too Brief */
+
+/* Loads the bindings that survived a restart from the store. */
+int sip_registrar_start(struct sip_registrar **out, struct event_base *base, struct store *store,
+                        struct sip_stack *stack, struct base_err *err);
+void sip_registrar_stop(struct sip_registrar *reg);
+/* Handles a REGISTER request and answers it. */
+void sip_registrar_handle(struct sip_registrar *reg, struct sip_server_tx *tx);
+/* The live bindings of a directory number; returns how many (at most max were copied). */
+size_t sip_registrar_lookup(struct sip_registrar *reg, const char *aor, struct sip_binding *out,
+                            size_t max);
+size_t sip_registrar_count(const struct sip_registrar *reg);
+
+/* ---- SDP (RFC 4566), the parts call control reads ---------------------------------------------
+ */
+
+#define SIP_SDP_MAX_MEDIA  8
+#define SIP_SDP_MAX_CRYPTO 4
+
+enum sip_sdp_dir { SIP_SDP_SENDRECV, SIP_SDP_SENDONLY, SIP_SDP_RECVONLY, SIP_SDP_INACTIVE };
+
+/* a=crypto (RFC 4568): one SDES offer. The key material is a secret: never log it. */
+struct sip_sdp_crypto {
+	uint32_t tag;
+	struct sip_pl suite;          /* "AES_CM_128_HMAC_SHA1_80" */
+	struct sip_pl key_params;     /* "inline:base64...|2^31|1:1" */
+	struct sip_pl session_params; /* may be empty */
+};
+
+struct sip_sdp_media {
+	struct sip_pl type;  /* "audio", "video", ... */
+	uint16_t port;       /* 0: rejected or disabled stream */
+	struct sip_pl proto; /* "RTP/AVP", "RTP/SAVP", ... */
+	struct sip_pl formats;
+	struct sip_pl conn_addr; /* media-level c= address, else the session's */
+	enum sip_sdp_dir dir;    /* media-level, else session-level, else sendrecv */
+	struct sip_sdp_crypto crypto[SIP_SDP_MAX_CRYPTO];
+	size_t ncrypto;
+};
+
+struct sip_sdp {
+	struct sip_pl origin;    /* o= value */
+	struct sip_pl conn_addr; /* session-level c= address */
+	struct sip_sdp_media media[SIP_SDP_MAX_MEDIA];
+	size_t nmedia;
+};
+
+/* Parses an SDP body in place (the body of a parsed message). -1 with err on malformed SDP. */
+int sip_sdp_parse(struct sip_pl body, struct sip_sdp *sdp, struct base_err *err);
+/* True when every active (port != 0) media stream is RTP/SAVP with at least one crypto line:
+ * what an encrypted device must offer. */
+bool sip_sdp_is_srtp(const struct sip_sdp *sdp);
+/* True when the SDP puts the call on hold: every active stream sendonly or inactive, or a
+ * connection address of 0.0.0.0 (RFC 2543 hold). */
+bool sip_sdp_is_hold(const struct sip_sdp *sdp);
+
+/* ---- digest authentication (RFC 3261 §22, RFC 7616, RFC 8760) ----------------------------------
+ */
+
+enum sip_digest_alg { SIP_DIGEST_MD5, SIP_DIGEST_SHA256 };
+
+/* The parameters of an Authorization or Proxy-Authorization value ("Digest username=...,"). */
+struct sip_digest_creds {
+	struct sip_pl username, realm, nonce, uri, response, algorithm, cnonce, opaque, qop, nc;
+};
+
+int sip_digest_creds_parse(struct sip_pl value, struct sip_digest_creds *creds);
+/* Maps the algorithm parameter ("MD5" or absent, "SHA-256"); -1 for anything else. */
+int sip_digest_alg_parse(struct sip_pl algorithm, enum sip_digest_alg *alg);
+/* The expected response, lower-case hex, from HA1 (hex) and the request's method and the
+ * credentials (qop=auth or none). out needs 65 bytes. */
+int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip_pl method,
+                        const struct sip_digest_creds *creds, char *out);
+
+/* Nonces: self-contained, so no per-nonce state is needed to check them. A nonce carries its
+ * issue time and an HMAC under a server secret; it is valid for `validity` seconds. */
+struct sip_nonce_key {
+	unsigned char secret[32];
+};
+
+void sip_nonce_key_init(struct sip_nonce_key *key); /* random secret */
+/* Writes a new nonce (NUL-terminated, at most 64 bytes) into out. */
+void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, char out[65]);
+enum sip_nonce_state { SIP_NONCE_VALID, SIP_NONCE_STALE, SIP_NONCE_INVALID };
+enum sip_nonce_state sip_nonce_check(const struct sip_nonce_key *key, struct sip_pl nonce,
+                                     int64_t now, int64_t validity);
+
+#endif

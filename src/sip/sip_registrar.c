@@ -1,0 +1,612 @@
+/*
+ * The registrar and location service (RFC 3261 §10).
+ *
+ * Only provisioned devices register, each for its own lines. Who is registering is settled
+ * first: by the TLS client certificate the system CA issued to the device, else by digest
+ * credentials (the device's digest user or owner), else, for a non-secure device whose
+ * profile does not ask for digest, by the line itself (Cisco phones register so). The device's
+ * security mode then decides what is acceptable: authenticated and encrypted devices only
+ * over TLS with their own certificate, unless the cluster runs non-secure.
+ *
+ * Bindings live in memory for speed and are written through to the store before the 200 OK
+ * leaves, so a restart or a crash loses none.
+ */
+#include "sip/sip_auth.h"
+#include "store/store.h"
+
+#include <ctype.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_LINE_DEVICES 32
+#define MAX_CONTACTS     16
+#define SWEEP_SECONDS    5
+
+struct aor_bindings {
+	struct sip_binding *items;
+	size_t n, cap;
+};
+
+struct sip_registrar {
+	struct store *store;
+	struct sip_stack *stack;
+	struct sip_auth *auth;
+	struct base_hash *aors; /* lower-case directory number -> struct aor_bindings */
+	size_t count;
+	struct event *sweep;
+	uint64_t config_generation;
+	char realm[128];
+	char algorithms[32];
+	struct sip_auth_policy policy;
+	bool cluster_non_secure;
+};
+
+/* ---- the location table ---- */
+
+static void aor_key(const char *aor, char *out, size_t size)
+{
+	size_t i = 0;
+	for (; aor[i] && i + 1 < size; i++)
+		out[i] = (char)tolower((unsigned char)aor[i]);
+	out[i] = '\0';
+}
+
+static struct aor_bindings *aor_get(struct sip_registrar *r, const char *aor, bool create)
+{
+	char key[64];
+	aor_key(aor, key, sizeof(key));
+	struct aor_bindings *b = base_hash_get(r->aors, key);
+	if (!b && create && (b = calloc(1, sizeof(*b))) && base_hash_put(r->aors, key, b, NULL)) {
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+static void aor_free(void *value)
+{
+	struct aor_bindings *b = value;
+	free(b->items);
+	free(b);
+}
+
+static struct sip_binding *binding_find(struct aor_bindings *b, const char *contact,
+                                        const char *device, const char *instance)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct sip_binding *x = &b->items[i];
+		if (strcmp(x->contact, contact) == 0 ||
+		    (*instance && strcmp(x->instance, instance) == 0 &&
+		     strcasecmp(x->device, device) == 0))
+			return x;
+	}
+	return NULL;
+}
+
+static int binding_put(struct sip_registrar *r, const struct sip_binding *nb)
+{
+	struct aor_bindings *b = aor_get(r, nb->aor, true);
+	if (!b)
+		return -1;
+	struct sip_binding *x = binding_find(b, nb->contact, nb->device, nb->instance);
+	if (!x) {
+		if (b->n == b->cap) {
+			size_t cap = b->cap ? b->cap * 2 : 2;
+			struct sip_binding *items = realloc(b->items, cap * sizeof(*items));
+			if (!items)
+				return -1;
+			b->items = items, b->cap = cap;
+		}
+		x = &b->items[b->n++];
+		r->count++;
+	}
+	*x = *nb;
+	return 0;
+}
+
+static void binding_remove(struct sip_registrar *r, struct aor_bindings *b, size_t i)
+{
+	b->items[i] = b->items[--b->n];
+	r->count--;
+}
+
+/* ---- configuration the registrar reads ---- */
+
+static void read_param(struct sip_registrar *r, const char *kind, const char *name, char *out,
+                       size_t size)
+{
+	json_t *p = NULL;
+	if (store_get(r->store, store_kind_find(kind), name, &p, NULL) == 0)
+		base_strlcpy(out, json_string_value(json_object_get(p, "value")), size);
+	json_decref(p);
+}
+
+/* Parameters are read again only after the configuration changed. */
+static void refresh_config(struct sip_registrar *r)
+{
+	if (r->config_generation == store_generation(r->store) && r->realm[0])
+		return;
+	r->config_generation = store_generation(r->store);
+	base_strlcpy(r->realm, "ccmsipline", sizeof(r->realm));
+	base_strlcpy(r->algorithms, "SHA-256,MD5", sizeof(r->algorithms));
+	char mode[16] = "non_secure";
+	read_param(r, "service-parameters", "sip_station_realm", r->realm, sizeof(r->realm));
+	read_param(r, "service-parameters", "sip_digest_algorithms", r->algorithms,
+	           sizeof(r->algorithms));
+	read_param(r, "enterprise-parameters", "cluster_security_mode", mode, sizeof(mode));
+	r->cluster_non_secure = strcmp(mode, "mixed") != 0;
+	r->policy = (struct sip_auth_policy){r->realm, r->algorithms};
+}
+
+/* ---- answering ---- */
+
+static void reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
+                  const char *headers)
+{
+	sip_server_tx_reply(tx, status, reason, headers, NULL, NULL, 0);
+}
+
+static void challenge(struct sip_registrar *r, struct sip_server_tx *tx, bool stale)
+{
+	char headers[1024];
+	sip_auth_challenge(r->auth, &r->policy, stale, headers, sizeof(headers));
+	reply(tx, 401, NULL, headers);
+}
+
+/* ---- who is registering ---- */
+
+struct registration_request {
+	const struct sip_msg *req;
+	const struct sip_source *src;
+	char aor[64];
+	struct store_line_device devices[MAX_LINE_DEVICES];
+	size_t ndevices;
+	const struct store_line_device *device; /* the one registering, once known */
+	char hint[64];                          /* device name a Cisco client put in Contact */
+};
+
+static const struct store_line_device *device_named(struct registration_request *rr,
+                                                    const char *name)
+{
+	for (size_t i = 0; i < rr->ndevices; i++)
+		if (strcasecmp(rr->devices[i].device, name) == 0)
+			return &rr->devices[i];
+	return NULL;
+}
+
+static bool is_secure(const struct sip_registrar *r, const struct store_line_device *d)
+{
+	return !r->cluster_non_secure && strcmp(d->security_mode, "non_secure") != 0;
+}
+
+/* A non-secure device registers over what its profile allows; TLS is always allowed. */
+static bool transport_allowed(const struct store_line_device *d, enum sip_transport_kind kind)
+{
+	if (kind == SIP_TP_TLS)
+		return true;
+	if (strcmp(d->transport, "tcp_udp") == 0)
+		return true;
+	return strcmp(d->transport, kind == SIP_TP_UDP ? "udp" : "tcp") == 0;
+}
+
+/* The device a digest user may register: the one it is the digest user of, else owns. */
+static const struct store_line_device *device_of_user(struct registration_request *rr,
+                                                      const char *user)
+{
+	const struct store_line_device *owned = NULL;
+	for (size_t i = 0; i < rr->ndevices; i++) {
+		const struct store_line_device *d = &rr->devices[i];
+		if (*rr->hint && strcasecmp(d->device, rr->hint) != 0)
+			continue;
+		if (strcasecmp(d->digest_user, user) == 0)
+			return d;
+		if (!owned && strcasecmp(d->owner_user_id, user) == 0)
+			owned = d;
+	}
+	return owned;
+}
+
+/* The device that may register without credentials: non-secure, no digest asked. */
+static const struct store_line_device *device_without_digest(struct sip_registrar *r,
+                                                             struct registration_request *rr)
+{
+	for (size_t i = 0; i < rr->ndevices; i++) {
+		const struct store_line_device *d = &rr->devices[i];
+		if (*rr->hint && strcasecmp(d->device, rr->hint) != 0)
+			continue;
+		if (!d->digest_required && !is_secure(r, d))
+			return d;
+	}
+	return NULL;
+}
+
+static int max_nonce_validity(const struct registration_request *rr)
+{
+	int v = 0;
+	for (size_t i = 0; i < rr->ndevices; i++)
+		if (rr->devices[i].nonce_validity > v)
+			v = rr->devices[i].nonce_validity;
+	return v > 0 ? v : 600;
+}
+
+/* Settles rr->device, or answers the request (challenge or refusal) and returns -1. */
+static int identify(struct sip_registrar *r, struct sip_server_tx *tx,
+                    struct registration_request *rr)
+{
+	const struct sip_source *src = rr->src;
+	if (*src->tls_peer) {
+		rr->device = device_named(rr, src->tls_peer);
+		if (!rr->device) {
+			base_log(BASE_LOG_WARN, "sip", "certificate of %s used for line %s from %s",
+			         src->tls_peer, rr->aor, src->host);
+			reply(tx, 403, "Certificate Not For This Line", NULL);
+			return -1;
+		}
+	}
+	bool needs_digest = rr->device && rr->device->digest_required;
+	if (!rr->device || needs_digest || sip_msg_hdr(rr->req, SIP_HDR_AUTHORIZATION)) {
+		char user[129];
+		enum sip_auth_result res =
+		    sip_auth_check(r->auth, rr->req, src, &r->policy,
+		                   rr->device ? rr->device->nonce_validity : max_nonce_validity(rr),
+		                   user, sizeof(user));
+		switch (res) {
+		case SIP_AUTH_OK: {
+			const struct store_line_device *d = device_of_user(rr, user);
+			if (!d || (rr->device && d != rr->device)) {
+				reply(tx, 403, "User Not Allowed On This Line", NULL);
+				return -1;
+			}
+			rr->device = d;
+			break;
+		}
+		case SIP_AUTH_THROTTLED:
+			reply(tx, 403, "Too Many Failed Attempts", NULL);
+			return -1;
+		case SIP_AUTH_STALE:
+			challenge(r, tx, true);
+			return -1;
+		case SIP_AUTH_FAILED:
+			challenge(r, tx, false);
+			return -1;
+		case SIP_AUTH_CHALLENGE:
+			if (!rr->device)
+				rr->device = device_without_digest(r, rr);
+			if (!rr->device || rr->device->digest_required) {
+				challenge(r, tx, false);
+				return -1;
+			}
+			break;
+		}
+	}
+	const struct store_line_device *d = rr->device;
+	if (is_secure(r, d) &&
+	    (src->kind != SIP_TP_TLS || strcasecmp(src->tls_peer, d->device) != 0)) {
+		base_log(BASE_LOG_WARN, "sip",
+		         "refused %s for line %s from %s: %s mode needs TLS with its certificate",
+		         d->device, rr->aor, src->host, d->security_mode);
+		reply(tx, 403, "Device Must Use TLS With Its Certificate", NULL);
+		return -1;
+	}
+	if (!is_secure(r, d) && !transport_allowed(d, src->kind)) {
+		reply(tx, 403, "Transport Not Allowed By Security Profile", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the bindings of one request ---- */
+
+struct contact_change {
+	char contact[512];
+	char instance[128];
+	long expires;
+};
+
+/* Reads the Contact headers into changes; answers and returns -1 when they are wrong. */
+static int read_contacts(struct sip_server_tx *tx, const struct registration_request *rr,
+                         struct contact_change *out, size_t *n, bool *wildcard)
+{
+	const struct sip_msg *req = rr->req;
+	*n = 0, *wildcard = false;
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_CONTACT); h;
+	     h = sip_msg_hdr_next(req, h)) {
+		struct sip_addr a;
+		if (sip_addr_parse(h->value, &a) != 0) {
+			reply(tx, 400, "Bad Contact", NULL);
+			return -1;
+		}
+		if (a.wildcard) {
+			if (req->expires != 0 || *n > 0 || sip_msg_hdr_next(req, h)) {
+				reply(tx, 400, "Wildcard Contact Needs Expires 0 Alone", NULL);
+				return -1;
+			}
+			*wildcard = true;
+			return 0;
+		}
+		if (*n == MAX_CONTACTS || a.uri_text.l >= sizeof(out->contact)) {
+			reply(tx, 400, "Too Many Or Too Long Contacts", NULL);
+			return -1;
+		}
+		struct contact_change *c = &out[(*n)++];
+		sip_pl_strcpy(a.uri_text, c->contact, sizeof(c->contact));
+		struct sip_pl v;
+		uint32_t e;
+		c->instance[0] = '\0';
+		if (sip_param_get(a.params, "+sip.instance", &v))
+			sip_pl_strcpy(v, c->instance, sizeof(c->instance));
+		if (sip_param_get(a.params, "expires", &v) && sip_pl_u32(v, UINT32_MAX, &e) == 0)
+			c->expires = e;
+		else
+			c->expires =
+			    req->expires >= 0 ? req->expires : rr->device->register_expires;
+		if (c->expires > 0 && c->expires < SIP_MIN_EXPIRES) {
+			char headers[64];
+			snprintf(headers, sizeof(headers), "Min-Expires: %d\r\n", SIP_MIN_EXPIRES);
+			reply(tx, 423, NULL, headers);
+			return -1;
+		}
+		/* The SIP profile's timer is what the device is told (and the most it gets). */
+		if (c->expires > rr->device->register_expires)
+			c->expires = rr->device->register_expires;
+	}
+	return 0;
+}
+
+static void to_store(const struct sip_binding *b, struct store_registration *s)
+{
+	memset(s, 0, sizeof(*s));
+	base_strlcpy(s->aor, b->aor, sizeof(s->aor));
+	base_strlcpy(s->contact, b->contact, sizeof(s->contact));
+	base_strlcpy(s->device, b->device, sizeof(s->device));
+	base_strlcpy(s->instance, b->instance, sizeof(s->instance));
+	base_strlcpy(s->transport, sip_transport_name(b->flow.kind), sizeof(s->transport));
+	snprintf(s->source, sizeof(s->source), strchr(b->flow.host, ':') ? "[%s]:%u" : "%s:%u",
+	         b->flow.host, b->flow.port);
+	base_strlcpy(s->user_agent, b->user_agent, sizeof(s->user_agent));
+	base_strlcpy(s->call_id, b->call_id, sizeof(s->call_id));
+	s->cseq = b->cseq;
+	s->expires_at = b->expires_at;
+	s->registered_at = b->registered_at;
+}
+
+static int apply_change(struct sip_registrar *r, const struct registration_request *rr,
+                        const struct contact_change *c, struct base_err *err)
+{
+	struct aor_bindings *b = aor_get(r, rr->aor, false);
+	if (c->expires == 0) {
+		for (size_t i = 0; b && i < b->n; i++) {
+			if (strcmp(b->items[i].contact, c->contact) != 0)
+				continue;
+			if (store_registration_delete(r->store, rr->aor, c->contact, err) != 0)
+				return -1;
+			binding_remove(r, b, i);
+			break;
+		}
+		return 0;
+	}
+	const struct sip_msg *req = rr->req;
+	struct sip_binding nb = {0};
+	base_strlcpy(nb.aor, rr->aor, sizeof(nb.aor));
+	base_strlcpy(nb.contact, c->contact, sizeof(nb.contact));
+	base_strlcpy(nb.device, rr->device->device, sizeof(nb.device));
+	base_strlcpy(nb.instance, c->instance, sizeof(nb.instance));
+	const struct sip_hdr *ua = sip_msg_hdr(req, SIP_HDR_USER_AGENT);
+	if (ua)
+		sip_pl_strcpy(ua->value, nb.user_agent, sizeof(nb.user_agent));
+	sip_pl_strcpy(req->call_id, nb.call_id, sizeof(nb.call_id));
+	nb.cseq = req->cseq.number;
+	nb.flow = *rr->src;
+	nb.registered_at = base_time_now();
+	nb.expires_at = nb.registered_at + c->expires;
+	struct sip_binding *old = b ? binding_find(b, c->contact, nb.device, nb.instance) : NULL;
+	if (old && strcmp(old->call_id, nb.call_id) == 0 && old->cseq >= nb.cseq)
+		return 0; /* an older request overtaken by a newer one (§10.3 step 7) */
+	if (old && strcmp(old->contact, nb.contact) != 0 &&
+	    store_registration_delete(r->store, rr->aor, old->contact, err) != 0)
+		return -1;
+	if (old)
+		nb.registered_at = old->registered_at;
+	struct store_registration s;
+	to_store(&nb, &s);
+	if (store_registration_put(r->store, &s, err) != 0)
+		return -1;
+	return binding_put(r, &nb) == 0 ? 0
+	                                : base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+}
+
+static int remove_device_bindings(struct sip_registrar *r, const struct registration_request *rr,
+                                  struct base_err *err)
+{
+	struct aor_bindings *b = aor_get(r, rr->aor, false);
+	for (size_t i = 0; b && i < b->n;) {
+		if (strcasecmp(b->items[i].device, rr->device->device) != 0) {
+			i++;
+			continue;
+		}
+		if (store_registration_delete(r->store, rr->aor, b->items[i].contact, err) != 0)
+			return -1;
+		binding_remove(r, b, i);
+	}
+	return 0;
+}
+
+static void reply_bindings(struct sip_registrar *r, struct sip_server_tx *tx, const char *aor)
+{
+	struct sip_buf h;
+	sip_buf_init(&h);
+	struct aor_bindings *b = aor_get(r, aor, false);
+	int64_t now = base_time_now();
+	for (size_t i = 0; b && i < b->n; i++)
+		sip_buf_printf(&h, "Contact: <%s>;expires=%lld\r\n", b->items[i].contact,
+		               (long long)(b->items[i].expires_at - now));
+	sip_buf_add(&h, "", 1); /* NUL-terminate */
+	reply(tx, 200, NULL, h.failed ? NULL : h.data);
+	sip_buf_free(&h);
+}
+
+void sip_registrar_handle(struct sip_registrar *r, struct sip_server_tx *tx)
+{
+	struct registration_request rr = {.req = sip_server_tx_request(tx),
+	                                  .src = sip_server_tx_source(tx)};
+	refresh_config(r);
+	struct sip_pl user = rr.req->to.uri.user;
+	if (user.l == 0 || user.l >= sizeof(rr.aor)) {
+		reply(tx, 404, NULL, NULL);
+		return;
+	}
+	sip_pl_strcpy(user, rr.aor, sizeof(rr.aor));
+	struct base_err err = {0};
+	if (store_line_devices(r->store, rr.aor, rr.devices, MAX_LINE_DEVICES, &rr.ndevices,
+	                       &err) != 0) {
+		reply(tx, 500, NULL, NULL);
+		return;
+	}
+	if (rr.ndevices == 0) {
+		reply(tx, 404, NULL, NULL); /* only provisioned lines may register */
+		return;
+	}
+	const struct sip_hdr *contact = sip_msg_hdr(rr.req, SIP_HDR_CONTACT);
+	struct sip_addr first;
+	struct sip_pl hint;
+	if (contact && sip_addr_parse(contact->value, &first) == 0 &&
+	    sip_param_get(first.params, "+u.sip!devicename.ccm.cisco.com", &hint))
+		sip_pl_strcpy(hint, rr.hint, sizeof(rr.hint));
+	if (identify(r, tx, &rr) != 0)
+		return;
+	struct contact_change changes[MAX_CONTACTS];
+	size_t n;
+	bool wildcard;
+	if (read_contacts(tx, &rr, changes, &n, &wildcard) != 0)
+		return;
+	int rc = wildcard ? remove_device_bindings(r, &rr, &err) : 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = apply_change(r, &rr, &changes[i], &err);
+	if (rc != 0) {
+		base_log(BASE_LOG_ERROR, "sip", "registration of %s for %s not stored: %s",
+		         rr.device->device, rr.aor, err.message);
+		reply(tx, 500, NULL, NULL);
+		return;
+	}
+	reply_bindings(r, tx, rr.aor);
+}
+
+/* ---- expiry, start and stop ---- */
+
+struct expiry_ctx {
+	struct sip_registrar *r;
+	int64_t now;
+};
+
+static void expire_aor(void *arg, const char *key, void *value)
+{
+	struct expiry_ctx *c = arg;
+	struct aor_bindings *b = value;
+	for (size_t i = 0; i < b->n;) {
+		if (b->items[i].expires_at > c->now) {
+			i++;
+			continue;
+		}
+		store_registration_delete(c->r->store, b->items[i].aor, b->items[i].contact, NULL);
+		binding_remove(c->r, b, i);
+	}
+	if (b->n == 0)
+		aor_free(base_hash_remove(c->r->aors, key));
+}
+
+static void on_sweep(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd, (void)events;
+	struct expiry_ctx c = {arg, base_time_now()};
+	base_hash_foreach(c.r->aors, expire_aor, &c);
+}
+
+static void load_binding(void *arg, const struct store_registration *s)
+{
+	struct sip_registrar *r = arg;
+	struct sip_binding b = {0};
+	base_strlcpy(b.aor, s->aor, sizeof(b.aor));
+	base_strlcpy(b.contact, s->contact, sizeof(b.contact));
+	base_strlcpy(b.device, s->device, sizeof(b.device));
+	base_strlcpy(b.instance, s->instance, sizeof(b.instance));
+	base_strlcpy(b.user_agent, s->user_agent, sizeof(b.user_agent));
+	base_strlcpy(b.call_id, s->call_id, sizeof(b.call_id));
+	b.cseq = s->cseq;
+	b.expires_at = s->expires_at;
+	b.registered_at = s->registered_at;
+	/* The flow: a stream connection did not survive the restart (conn_id 0 finds none),
+	 * so the phone is reached again once it reconnects and refreshes. */
+	b.flow.kind = strcmp(s->transport, "TLS") == 0   ? SIP_TP_TLS
+	              : strcmp(s->transport, "TCP") == 0 ? SIP_TP_TCP
+	                                                 : SIP_TP_UDP;
+	const char *colon = strrchr(s->source, ':');
+	if (colon) {
+		const char *host = s->source[0] == '[' ? s->source + 1 : s->source;
+		size_t len = (size_t)(colon - host) - (s->source[0] == '[');
+		if (len < sizeof(b.flow.host)) {
+			memcpy(b.flow.host, host, len);
+			b.flow.host[len] = '\0';
+		}
+		b.flow.port = (uint16_t)atoi(colon + 1);
+	}
+	binding_put(r, &b);
+}
+
+int sip_registrar_start(struct sip_registrar **out, struct event_base *base, struct store *store,
+                        struct sip_stack *stack, struct base_err *err)
+{
+	struct sip_registrar *r = calloc(1, sizeof(*r));
+	if (!r)
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+	r->store = store, r->stack = stack;
+	r->aors = base_hash_new();
+	r->auth = sip_auth_new(base, store);
+	r->sweep = event_new(base, -1, EV_PERSIST, on_sweep, r);
+	struct timeval tv = {SWEEP_SECONDS, 0};
+	if (!r->aors || !r->auth || !r->sweep || event_add(r->sweep, &tv) != 0) {
+		sip_registrar_stop(r);
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+	}
+	if (store_registration_load(store, base_time_now(), load_binding, r, err) != 0) {
+		sip_registrar_stop(r);
+		return -1;
+	}
+	base_log(BASE_LOG_INFO, "sip", "registrar started with %zu bindings", r->count);
+	*out = r;
+	return 0;
+}
+
+void sip_registrar_stop(struct sip_registrar *r)
+{
+	if (!r)
+		return;
+	if (r->sweep)
+		event_free(r->sweep);
+	sip_auth_free(r->auth);
+	base_hash_free(r->aors, aor_free);
+	free(r);
+}
+
+size_t sip_registrar_lookup(struct sip_registrar *r, const char *aor, struct sip_binding *out,
+                            size_t max)
+{
+	struct aor_bindings *b = aor_get(r, aor, false);
+	int64_t now = base_time_now();
+	size_t n = 0;
+	for (size_t i = 0; b && i < b->n; i++) {
+		if (b->items[i].expires_at <= now)
+			continue;
+		if (n < max)
+			out[n] = b->items[i];
+		n++;
+	}
+	return n;
+}
+
+size_t sip_registrar_count(const struct sip_registrar *r)
+{
+	return r->count;
+}

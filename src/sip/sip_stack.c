@@ -1,0 +1,282 @@
+/*
+ * The SIP stack: transports below, server transactions (RFC 3261 §17.2) in the middle, the
+ * application's request handler above.
+ *
+ * A server transaction remembers its last response so that a retransmitted request is
+ * answered with the same bytes and never reaches the application twice. Over UDP a final
+ * response to an INVITE is itself retransmitted (Timer G) until the ACK comes (Timer H gives
+ * up); the transaction then lingers (Timers I and J) to absorb late retransmissions.
+ */
+#include "sip/sip.h"
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T1_MS 500
+#define T2_MS 4000
+#define T4_MS 5000
+
+enum tx_state { TX_TRYING, TX_PROCEEDING, TX_COMPLETED, TX_CONFIRMED };
+
+struct sip_server_tx {
+	struct sip_stack *stack;
+	char key[320];
+	struct sip_msg *req;
+	struct sip_source src;
+	bool invite;
+	enum tx_state state;
+	char *response; /* last response sent, for retransmissions */
+	size_t response_len;
+	struct event *timer_g; /* INVITE over UDP: retransmit the final response */
+	struct event *timer_end;
+	int g_interval_ms;
+	char to_tag[24];
+};
+
+struct sip_stack {
+	struct event_base *base;
+	struct sip_transport *tp;
+	struct base_hash *txs;
+	sip_request_fn on_request;
+	void *arg;
+};
+
+static bool reliable(const struct sip_source *src)
+{
+	return src->kind != SIP_TP_UDP;
+}
+
+/* RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE). Requests without
+ * the magic cookie come from RFC 2543 clients; their key is built from the dialog fields. */
+static void tx_key(const struct sip_msg *m, char *out, size_t size)
+{
+	struct sip_pl method = sip_pl_eq(m->method, "ACK") ? SIP_PL("INVITE") : m->method;
+	if (m->via.branch.l > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0)
+		snprintf(out, size, "%.*s|%.*s:%u|%.*s", (int)m->via.branch.l, m->via.branch.p,
+		         (int)m->via.host.l, m->via.host.p, m->via.port, (int)method.l, method.p);
+	else
+		snprintf(out, size, "2543|%.*s|%u|%.*s|%.*s", (int)m->call_id.l, m->call_id.p,
+		         m->cseq.number, (int)m->from_tag.l, m->from_tag.p, (int)method.l,
+		         method.p);
+}
+
+static void ms_to_tv(int ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static void tx_free(struct sip_server_tx *tx)
+{
+	if (tx->timer_g)
+		event_free(tx->timer_g);
+	if (tx->timer_end)
+		event_free(tx->timer_end);
+	sip_msg_free(tx->req);
+	free(tx->req);
+	free(tx->response);
+	free(tx);
+}
+
+static void tx_destroy(struct sip_server_tx *tx)
+{
+	base_hash_remove(tx->stack->txs, tx->key);
+	tx_free(tx);
+}
+
+static void on_timer_end(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd, (void)events;
+	tx_destroy(arg);
+}
+
+static void on_timer_g(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd, (void)events;
+	struct sip_server_tx *tx = arg;
+	if (tx->state != TX_COMPLETED)
+		return;
+	sip_transport_send(tx->stack->tp, &tx->src, tx->response, tx->response_len);
+	tx->g_interval_ms = tx->g_interval_ms * 2 < T2_MS ? tx->g_interval_ms * 2 : T2_MS;
+	struct timeval tv;
+	ms_to_tv(tx->g_interval_ms, &tv);
+	evtimer_add(tx->timer_g, &tv);
+}
+
+/* Ends the transaction after ms (0: at once, but never from inside the caller's stack). */
+static void tx_end_after(struct sip_server_tx *tx, int ms)
+{
+	struct timeval tv;
+	ms_to_tv(ms, &tv);
+	if (!tx->timer_end)
+		tx->timer_end = evtimer_new(tx->stack->base, on_timer_end, tx);
+	evtimer_add(tx->timer_end, &tv);
+}
+
+const struct sip_msg *sip_server_tx_request(const struct sip_server_tx *tx)
+{
+	return tx->req;
+}
+
+const struct sip_source *sip_server_tx_source(const struct sip_server_tx *tx)
+{
+	return &tx->src;
+}
+
+int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
+                        const char *headers, const char *content_type, const char *body,
+                        size_t body_len)
+{
+	if (tx->state == TX_COMPLETED || tx->state == TX_CONFIRMED)
+		return -1;
+	struct sip_buf b;
+	sip_buf_init(&b);
+	sip_msg_response_start(&b, tx->req, status, reason ? reason : sip_reason_phrase(status),
+	                       status > 100 ? tx->to_tag : NULL, tx->src.host, tx->src.port);
+	if (headers)
+		sip_buf_add(&b, headers, strlen(headers));
+	if (content_type && body_len)
+		sip_buf_printf(&b, "Content-Type: %s\r\n", content_type);
+	sip_buf_end_headers(&b, body, body_len);
+	if (b.failed) {
+		sip_buf_free(&b);
+		return -1;
+	}
+	int rc = sip_transport_send(tx->stack->tp, &tx->src, b.data, b.len);
+	free(tx->response);
+	tx->response = b.data; /* kept for retransmissions */
+	tx->response_len = b.len;
+	if (status < 200) {
+		tx->state = TX_PROCEEDING;
+		return rc;
+	}
+	tx->state = TX_COMPLETED;
+	if (tx->invite && status < 300) {
+		/* A 2xx ends the INVITE transaction; the dialog layer retransmits it. */
+		tx_end_after(tx, 0);
+	} else if (tx->invite) {
+		if (!reliable(&tx->src)) {
+			tx->g_interval_ms = T1_MS;
+			tx->timer_g = evtimer_new(tx->stack->base, on_timer_g, tx);
+			struct timeval tv;
+			ms_to_tv(T1_MS, &tv);
+			evtimer_add(tx->timer_g, &tv);
+		}
+		tx_end_after(tx, 64 * T1_MS); /* Timer H */
+	} else {
+		tx_end_after(tx, reliable(&tx->src) ? 0 : 64 * T1_MS); /* Timer J */
+	}
+	return rc;
+}
+
+/* An ACK for a non-2xx final response belongs to the INVITE transaction (§17.2.1). */
+static void absorb_ack(struct sip_server_tx *tx)
+{
+	if (tx->state != TX_COMPLETED || !tx->invite)
+		return;
+	tx->state = TX_CONFIRMED;
+	if (tx->timer_g)
+		evtimer_del(tx->timer_g);
+	tx_end_after(tx, reliable(&tx->src) ? 0 : T4_MS); /* Timer I */
+}
+
+static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
+                            const struct sip_source *src, const char *key)
+{
+	struct sip_server_tx *tx = calloc(1, sizeof(*tx));
+	if (!tx) {
+		sip_msg_free(msg);
+		free(msg);
+		return;
+	}
+	tx->stack = stack;
+	tx->req = msg;
+	tx->src = *src;
+	tx->invite = sip_pl_eq(msg->method, "INVITE");
+	base_strlcpy(tx->key, key, sizeof(tx->key));
+	unsigned char r[8];
+	RAND_bytes(r, sizeof(r));
+	base_hex(r, sizeof(r), tx->to_tag);
+	if (base_hash_put(stack->txs, tx->key, tx, NULL) != 0) {
+		tx_free(tx);
+		return;
+	}
+	if (tx->invite)
+		sip_server_tx_reply(tx, 100, NULL, NULL, NULL, NULL, 0);
+	stack->on_request(stack->arg, tx);
+}
+
+static void on_message(void *arg, struct sip_msg *msg, const struct sip_source *src)
+{
+	struct sip_stack *stack = arg;
+	if (!msg->is_request) {
+		/* Responses belong to client transactions, which this stack does not start yet;
+		 * a stray response is dropped as RFC 3261 §18.1.2 says. */
+		sip_msg_free(msg);
+		free(msg);
+		return;
+	}
+	char key[320];
+	tx_key(msg, key, sizeof(key));
+	struct sip_server_tx *tx = base_hash_get(stack->txs, key);
+	if (tx) {
+		if (sip_pl_eq(msg->method, "ACK"))
+			absorb_ack(tx);
+		else if (tx->response)
+			sip_transport_send(stack->tp, &tx->src, tx->response, tx->response_len);
+		sip_msg_free(msg);
+		free(msg);
+		return;
+	}
+	if (sip_pl_eq(msg->method, "ACK")) {
+		/* An ACK for a 2xx is end-to-end: the dialog layer's business, not a transaction.
+		 */
+		sip_msg_free(msg);
+		free(msg);
+		return;
+	}
+	new_transaction(stack, msg, src, key);
+}
+
+int sip_stack_start(struct sip_stack **out, struct event_base *base,
+                    const struct sip_transport_options *opt, sip_request_fn on_request, void *arg,
+                    struct base_err *err)
+{
+	struct sip_stack *stack = calloc(1, sizeof(*stack));
+	if (!stack || !(stack->txs = base_hash_new())) {
+		free(stack);
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+	}
+	stack->base = base;
+	stack->on_request = on_request;
+	stack->arg = arg;
+	if (sip_transport_start(&stack->tp, base, opt, on_message, stack, err) != 0) {
+		base_hash_free(stack->txs, NULL);
+		free(stack);
+		return -1;
+	}
+	*out = stack;
+	return 0;
+}
+
+static void free_tx(void *value)
+{
+	tx_free(value);
+}
+
+void sip_stack_stop(struct sip_stack *stack)
+{
+	if (!stack)
+		return;
+	base_hash_free(stack->txs, free_tx);
+	sip_transport_stop(stack->tp);
+	free(stack);
+}
+
+struct sip_transport *sip_stack_transport(struct sip_stack *stack)
+{
+	return stack->tp;
+}

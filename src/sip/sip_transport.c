@@ -1,0 +1,361 @@
+/*
+ * SIP over UDP, TCP and TLS.
+ *
+ * Each transport turns bytes into parsed messages and hands them up with their source. On a
+ * stream the source names the connection, and the registrar keeps that name with the
+ * binding: requests to a phone then go back over the connection it registered on, which is
+ * the only way to reach a phone behind NAT or a TLS client that does not accept connections.
+ * Limits (message size, connections per address, idle time) keep one peer from starving the
+ * others.
+ */
+#include "net/net.h"
+#include "sip/sip.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CONN_BUCKETS     1024
+#define MAX_HEADER_BYTES 16384
+#define UDP_BATCH        64
+
+struct sip_conn {
+	struct sip_transport *tp;
+	struct bufferevent *bev;
+	struct sip_source src;
+	bool tls_checked; /* the peer certificate has been read */
+	struct sip_conn *next_in_bucket;
+};
+
+struct sip_transport {
+	struct event_base *base;
+	struct sip_transport_options opt;
+	sip_recv_fn fn;
+	void *arg;
+	int udp_fd;
+	struct event *udp_event;
+	struct evconnlistener *tcp, *tls;
+	SSL_CTX *tls_ctx;
+	uint64_t next_conn_id;
+	struct sip_conn *buckets[CONN_BUCKETS];
+	size_t nconns;
+};
+
+const char *sip_transport_name(enum sip_transport_kind kind)
+{
+	return kind == SIP_TP_UDP ? "UDP" : kind == SIP_TP_TCP ? "TCP" : "TLS";
+}
+
+static void source_from_sockaddr(struct sip_source *src, const struct sockaddr *sa)
+{
+	char text[NET_ADDR_STRLEN];
+	net_addr_format_host(sa, text, sizeof(text));
+	base_strlcpy(src->host, text, sizeof(src->host));
+	src->port = sa->sa_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)sa)->sin6_port)
+	                                      : ntohs(((const struct sockaddr_in *)sa)->sin_port);
+}
+
+/* ---- connection table ---- */
+
+static struct sip_conn **conn_slot(struct sip_transport *tp, uint64_t id)
+{
+	struct sip_conn **p = &tp->buckets[id % CONN_BUCKETS];
+	while (*p && (*p)->src.conn_id != id)
+		p = &(*p)->next_in_bucket;
+	return p;
+}
+
+static size_t conns_from(struct sip_transport *tp, const char *host)
+{
+	size_t n = 0;
+	for (size_t b = 0; b < CONN_BUCKETS; b++)
+		for (struct sip_conn *c = tp->buckets[b]; c; c = c->next_in_bucket)
+			n += strcmp(c->src.host, host) == 0;
+	return n;
+}
+
+static void conn_close(struct sip_conn *c)
+{
+	struct sip_conn **slot = conn_slot(c->tp, c->src.conn_id);
+	if (*slot == c)
+		*slot = c->next_in_bucket;
+	c->tp->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* ---- receiving ---- */
+
+static void deliver(struct sip_transport *tp, char *buf, size_t len, bool datagram,
+                    const struct sip_source *src)
+{
+	struct sip_msg *msg = malloc(sizeof(*msg));
+	struct sip_parse_error perr = {0};
+	if (!msg) {
+		free(buf);
+		return;
+	}
+	if (sip_msg_parse(msg, buf, len, datagram, &perr) != 0) {
+		base_log(BASE_LOG_DEBUG, "sip", "dropped a malformed message from %s %s:%u: %s",
+		         sip_transport_name(src->kind), src->host, src->port, perr.reason);
+		free(msg);
+		return;
+	}
+	tp->fn(tp->arg, msg, src);
+}
+
+/* The peer's certificate identity, read once the handshake is done. Verification against the
+ * device CA already happened in the handshake (net_tls_server_ctx_new). */
+static void read_tls_peer(struct sip_conn *c)
+{
+	c->tls_checked = true;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	X509 *cert = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+	if (cert && SSL_get_verify_result(ssl) == X509_V_OK)
+		X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
+		                          c->src.tls_peer, sizeof(c->src.tls_peer));
+	X509_free(cert);
+}
+
+static void on_stream_read(struct bufferevent *bev, void *arg)
+{
+	struct sip_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	if (c->src.kind == SIP_TP_TLS && !c->tls_checked)
+		read_tls_peer(c);
+	for (;;) {
+		size_t len = evbuffer_get_length(in);
+		if (len == 0)
+			return;
+		size_t want = len < c->tp->opt.max_message + 4 ? len : c->tp->opt.max_message + 4;
+		const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
+		size_t keepalive = 0;
+		long n =
+		    sip_msg_frame(data, want, MAX_HEADER_BYTES, c->tp->opt.max_message, &keepalive);
+		if (keepalive) {
+			/* RFC 5626 §4.4.1: a double-CRLF ping gets a single CRLF pong. */
+			if (keepalive >= 4)
+				bufferevent_write(bev, "\r\n", 2);
+			evbuffer_drain(in, keepalive);
+			continue;
+		}
+		if (n == 0 && len <= c->tp->opt.max_message)
+			return; /* wait for the rest */
+		if (n <= 0) {
+			base_log(
+			    BASE_LOG_INFO, "sip",
+			    "closing %s connection from %s:%u: unframeable or oversize message",
+			    sip_transport_name(c->src.kind), c->src.host, c->src.port);
+			conn_close(c);
+			return;
+		}
+		char *buf = malloc((size_t)n);
+		if (!buf) {
+			conn_close(c);
+			return;
+		}
+		evbuffer_remove(in, buf, (size_t)n);
+		deliver(c->tp, buf, (size_t)n, false, &c->src);
+	}
+}
+
+static void on_stream_event(struct bufferevent *bev, short events, void *arg)
+{
+	(void)bev;
+	struct sip_conn *c = arg;
+	if (events & BEV_EVENT_CONNECTED)
+		return;
+	if (events & BEV_EVENT_ERROR && c->src.kind == SIP_TP_TLS)
+		base_log(BASE_LOG_INFO, "sip", "TLS connection from %s:%u failed: %s", c->src.host,
+		         c->src.port, ERR_reason_error_string(bufferevent_get_openssl_error(bev)));
+	conn_close(c);
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+	(void)salen;
+	struct sip_transport *tp = arg;
+	bool tls = listener == tp->tls;
+	struct sip_source src = {.kind = tls ? SIP_TP_TLS : SIP_TP_TCP};
+	source_from_sockaddr(&src, sa);
+	if ((int)conns_from(tp, src.host) >= tp->opt.max_conns_per_source) {
+		base_log(BASE_LOG_WARN, "sip", "refused a %s connection from %s: %d already open",
+		         sip_transport_name(src.kind), src.host, tp->opt.max_conns_per_source);
+		close(fd);
+		return;
+	}
+	struct sip_conn *c = calloc(1, sizeof(*c));
+	SSL *ssl = tls ? SSL_new(tp->tls_ctx) : NULL;
+	c->bev = !c    ? NULL
+	         : tls ? bufferevent_openssl_socket_new(
+	                     tp->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
+	               : bufferevent_socket_new(tp->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c || !c->bev) {
+		if (!c || !tls)
+			SSL_free(ssl);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->tp = tp;
+	c->src = src;
+	c->src.conn_id = ++tp->next_conn_id;
+	struct sip_conn **slot = &tp->buckets[c->src.conn_id % CONN_BUCKETS];
+	c->next_in_bucket = *slot;
+	*slot = c;
+	tp->nconns++;
+	struct timeval idle = {tp->opt.idle_timeout, 0};
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, tp->opt.max_message * 2);
+	bufferevent_setcb(c->bev, on_stream_read, NULL, on_stream_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void on_udp_readable(evutil_socket_t fd, short events, void *arg)
+{
+	(void)events;
+	struct sip_transport *tp = arg;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		char *buf = malloc(tp->opt.max_message + 1);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		ssize_t n =
+		    buf ? recvfrom(fd, buf, tp->opt.max_message + 1, 0, (struct sockaddr *)&ss, &sl)
+		        : -1;
+		if (n <= 0 || (size_t)n > tp->opt.max_message) {
+			/* Empty, oversize (truncated) or nothing more to read. Keep-alives over UDP
+			 * (CRLF, STUN) need no answer. */
+			free(buf);
+			if (n < 0)
+				return;
+			continue;
+		}
+		if (n <= 4 && memchr("\r\n", buf[0], 2)) {
+			free(buf);
+			continue;
+		}
+		struct sip_source src = {.kind = SIP_TP_UDP};
+		source_from_sockaddr(&src, (struct sockaddr *)&ss);
+		deliver(tp, buf, (size_t)n, true, &src);
+	}
+}
+
+/* ---- listening ---- */
+
+static int open_udp(struct sip_transport *tp, const char *addr, struct base_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (net_addr_parse(addr, &ss, &len, err) != 0)
+		return -1;
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot listen on udp %s: %s", addr,
+		                    e == EADDRINUSE ? "address already in use" : strerror(e));
+	}
+	int size = 4 * 1024 * 1024;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	tp->udp_fd = fd;
+	tp->udp_event = event_new(tp->base, fd, EV_READ | EV_PERSIST, on_udp_readable, tp);
+	if (!tp->udp_event || event_add(tp->udp_event, NULL) != 0)
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot watch udp %s", addr);
+	return 0;
+}
+
+static struct evconnlistener *open_stream(struct sip_transport *tp, const char *addr,
+                                          struct base_err *err)
+{
+	int fd = net_listen_tcp(addr, 1024, err);
+	if (fd < 0)
+		return NULL;
+	struct evconnlistener *l =
+	    evconnlistener_new(tp->base, on_accept, tp, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!l) {
+		close(fd);
+		base_err_set(err, BASE_E_INTERNAL, NULL, "cannot accept on %s", addr);
+	}
+	return l;
+}
+
+int sip_transport_start(struct sip_transport **out, struct event_base *base,
+                        const struct sip_transport_options *opt, sip_recv_fn fn, void *arg,
+                        struct base_err *err)
+{
+	struct sip_transport *tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+	tp->base = base, tp->opt = *opt, tp->fn = fn, tp->arg = arg, tp->udp_fd = -1;
+	int rc = 0;
+	if (opt->udp_listen && *opt->udp_listen)
+		rc = open_udp(tp, opt->udp_listen, err);
+	if (rc == 0 && opt->tcp_listen && *opt->tcp_listen)
+		rc = (tp->tcp = open_stream(tp, opt->tcp_listen, err)) ? 0 : -1;
+	if (rc == 0 && opt->tls_listen && *opt->tls_listen) {
+		tp->tls_ctx = net_tls_server_ctx_new(opt->tls_cert, opt->tls_key, opt->tls_ca, err);
+		rc = tp->tls_ctx && (tp->tls = open_stream(tp, opt->tls_listen, err)) ? 0 : -1;
+	}
+	if (rc != 0) {
+		sip_transport_stop(tp);
+		return -1;
+	}
+	base_log(BASE_LOG_INFO, "sip", "listening: udp %s, tcp %s, tls %s",
+	         opt->udp_listen ? opt->udp_listen : "-", opt->tcp_listen ? opt->tcp_listen : "-",
+	         opt->tls_listen ? opt->tls_listen : "-");
+	*out = tp;
+	return 0;
+}
+
+void sip_transport_stop(struct sip_transport *tp)
+{
+	if (!tp)
+		return;
+	for (size_t b = 0; b < CONN_BUCKETS; b++)
+		while (tp->buckets[b])
+			conn_close(tp->buckets[b]);
+	if (tp->tcp)
+		evconnlistener_free(tp->tcp);
+	if (tp->tls)
+		evconnlistener_free(tp->tls);
+	if (tp->udp_event)
+		event_free(tp->udp_event);
+	if (tp->udp_fd >= 0)
+		close(tp->udp_fd);
+	SSL_CTX_free(tp->tls_ctx);
+	free(tp);
+}
+
+int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, const char *data,
+                       size_t len)
+{
+	if (dst->kind != SIP_TP_UDP) {
+		struct sip_conn *c = *conn_slot(tp, dst->conn_id);
+		if (!c)
+			return -1;
+		return bufferevent_write(c->bev, data, len);
+	}
+	char addr[96];
+	snprintf(addr, sizeof(addr), strchr(dst->host, ':') ? "[%s]:%u" : "%s:%u", dst->host,
+	         dst->port);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (tp->udp_fd < 0 || net_addr_parse(addr, &ss, &sl, NULL) != 0)
+		return -1;
+	return sendto(tp->udp_fd, data, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len ? 0
+	                                                                                    : -1;
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The registrar against sipp: digest registration over UDP and TCP, a wrong password, an
+# unprovisioned line, Interval Too Brief, a device that needs no digest, unregistering, and
+# bindings that survive kill -9.
+source "$(dirname "$0")/lib.sh"
+command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
+
+SIP_PORT=$(free_port)
+export SIP_PORT
+start_ucmd
+init_admin
+C() { "$UCMCTL" "$@" >/dev/null; }
+
+printf 'Secret2026\n' >"$T/dc"
+C end-user create u1001 --last-name One --digest-credentials-file "$T/dc"
+C directory-number create 1001
+C directory-number create 1002
+C directory-number create 1003
+C phone-security-profile create "Desk Digest" --device-type cisco_sip_phone \
+	--enable-digest-authentication true
+C device create SEP001122334455 --type cisco_sip_phone --digest-user u1001 \
+	--phone-security-profile "Desk Digest" --lines 1001
+C device create SEP0011223344AA --type cisco_sip_phone --lines 1002
+pass "configured a digest device (line 1001) and a plain device (line 1002)"
+# sipp 3.6 answers the first challenge whatever its algorithm, and knows only MD5.
+C service-parameter update sip_digest_algorithms --value MD5,SHA-256
+
+sc=$(dirname "$0")/sipp
+# sipp_run SCENARIO TRANSPORT [sipp options...]: one call, a fresh local port each time.
+sipp_run() {
+	local scenario=$1 transport=$2
+	shift 2
+	timeout 30 sipp -sf "$sc/$scenario" -m 1 -t "$transport" -i 127.0.0.1 -p "$(free_port)" \
+		-timeout 20 -timeout_error -nostdin -trace_err -error_file "$T/sipp_err.log" \
+		"$@" "127.0.0.1:$SIP_PORT" >"$T/sipp.out" 2>&1
+}
+printf 'SEQUENTIAL\nx;1001\n' >"$T/line1001.csv"
+good=(-inf "$T/line1001.csv" -au u1001 -ap Secret2026)
+
+sipp_run register_auth.xml u1 "${good[@]}" -key expires 3600 ||
+	fail "digest REGISTER over UDP failed: $(tail -5 "$T/sipp.out")"
+api GET "registrations?aor=1001" >"$T/reg.json"
+[ "$(json "['total']" <"$T/reg.json")" = 1 ] || fail "no binding listed: $(cat "$T/reg.json")"
+[ "$(json "['items'][0]['device']" <"$T/reg.json")" = SEP001122334455 ] || fail "wrong device"
+[ "$(json "['items'][0]['transport']" <"$T/reg.json")" = UDP ] || fail "wrong transport"
+pass "sipp registers line 1001 with MD5 digest over UDP; the binding is listed"
+
+sipp_run register_auth.xml t1 "${good[@]}" -key expires 1800 ||
+	fail "digest REGISTER over TCP failed: $(tail -5 "$T/sipp.out")"
+api GET "registrations?aor=1001&transport=TCP" >"$T/reg.json"
+[ "$(json "['total']" <"$T/reg.json")" = 1 ] || fail "no TCP binding: $(cat "$T/reg.json")"
+pass "the same over TCP"
+
+sipp_run register_wrong_password.xml u1 -inf "$T/line1001.csv" -au u1001 -ap Wrong2026x \
+	-key expires 3600 ||
+	fail "a wrong password was not answered with a new challenge"
+sipp_run register_wrong_password.xml u1 -inf "$T/line1001.csv" -au ghost -ap Secret2026 \
+	-key expires 3600 ||
+	fail "an unknown user was not answered with a new challenge"
+pass "wrong password and unknown user both get 401"
+grep -q 'digest authentication failed for "u1001"' "$T/ucmd.log" || fail "failure not logged"
+if grep -q 'Wrong2026x\|Secret2026' "$T/ucmd.log"; then fail "a password reached the log"; fi
+pass "failures are logged, passwords are not"
+
+R="$T/results"
+plain() { : >"$R"; sipp_run register_plain.xml u1 -key result_file "$R" "$@" || true; cat "$R"; }
+[ "$(plain -key line 9999 -key expires 3600)" = 404 ] || fail "unprovisioned line not refused"
+pass "an unprovisioned line gets 404"
+[ "$(plain -key line 1002 -key expires 30 -trace_msg -message_file "$T/423.log")" = 423 ] &&
+	grep -q "^Min-Expires: 60" "$T/423.log" || fail "no 423 with Min-Expires 60"
+pass "Expires 30 gets 423 Interval Too Brief with Min-Expires: 60"
+P1002=$(free_port)
+[ "$(plain -key line 1002 -key expires 600 -p "$P1002")" = 200 ] || fail "plain device not registered"
+pass "a non-secure device whose profile asks no digest registers without credentials"
+[ "$(plain -key line 1001 -key expires 600)" = 401 ] || fail "digest device not challenged"
+pass "the digest device is challenged"
+
+kill -9 "$UCMD_PID"
+wait "$UCMD_PID" 2>/dev/null || true
+UCMD_PID=""
+start_ucmd
+api GET "registrations?limit=10" >"$T/reg.json"
+[ "$(json "['total']" <"$T/reg.json")" = 3 ] || fail "bindings lost by kill -9: $(cat "$T/reg.json")"
+grep -q "registrar started with 3 bindings" "$T/ucmd.log" || fail "bindings not loaded"
+pass "all three bindings survive kill -9 and are loaded again"
+
+[ "$(plain -key line 1002 -key expires 0 -p "$P1002")" = 200 ] || fail "unregister failed"
+api GET "registrations?aor=1002" >"$T/reg.json"
+[ "$(json "['total']" <"$T/reg.json")" = 0 ] || fail "binding not removed by Expires 0"
+pass "Expires: 0 removes the binding"
+finish
