@@ -7,6 +7,7 @@
 #define UCM_ADMIN_H
 
 #include "base/base.h"
+#include "call/call.h"
 #include "pki/pki.h"
 #include "store/store.h"
 
@@ -19,8 +20,9 @@
 struct admin;
 
 struct admin_options {
-	const char *listen;   /* "127.0.0.1:8443" */
-	const char *data_dir; /* where bootstrap.token lives */
+	const char *listen;         /* "127.0.0.1:8443" */
+	const char *data_dir;       /* where bootstrap.token lives */
+	struct call_service *calls; /* live calls for GET /api/v1/calls; may be NULL */
 };
 
 int admin_start(struct admin **out, struct event_base *base, struct store *store, struct pki *pki,

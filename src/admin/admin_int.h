@@ -30,6 +30,7 @@ struct admin {
 	SSL_CTX *tls;
 	struct store *store;
 	struct pki *pki;
+	struct call_service *calls;
 	char token_path[4096];
 	char token[2 * ADMIN_TOKEN_BYTES + 1]; /* empty once an administrator exists */
 	struct admin_auth_entry auth_cache[ADMIN_AUTH_CACHE];

@@ -256,6 +256,15 @@ static void serve_resource(struct admin_call *call, struct route *r)
 		admin_reply_json(call, 200, store_schema_json());
 		return;
 	}
+	if (strcmp(r->seg[0], "calls") == 0 && r->nseg == 1 && call->admin->calls) {
+		if (cmd == EVHTTP_REQ_GET) {
+			admin_reply_json(call, 200, call_list_json(call->admin->calls));
+			return;
+		}
+		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "calls are read-only");
+		admin_reply_error(call, &err);
+		return;
+	}
 	if (strcmp(r->seg[0], "certificates") == 0 && r->nseg <= 2) {
 		serve_certificates(call, r->nseg == 2 ? r->seg[1] : NULL);
 		return;

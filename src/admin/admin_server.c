@@ -93,7 +93,7 @@ int admin_start(struct admin **out, struct event_base *base, struct store *store
 	struct admin *a = calloc(1, sizeof(*a));
 	if (!a)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
-	a->base = base, a->store = store, a->pki = pki;
+	a->base = base, a->store = store, a->pki = pki, a->calls = opt->calls;
 	int fd = -1;
 	if (pki_role_ensure(pki, PKI_ROLE_HTTPS, err) != 0 ||
 	    !(a->tls = net_tls_server_ctx_new(pki_role_cert_path(pki, PKI_ROLE_HTTPS),

@@ -1,18 +1,20 @@
 /*
  * The SIP service as ucmd runs it: which requests go where. REGISTER goes to the registrar;
- * OPTIONS (used by phones and peers as a ping) is answered with what we support; methods
- * this server does not handle get 501, as RFC 3261 §8.2.1 asks.
+ * INVITE, CANCEL and BYE to call control; OPTIONS (used by phones and peers as a ping) is
+ * answered with what we support; methods this server does not handle get 501, as RFC 3261
+ * §8.2.1 asks.
  */
 #include "app/app_sip.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ALLOW "Allow: REGISTER, OPTIONS\r\n"
+#define ALLOW "Allow: REGISTER, INVITE, ACK, CANCEL, BYE, OPTIONS\r\n"
 
 struct app_sip {
 	struct sip_stack *stack;
 	struct sip_registrar *registrar;
+	struct call_service *calls;
 };
 
 static void on_request(void *arg, struct sip_server_tx *tx)
@@ -21,6 +23,9 @@ static void on_request(void *arg, struct sip_server_tx *tx)
 	const struct sip_msg *req = sip_server_tx_request(tx);
 	if (sip_pl_eq(req->method, "REGISTER"))
 		sip_registrar_handle(sip->registrar, tx);
+	else if (sip_pl_eq(req->method, "INVITE") || sip_pl_eq(req->method, "CANCEL") ||
+	         sip_pl_eq(req->method, "BYE"))
+		call_handle_request(sip->calls, tx);
 	else if (sip_pl_eq(req->method, "OPTIONS"))
 		sip_server_tx_reply(tx, 200, NULL, ALLOW, NULL, NULL, 0);
 	else
@@ -49,7 +54,8 @@ int app_sip_start(struct app_sip **out, struct event_base *base, struct store *s
 	    .idle_timeout = 900,
 	};
 	if (sip_stack_start(&sip->stack, base, &opt, on_request, sip, err) != 0 ||
-	    sip_registrar_start(&sip->registrar, base, store, sip->stack, err) != 0) {
+	    sip_registrar_start(&sip->registrar, base, store, sip->stack, err) != 0 ||
+	    call_service_start(&sip->calls, base, store, sip->stack, sip->registrar, err) != 0) {
 		app_sip_stop(sip);
 		return -1;
 	}
@@ -57,10 +63,16 @@ int app_sip_start(struct app_sip **out, struct event_base *base, struct store *s
 	return 0;
 }
 
+struct call_service *app_sip_calls(struct app_sip *sip)
+{
+	return sip->calls;
+}
+
 void app_sip_stop(struct app_sip *sip)
 {
 	if (!sip)
 		return;
+	call_service_stop(sip->calls);
 	sip_registrar_stop(sip->registrar);
 	sip_stack_stop(sip->stack);
 	free(sip);

@@ -3,6 +3,7 @@
 #define UCM_APP_SIP_H
 
 #include "app/app_config.h"
+#include "call/call.h"
 #include "pki/pki.h"
 #include "sip/sip.h"
 #include "store/store.h"
@@ -11,6 +12,8 @@ struct app_sip;
 
 int app_sip_start(struct app_sip **out, struct event_base *base, struct store *store,
                   struct pki *pki, const struct app_config *cfg, struct base_err *err);
+/* Call control, for the API's view of live calls. */
+struct call_service *app_sip_calls(struct app_sip *sip);
 void app_sip_stop(struct app_sip *sip);
 
 #endif

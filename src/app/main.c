@@ -61,18 +61,19 @@ static int start(struct app *app, struct base_err *err)
 	    pki_open(&app->pki, cfg->data_dir, err) != 0)
 		return -1;
 	base_log(BASE_LOG_INFO, "app", "store %s opened", db);
-	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir};
 	if (!(app->base = event_base_new()))
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the event loop");
-	if (admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err) != 0)
+	if (app_sip_start(&app->sip, app->base, app->store, app->pki, cfg, err) != 0)
 		return -1;
-	return app_sip_start(&app->sip, app->base, app->store, app->pki, cfg, err);
+	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir,
+	                                  app_sip_calls(app->sip)};
+	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
 }
 
 static void stop(struct app *app)
 {
-	app_sip_stop(app->sip);
 	admin_stop(app->admin);
+	app_sip_stop(app->sip);
 	pki_close(app->pki);
 	store_close(app->store);
 	if (app->base)

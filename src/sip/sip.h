@@ -259,6 +259,9 @@ int sip_transport_start(struct sip_transport **out, struct event_base *base,
                         const struct sip_transport_options *opt, sip_recv_fn fn, void *arg,
                         struct base_err *err);
 void sip_transport_stop(struct sip_transport *tp);
+/* The address and listening port of this transport as seen from dst (for Via and Contact). */
+void sip_transport_local(struct sip_transport *tp, const struct sip_source *dst, char *host,
+                         size_t size, uint16_t *port);
 /* Sends to where `dst` says: over its connection for TCP/TLS (-1 when it has closed), or as
  * a datagram. */
 int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, const char *data,
@@ -278,15 +281,55 @@ int sip_stack_start(struct sip_stack **out, struct event_base *base,
                     struct base_err *err);
 void sip_stack_stop(struct sip_stack *stack);
 struct sip_transport *sip_stack_transport(struct sip_stack *stack);
+/* Where ACKs for 2xx responses go: they belong to a dialog, not to a transaction. */
+typedef void (*sip_ack_fn)(void *arg, const struct sip_msg *ack, const struct sip_source *src);
+void sip_stack_set_ack_handler(struct sip_stack *stack, sip_ack_fn fn, void *arg);
 
 const struct sip_msg *sip_server_tx_request(const struct sip_server_tx *tx);
 const struct sip_source *sip_server_tx_source(const struct sip_server_tx *tx);
+/* The To tag this transaction puts in its responses (the local tag of a new dialog). */
+const char *sip_server_tx_to_tag(const struct sip_server_tx *tx);
+/* The bytes of the response just sent, valid until control returns to the event loop: a
+ * dialog keeps a copy of its 2xx to resend until the ACK comes. */
+const char *sip_server_tx_last_response(const struct sip_server_tx *tx, size_t *len);
 /* Answers the request. `headers` are extra header lines, each ending in CRLF (may be NULL).
  * After a final response the transaction is the layer's: it answers retransmissions with the
  * same bytes and goes away on its own timers; the caller must not use tx again. */
 int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
                         const char *headers, const char *content_type, const char *body,
                         size_t body_len);
+
+/* ---- client transactions (RFC 3261 §17.1)
+ * -------------------------------------------------------- */
+
+struct sip_client_tx;
+
+/* Each response to a request we sent: provisional ones, then one final. When no final
+ * response comes in time, or the request cannot be sent, a 408 or 503 made up locally is
+ * delivered instead (resp->buf then holds only that status line). After a final response
+ * the transaction is gone: do not use it again. */
+typedef void (*sip_response_fn)(void *arg, struct sip_client_tx *tx, const struct sip_msg *resp);
+
+/* A fresh branch parameter (with the RFC 3261 magic cookie); out needs 40 bytes. */
+void sip_branch_new(char out[40]);
+/* The address and port this stack puts in Via and Contact when it talks to dst. */
+void sip_stack_local(struct sip_stack *stack, const struct sip_source *dst, char *host, size_t size,
+                     uint16_t *port);
+
+/* Sends a request and runs its transaction: retransmissions over UDP (Timers A and E),
+ * timeouts (B and F), the ACK of a non-2xx final response to an INVITE. `request` holds the
+ * complete message; its top Via must carry `branch`. The stack takes the buffer. */
+struct sip_client_tx *sip_client_tx_send(struct sip_stack *stack, const struct sip_source *dst,
+                                         const char *branch, struct sip_buf *request,
+                                         sip_response_fn fn, void *arg);
+/* Cancels a pending INVITE (RFC 3261 §9.1): sends CANCEL once a provisional response came,
+ * or as soon as one does. The INVITE then ends with its final response (487 normally). */
+void sip_client_tx_cancel(struct sip_client_tx *tx);
+/* Stops reporting to the caller, which is going away; the transaction finishes quietly. */
+void sip_client_tx_detach(struct sip_client_tx *tx);
+/* Sends a message outside any transaction (an ACK for a 2xx, a 2xx retransmission). */
+int sip_stack_send(struct sip_stack *stack, const struct sip_source *dst, const char *data,
+                   size_t len);
 
 /* ---- registrar and location service ------------------------------------------------------------
  */
@@ -320,6 +363,10 @@ void sip_registrar_handle(struct sip_registrar *reg, struct sip_server_tx *tx);
 size_t sip_registrar_lookup(struct sip_registrar *reg, const char *aor, struct sip_binding *out,
                             size_t max);
 size_t sip_registrar_count(const struct sip_registrar *reg);
+/* The binding of `aor` that `src` registered from (same connection, or same UDP address):
+ * how call control knows which device sent a request. */
+bool sip_registrar_binding_of(struct sip_registrar *reg, const char *aor,
+                              const struct sip_source *src, struct sip_binding *out);
 
 /* ---- SDP (RFC 4566), the parts call control reads ---------------------------------------------
  */

@@ -606,6 +606,29 @@ size_t sip_registrar_lookup(struct sip_registrar *r, const char *aor, struct sip
 	return n;
 }
 
+static bool same_flow(const struct sip_source *a, const struct sip_source *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind != SIP_TP_UDP)
+		return a->conn_id == b->conn_id;
+	return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+bool sip_registrar_binding_of(struct sip_registrar *r, const char *aor,
+                              const struct sip_source *src, struct sip_binding *out)
+{
+	struct aor_bindings *b = aor_get(r, aor, false);
+	int64_t now = base_time_now();
+	for (size_t i = 0; b && i < b->n; i++) {
+		if (b->items[i].expires_at > now && same_flow(&b->items[i].flow, src)) {
+			*out = b->items[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 size_t sip_registrar_count(const struct sip_registrar *r)
 {
 	return r->count;

@@ -7,17 +7,13 @@
  * response to an INVITE is itself retransmitted (Timer G) until the ACK comes (Timer H gives
  * up); the transaction then lingers (Timers I and J) to absorb late retransmissions.
  */
-#include "sip/sip.h"
+#include "sip/sip_stack_int.h"
 
 #include <event2/event.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define T1_MS 500
-#define T2_MS 4000
-#define T4_MS 5000
 
 enum tx_state { TX_TRYING, TX_PROCEEDING, TX_COMPLETED, TX_CONFIRMED };
 
@@ -34,14 +30,6 @@ struct sip_server_tx {
 	struct event *timer_end;
 	int g_interval_ms;
 	char to_tag[24];
-};
-
-struct sip_stack {
-	struct event_base *base;
-	struct sip_transport *tp;
-	struct base_hash *txs;
-	sip_request_fn on_request;
-	void *arg;
 };
 
 static bool reliable(const struct sip_source *src)
@@ -63,7 +51,7 @@ static void tx_key(const struct sip_msg *m, char *out, size_t size)
 		         method.p);
 }
 
-static void ms_to_tv(int ms, struct timeval *tv)
+void sip_ms_to_tv(int ms, struct timeval *tv)
 {
 	tv->tv_sec = ms / 1000;
 	tv->tv_usec = (ms % 1000) * 1000;
@@ -100,9 +88,9 @@ static void on_timer_g(evutil_socket_t fd, short events, void *arg)
 	if (tx->state != TX_COMPLETED)
 		return;
 	sip_transport_send(tx->stack->tp, &tx->src, tx->response, tx->response_len);
-	tx->g_interval_ms = tx->g_interval_ms * 2 < T2_MS ? tx->g_interval_ms * 2 : T2_MS;
+	tx->g_interval_ms = tx->g_interval_ms * 2 < SIP_T2_MS ? tx->g_interval_ms * 2 : SIP_T2_MS;
 	struct timeval tv;
-	ms_to_tv(tx->g_interval_ms, &tv);
+	sip_ms_to_tv(tx->g_interval_ms, &tv);
 	evtimer_add(tx->timer_g, &tv);
 }
 
@@ -110,7 +98,7 @@ static void on_timer_g(evutil_socket_t fd, short events, void *arg)
 static void tx_end_after(struct sip_server_tx *tx, int ms)
 {
 	struct timeval tv;
-	ms_to_tv(ms, &tv);
+	sip_ms_to_tv(ms, &tv);
 	if (!tx->timer_end)
 		tx->timer_end = evtimer_new(tx->stack->base, on_timer_end, tx);
 	evtimer_add(tx->timer_end, &tv);
@@ -124,6 +112,17 @@ const struct sip_msg *sip_server_tx_request(const struct sip_server_tx *tx)
 const struct sip_source *sip_server_tx_source(const struct sip_server_tx *tx)
 {
 	return &tx->src;
+}
+
+const char *sip_server_tx_to_tag(const struct sip_server_tx *tx)
+{
+	return tx->to_tag;
+}
+
+const char *sip_server_tx_last_response(const struct sip_server_tx *tx, size_t *len)
+{
+	*len = tx->response_len;
+	return tx->response;
 }
 
 int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
@@ -159,15 +158,15 @@ int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *r
 		tx_end_after(tx, 0);
 	} else if (tx->invite) {
 		if (!reliable(&tx->src)) {
-			tx->g_interval_ms = T1_MS;
+			tx->g_interval_ms = SIP_T1_MS;
 			tx->timer_g = evtimer_new(tx->stack->base, on_timer_g, tx);
 			struct timeval tv;
-			ms_to_tv(T1_MS, &tv);
+			sip_ms_to_tv(SIP_T1_MS, &tv);
 			evtimer_add(tx->timer_g, &tv);
 		}
-		tx_end_after(tx, 64 * T1_MS); /* Timer H */
+		tx_end_after(tx, 64 * SIP_T1_MS); /* Timer H */
 	} else {
-		tx_end_after(tx, reliable(&tx->src) ? 0 : 64 * T1_MS); /* Timer J */
+		tx_end_after(tx, reliable(&tx->src) ? 0 : 64 * SIP_T1_MS); /* Timer J */
 	}
 	return rc;
 }
@@ -180,7 +179,7 @@ static void absorb_ack(struct sip_server_tx *tx)
 	tx->state = TX_CONFIRMED;
 	if (tx->timer_g)
 		evtimer_del(tx->timer_g);
-	tx_end_after(tx, reliable(&tx->src) ? 0 : T4_MS); /* Timer I */
+	tx_end_after(tx, reliable(&tx->src) ? 0 : SIP_T4_MS); /* Timer I */
 }
 
 static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
@@ -213,10 +212,7 @@ static void on_message(void *arg, struct sip_msg *msg, const struct sip_source *
 {
 	struct sip_stack *stack = arg;
 	if (!msg->is_request) {
-		/* Responses belong to client transactions, which this stack does not start yet;
-		 * a stray response is dropped as RFC 3261 §18.1.2 says. */
-		sip_msg_free(msg);
-		free(msg);
+		sip_client_on_response(stack, msg);
 		return;
 	}
 	char key[320];
@@ -232,8 +228,10 @@ static void on_message(void *arg, struct sip_msg *msg, const struct sip_source *
 		return;
 	}
 	if (sip_pl_eq(msg->method, "ACK")) {
-		/* An ACK for a 2xx is end-to-end: the dialog layer's business, not a transaction.
+		/* An ACK for a 2xx is end-to-end: the dialog layer's business, not a transaction's.
 		 */
+		if (stack->on_ack)
+			stack->on_ack(stack->ack_arg, msg, src);
 		sip_msg_free(msg);
 		free(msg);
 		return;
@@ -246,7 +244,9 @@ int sip_stack_start(struct sip_stack **out, struct event_base *base,
                     struct base_err *err)
 {
 	struct sip_stack *stack = calloc(1, sizeof(*stack));
-	if (!stack || !(stack->txs = base_hash_new())) {
+	if (!stack || !(stack->txs = base_hash_new()) || !(stack->clients = base_hash_new())) {
+		if (stack)
+			base_hash_free(stack->txs, NULL);
 		free(stack);
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
@@ -255,6 +255,7 @@ int sip_stack_start(struct sip_stack **out, struct event_base *base,
 	stack->arg = arg;
 	if (sip_transport_start(&stack->tp, base, opt, on_message, stack, err) != 0) {
 		base_hash_free(stack->txs, NULL);
+		base_hash_free(stack->clients, NULL);
 		free(stack);
 		return -1;
 	}
@@ -272,8 +273,15 @@ void sip_stack_stop(struct sip_stack *stack)
 	if (!stack)
 		return;
 	base_hash_free(stack->txs, free_tx);
+	sip_client_free_all(stack);
 	sip_transport_stop(stack->tp);
 	free(stack);
+}
+
+void sip_stack_set_ack_handler(struct sip_stack *stack, sip_ack_fn fn, void *arg)
+{
+	stack->on_ack = fn;
+	stack->ack_arg = arg;
 }
 
 struct sip_transport *sip_stack_transport(struct sip_stack *stack)

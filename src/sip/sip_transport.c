@@ -340,6 +340,48 @@ void sip_transport_stop(struct sip_transport *tp)
 	free(tp);
 }
 
+/* The bound address of a socket; a wildcard one is resolved to the address the kernel would
+ * use towards dst, found by connecting a throwaway UDP socket (nothing is sent). */
+static void local_of(int fd, const struct sip_source *dst, char *host, size_t size, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	host[0] = '\0';
+	*port = 0;
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return;
+	struct sip_source me;
+	source_from_sockaddr(&me, (struct sockaddr *)&ss);
+	*port = me.port;
+	base_strlcpy(host, me.host, size);
+	if (strcmp(me.host, "0.0.0.0") != 0 && strcmp(me.host, "::") != 0)
+		return;
+	char addr[96];
+	snprintf(addr, sizeof(addr), strchr(dst->host, ':') ? "[%s]:%u" : "%s:%u", dst->host,
+	         dst->port ? dst->port : 5060);
+	struct sockaddr_storage peer;
+	socklen_t pl;
+	if (net_addr_parse(addr, &peer, &pl, NULL) != 0)
+		return;
+	int probe = socket(peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sl = sizeof(ss);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&peer, pl) == 0 &&
+	    getsockname(probe, (struct sockaddr *)&ss, &sl) == 0) {
+		source_from_sockaddr(&me, (struct sockaddr *)&ss);
+		base_strlcpy(host, me.host, size);
+	}
+	if (probe >= 0)
+		close(probe);
+}
+
+void sip_transport_local(struct sip_transport *tp, const struct sip_source *dst, char *host,
+                         size_t size, uint16_t *port)
+{
+	struct evconnlistener *l = dst->kind == SIP_TP_TLS ? tp->tls : tp->tcp;
+	int fd = dst->kind == SIP_TP_UDP ? tp->udp_fd : l ? evconnlistener_get_fd(l) : -1;
+	local_of(fd, dst, host, size, port);
+}
+
 int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, const char *data,
                        size_t len)
 {

@@ -184,6 +184,16 @@ wait_https() {
 	fail "nothing answered on port $port"
 }
 
+# sipp's <exec> runs its command in a child it does not wait for: after sipp exits, give the
+# result file a moment to be written before reading it.
+read_result() {
+	for _ in $(seq 1 50); do
+		[ -s "$1" ] && break
+		sleep 0.05
+	done
+	cat "$1"
+}
+
 finish() {
 	echo "$checks passed, 0 failed"
 }

@@ -63,7 +63,11 @@ if grep -q 'Wrong2026x\|Secret2026' "$T/ucmd.log"; then fail "a password reached
 pass "failures are logged, passwords are not"
 
 R="$T/results"
-plain() { : >"$R"; sipp_run register_plain.xml u1 -key result_file "$R" "$@" || true; cat "$R"; }
+plain() {
+	: >"$R"
+	sipp_run register_plain.xml u1 -key result_file "$R" "$@" || true
+	read_result "$R"
+}
 [ "$(plain -key line 9999 -key expires 3600)" = 404 ] || fail "unprovisioned line not refused"
 pass "an unprovisioned line gets 404"
 [ "$(plain -key line 1002 -key expires 30 -trace_msg -message_file "$T/423.log")" = 423 ] &&

@@ -35,12 +35,15 @@ static char *load(const char *name, size_t *len)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		fail_msg("cannot open %s", path);
-	char *buf = malloc(4096);
+	char *buf = malloc(16384);
 	assert_non_null(buf);
-	*len = fread(buf, 1, 4096, f);
-	assert_true(*len < 4096);
+	*len = fread(buf, 1, 16384, f);
+	assert_true(*len > 0 && *len < 16384);
 	fclose(f);
-	return buf;
+	/* Exactly the message's size, so that ASan sees any read past its end. */
+	char *exact = realloc(buf, *len);
+	assert_non_null(exact);
+	return exact;
 }
 
 /* Parses a torture message as a UDP datagram. */

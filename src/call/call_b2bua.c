@@ -1,0 +1,498 @@
+/*
+ * The back-to-back user agent: from the caller's INVITE to the last BYE.
+ *
+ * The caller must be a registered device calling from the flow it registered on: that is how
+ * we know which device (and so which security) is calling. The dialled number's registered
+ * devices are all rung; the first 2xx wins and the others are cancelled. Our 2xx to the
+ * caller is resent until its ACK comes (RFC 3261 §13.3.1.4). A re-INVITE (hold, resume) on
+ * either leg is relayed to the other; a BYE on either leg ends both.
+ */
+#include "call/call_int.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SDP "application/sdp"
+
+static void random_hex(char *out, size_t bytes)
+{
+	unsigned char r[16];
+	RAND_bytes(r, (int)bytes);
+	base_hex(r, bytes, out);
+}
+
+static void angle(struct sip_pl uri, char *out, size_t size)
+{
+	snprintf(out, size, "<%.*s>", (int)uri.l, uri.p);
+}
+
+/* ---- sending on a leg ---- */
+
+static void send_on_leg(struct call_service *cs, struct call_leg *leg, const char *method,
+                        uint32_t cseq)
+{
+	char branch[40];
+	struct sip_buf b;
+	call_leg_request(cs, leg, method, cseq, NULL, NULL, 0, branch, &b);
+	if (strcmp(method, "ACK") == 0) {
+		if (!b.failed)
+			sip_stack_send(cs->stack, &leg->flow, b.data, b.len);
+		sip_buf_free(&b);
+		return;
+	}
+	sip_client_tx_send(cs->stack, &leg->flow, branch, &b, NULL, NULL);
+}
+
+static void hang_up(struct call_leg *leg, struct call_service *cs)
+{
+	send_on_leg(cs, leg, "BYE", ++leg->local_cseq);
+}
+
+/* ---- answering the caller ---- */
+
+static uint16_t final_for_caller(const struct call *c)
+{
+	if (c->cancelled)
+		return 487;
+	return c->best_status ? c->best_status : 480;
+}
+
+/* The most telling failure wins (RFC 3261 §16.7 in spirit): a global failure, then busy,
+ * then any specific answer, then "unavailable" (timeouts and unreachable devices). */
+static int failure_rank(uint16_t status)
+{
+	return status >= 600 ? 4 : status == 486 ? 3 : status == 480 ? 1 : 2;
+}
+
+static void note_failure(struct call *c, uint16_t status)
+{
+	uint16_t s = status == 408 || status == 503 || status == 487 ? 480 : status;
+	if (!c->best_status || failure_rank(s) > failure_rank(c->best_status))
+		c->best_status = s;
+}
+
+static void on_ok_timer(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd, (void)events;
+	struct call *c = arg;
+	c->ok_elapsed_ms += c->ok_interval_ms;
+	if (c->ok_elapsed_ms >= 32000) {
+		/* No ACK from the caller: the call cannot go on (§13.3.1.4). */
+		base_log(BASE_LOG_INFO, "call", "call %llu: no ACK from %s; hanging up",
+		         (unsigned long long)c->id, c->a.device);
+		hang_up(&c->a, c->cs);
+		hang_up(&c->b, c->cs);
+		call_free(c);
+		return;
+	}
+	sip_stack_send(c->cs->stack, &c->a.flow, c->ok, c->ok_len);
+	c->ok_interval_ms = c->ok_interval_ms * 2 < 4000 ? c->ok_interval_ms * 2 : 4000;
+	struct timeval tv = {c->ok_interval_ms / 1000, (c->ok_interval_ms % 1000) * 1000};
+	evtimer_add(c->ok_timer, &tv);
+}
+
+static void answer_caller(struct call *c, const struct sip_msg *resp)
+{
+	char contact[700];
+	call_leg_contact(c->cs, &c->a, contact, sizeof(contact));
+	const char *type = resp->body.l ? SDP : NULL;
+	sip_server_tx_reply(c->invite, 200, NULL, contact, type, resp->body.p, resp->body.l);
+	size_t len;
+	const char *bytes = sip_server_tx_last_response(c->invite, &len);
+	c->invite = NULL;
+	c->ok = malloc(len);
+	if (!c->ok)
+		return;
+	memcpy(c->ok, bytes, len);
+	c->ok_len = len;
+	c->ok_interval_ms = 500;
+	c->ok_timer = evtimer_new(c->cs->base, on_ok_timer, c);
+	struct timeval tv = {0, 500000};
+	if (c->ok_timer)
+		evtimer_add(c->ok_timer, &tv);
+}
+
+static void cancel_branches(struct call *c, const struct call_branch *except)
+{
+	for (size_t i = 0; i < c->nbranches; i++)
+		if (&c->branches[i] != except && !c->branches[i].done && c->branches[i].tx)
+			sip_client_tx_cancel(c->branches[i].tx);
+}
+
+/* ---- the callees' answers ---- */
+
+static void take_dialog(struct call_branch *br, const struct sip_msg *resp)
+{
+	sip_pl_strcpy(resp->to_tag, br->leg.remote_tag, sizeof(br->leg.remote_tag));
+	const struct sip_hdr *h = sip_msg_hdr(resp, SIP_HDR_CONTACT);
+	struct sip_addr contact;
+	if (h && sip_addr_parse(h->value, &contact) == 0 &&
+	    contact.uri_text.l < sizeof(br->leg.remote_target))
+		sip_pl_strcpy(contact.uri_text, br->leg.remote_target,
+		              sizeof(br->leg.remote_target));
+}
+
+static void on_answer(struct call *c, struct call_branch *br, const struct sip_msg *resp)
+{
+	bool first = !br->done;
+	br->done = true;
+	if (!first) { /* a retransmitted 2xx: our ACK was lost */
+		send_on_leg(c->cs, &br->leg, "ACK", 1);
+		return;
+	}
+	take_dialog(br, resp);
+	send_on_leg(c->cs, &br->leg, "ACK", 1);
+	if (c->state == CALL_CONNECTED || c->cancelled || !c->invite) {
+		/* Someone else answered first, or the caller gave up: end this one. */
+		hang_up(&br->leg, c->cs);
+		return;
+	}
+	c->b = br->leg;
+	c->b.local_cseq = 1;
+	call_leg_note_sdp(&c->b, resp->body);
+	c->state = CALL_CONNECTED;
+	c->answered_at = base_time_now();
+	call_index(c, c->b.call_id);
+	cancel_branches(c, br);
+	answer_caller(c, resp);
+	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) answered on %s, %s",
+	         (unsigned long long)c->id, c->a.dn, c->a.device, c->b.device,
+	         call_security_name(call_status(c)));
+}
+
+static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct sip_msg *resp)
+{
+	(void)tx;
+	struct call_branch *br = arg;
+	struct call *c = br->call;
+	if (resp->status < 200) {
+		if (resp->status >= 180 && c->invite && c->state == CALL_SETUP) {
+			c->state = CALL_RINGING;
+			sip_server_tx_reply(c->invite, 180, NULL, NULL, NULL, NULL, 0);
+		}
+		return;
+	}
+	if (resp->status < 300) {
+		on_answer(c, br, resp);
+		return;
+	}
+	br->done = true;
+	br->tx = NULL;
+	note_failure(c, resp->status);
+	for (size_t i = 0; i < c->nbranches; i++)
+		if (!c->branches[i].done)
+			return;
+	if (c->state != CALL_CONNECTED && c->invite) {
+		sip_server_tx_reply(c->invite, final_for_caller(c), NULL, NULL, NULL, NULL, 0);
+		c->invite = NULL;
+	}
+	if (c->state != CALL_CONNECTED)
+		call_free(c);
+}
+
+/* ---- a new call ---- */
+
+static bool start_branch(struct call *c, const struct sip_binding *binding, const char *dn)
+{
+	struct call_service *cs = c->cs;
+	struct call_branch *br = &c->branches[c->nbranches];
+	memset(br, 0, sizeof(*br));
+	br->call = c;
+	struct call_leg *leg = &br->leg;
+	random_hex(leg->call_id, 16);
+	random_hex(leg->local_tag, 8);
+	leg->flow = binding->flow;
+	base_strlcpy(leg->remote_target, binding->contact, sizeof(leg->remote_target));
+	base_strlcpy(leg->device, binding->device, sizeof(leg->device));
+	base_strlcpy(leg->dn, dn, sizeof(leg->dn));
+	leg->security = call_device_security(cs, dn, binding->device);
+	char host[64];
+	uint16_t port;
+	call_leg_local(cs, leg, host, sizeof(host), &port);
+	snprintf(leg->local_uri, sizeof(leg->local_uri), "<sip:%s@%s>", c->a.dn, host);
+	snprintf(leg->remote_uri, sizeof(leg->remote_uri), "<sip:%s@%s>", dn, host);
+	leg->local_cseq = 1;
+	char branch[40];
+	struct sip_buf b;
+	call_leg_request(cs, leg, "INVITE", 1, c->offer_len ? SDP : NULL, c->offer, c->offer_len,
+	                 branch, &b);
+	br->tx = sip_client_tx_send(cs->stack, &leg->flow, branch, &b, on_branch_response, br);
+	if (!br->tx)
+		return false;
+	call_index(c, leg->call_id);
+	c->nbranches++;
+	return true;
+}
+
+static int fill_caller(struct call_service *cs, struct call *c, struct sip_server_tx *tx,
+                       const struct sip_binding *binding)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call_leg *a = &c->a;
+	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_CONTACT);
+	struct sip_addr contact;
+	if (!h || sip_addr_parse(h->value, &contact) != 0 ||
+	    contact.uri_text.l >= sizeof(a->remote_target) ||
+	    req->call_id.l >= sizeof(a->call_id) || req->from_tag.l >= sizeof(a->remote_tag) ||
+	    req->to.uri_text.l + 3 > sizeof(a->local_uri) ||
+	    req->from.uri_text.l + 3 > sizeof(a->remote_uri))
+		return -1;
+	sip_pl_strcpy(req->call_id, a->call_id, sizeof(a->call_id));
+	base_strlcpy(a->local_tag, sip_server_tx_to_tag(tx), sizeof(a->local_tag));
+	sip_pl_strcpy(req->from_tag, a->remote_tag, sizeof(a->remote_tag));
+	angle(req->to.uri_text, a->local_uri, sizeof(a->local_uri));
+	angle(req->from.uri_text, a->remote_uri, sizeof(a->remote_uri));
+	sip_pl_strcpy(contact.uri_text, a->remote_target, sizeof(a->remote_target));
+	a->flow = *sip_server_tx_source(tx);
+	base_strlcpy(a->device, binding->device, sizeof(a->device));
+	base_strlcpy(a->dn, binding->aor, sizeof(a->dn));
+	a->security = call_device_security(cs, a->dn, a->device);
+	call_leg_note_sdp(a, req->body);
+	if (req->body.l && !(c->offer = malloc(req->body.l)))
+		return -1;
+	memcpy(c->offer, req->body.p, req->body.l);
+	c->offer_len = req->body.l;
+	return 0;
+}
+
+static void new_call(struct call_service *cs, struct sip_server_tx *tx)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	char caller[32], target[32];
+	struct sip_binding from;
+	if (req->from.uri.user.l >= sizeof(caller) || req->ruri.user.l == 0 ||
+	    req->ruri.user.l >= sizeof(target)) {
+		sip_server_tx_reply(tx, 404, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	sip_pl_strcpy(req->from.uri.user, caller, sizeof(caller));
+	sip_pl_strcpy(req->ruri.user, target, sizeof(target));
+	if (!sip_registrar_binding_of(cs->registrar, caller, sip_server_tx_source(tx), &from)) {
+		sip_server_tx_reply(tx, 403, "Caller Not Registered", NULL, NULL, NULL, 0);
+		return;
+	}
+	struct store_line_device devices[1];
+	size_t ndevices = 0;
+	store_line_devices(cs->store, target, devices, 1, &ndevices, NULL);
+	if (ndevices == 0) {
+		sip_server_tx_reply(tx, 404, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	struct call *c = call_new(cs);
+	if (!c || fill_caller(cs, c, tx, &from) != 0) {
+		sip_server_tx_reply(tx, c ? 400 : 500, NULL, NULL, NULL, NULL, 0);
+		if (c)
+			call_free(c);
+		return;
+	}
+	if (c->a.security == CALL_ENCRYPTED && c->offer_len && !c->a.srtp) {
+		/* An encrypted device must offer SRTP with SDES keys. */
+		sip_server_tx_reply(tx, 488, "Encrypted Device Must Offer SRTP", NULL, NULL, NULL,
+		                    0);
+		call_free(c);
+		return;
+	}
+	base_strlcpy(c->b.dn, target, sizeof(c->b.dn));
+	c->invite = tx;
+	call_index(c, c->a.call_id);
+	struct sip_binding targets[CALL_MAX_BRANCHES];
+	size_t n = sip_registrar_lookup(cs->registrar, target, targets, CALL_MAX_BRANCHES);
+	for (size_t i = 0; i < n && i < CALL_MAX_BRANCHES; i++)
+		if (strcasecmp(targets[i].device, from.device) != 0)
+			start_branch(c, &targets[i], target);
+	if (c->nbranches == 0) {
+		sip_server_tx_reply(tx, 480, NULL, NULL, NULL, NULL, 0);
+		call_free(c);
+		return;
+	}
+	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) calls %s, ringing %zu device(s)",
+	         (unsigned long long)c->id, c->a.dn, c->a.device, target, c->nbranches);
+}
+
+/* ---- requests within a call ---- */
+
+static struct call_leg *leg_of(struct call *c, const struct sip_msg *req, struct call_leg **other)
+{
+	bool on_a = sip_pl_eq(req->call_id, c->a.call_id);
+	*other = on_a ? &c->b : &c->a;
+	return on_a ? &c->a : &c->b;
+}
+
+static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call *c = call_find(cs, req->call_id);
+	if (!c || !c->invite || !sip_pl_eq(req->call_id, c->a.call_id)) {
+		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
+	c->cancelled = true;
+	cancel_branches(c, NULL);
+	sip_server_tx_reply(c->invite, 487, NULL, NULL, NULL, NULL, 0);
+	c->invite = NULL;
+	base_log(BASE_LOG_INFO, "call", "call %llu: cancelled by %s", (unsigned long long)c->id,
+	         c->a.device);
+	call_free(c);
+}
+
+static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call *c = call_find(cs, req->call_id);
+	if (!c || c->state != CALL_CONNECTED) {
+		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	struct call_leg *other;
+	struct call_leg *leg = leg_of(c, req, &other);
+	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
+	hang_up(other, cs);
+	base_log(BASE_LOG_INFO, "call", "call %llu: %s hung up", (unsigned long long)c->id,
+	         leg->device);
+	call_free(c);
+}
+
+static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const struct sip_msg *resp)
+{
+	(void)tx;
+	struct call *c = arg;
+	if (resp->status < 200 || !c->reinvite)
+		return;
+	struct call_leg *to = c->reinvite_from_a ? &c->b : &c->a;
+	struct call_leg *from = c->reinvite_from_a ? &c->a : &c->b;
+	c->reinvite_out = NULL;
+	if (resp->status < 300) {
+		send_on_leg(c->cs, to, "ACK", to->local_cseq);
+		call_leg_note_sdp(to, resp->body);
+		char contact[700];
+		call_leg_contact(c->cs, from, contact, sizeof(contact));
+		sip_server_tx_reply(c->reinvite, 200, NULL, contact, resp->body.l ? SDP : NULL,
+		                    resp->body.p, resp->body.l);
+	} else {
+		sip_server_tx_reply(c->reinvite, resp->status, NULL, NULL, NULL, NULL, 0);
+	}
+	c->reinvite = NULL;
+}
+
+static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx, struct call *c)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	if (c->state != CALL_CONNECTED) {
+		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	if (c->reinvite) {
+		sip_server_tx_reply(tx, 491, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	struct call_leg *other;
+	struct call_leg *leg = leg_of(c, req, &other);
+	if (leg->security == CALL_ENCRYPTED && req->body.l) {
+		struct sip_sdp sdp;
+		if (sip_sdp_parse(req->body, &sdp, NULL) == 0 && !sip_sdp_is_srtp(&sdp)) {
+			sip_server_tx_reply(tx, 488, "Encrypted Device Must Offer SRTP", NULL, NULL,
+			                    NULL, 0);
+			return;
+		}
+	}
+	call_leg_note_sdp(leg, req->body);
+	c->reinvite = tx;
+	c->reinvite_from_a = leg == &c->a;
+	char branch[40];
+	struct sip_buf b;
+	call_leg_request(cs, other, "INVITE", ++other->local_cseq, req->body.l ? SDP : NULL,
+	                 req->body.p, req->body.l, branch, &b);
+	c->reinvite_out =
+	    sip_client_tx_send(cs->stack, &other->flow, branch, &b, on_reinvite_response, c);
+	if (!c->reinvite_out) {
+		sip_server_tx_reply(tx, 500, NULL, NULL, NULL, NULL, 0);
+		c->reinvite = NULL;
+	}
+}
+
+void call_handle_request(struct call_service *cs, struct sip_server_tx *tx)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	if (sip_pl_eq(req->method, "CANCEL")) {
+		on_cancel(cs, tx);
+	} else if (sip_pl_eq(req->method, "BYE")) {
+		on_bye(cs, tx);
+	} else if (sip_pl_eq(req->method, "INVITE") && req->to_tag.l) {
+		struct call *c = call_find(cs, req->call_id);
+		if (c)
+			on_reinvite(cs, tx, c);
+		else
+			sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+	} else if (sip_pl_eq(req->method, "INVITE")) {
+		new_call(cs, tx);
+	} else {
+		sip_server_tx_reply(tx, 501, NULL, NULL, NULL, NULL, 0);
+	}
+}
+
+static void on_ack(void *arg, const struct sip_msg *ack, const struct sip_source *src)
+{
+	(void)src;
+	struct call *c = call_find(arg, ack->call_id);
+	if (c && c->ok_timer && sip_pl_eq(ack->call_id, c->a.call_id)) {
+		event_free(c->ok_timer);
+		c->ok_timer = NULL;
+	}
+}
+
+/* ---- the service ---- */
+
+int call_service_start(struct call_service **out, struct event_base *base, struct store *store,
+                       struct sip_stack *stack, struct sip_registrar *registrar,
+                       struct base_err *err)
+{
+	struct call_service *cs = calloc(1, sizeof(*cs));
+	if (!cs || !(cs->by_call_id = base_hash_new())) {
+		free(cs);
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+	}
+	cs->base = base, cs->store = store, cs->stack = stack, cs->registrar = registrar;
+	sip_stack_set_ack_handler(stack, on_ack, cs);
+	*out = cs;
+	return 0;
+}
+
+struct collect_ctx {
+	struct call **calls;
+	size_t n, cap;
+};
+
+/* A call is indexed under several Call-IDs: collect each once, free them afterwards. */
+static void collect_call(void *arg, const char *key, void *value)
+{
+	(void)key;
+	struct collect_ctx *ctx = arg;
+	for (size_t i = 0; i < ctx->n; i++)
+		if (ctx->calls[i] == value)
+			return;
+	if (ctx->n == ctx->cap) {
+		size_t cap = ctx->cap ? ctx->cap * 2 : 16;
+		struct call **grown = realloc(ctx->calls, cap * sizeof(*grown));
+		if (!grown)
+			return;
+		ctx->calls = grown, ctx->cap = cap;
+	}
+	ctx->calls[ctx->n++] = value;
+}
+
+void call_service_stop(struct call_service *cs)
+{
+	if (!cs)
+		return;
+	struct collect_ctx ctx = {0};
+	base_hash_foreach(cs->by_call_id, collect_call, &ctx);
+	for (size_t i = 0; i < ctx.n; i++)
+		call_free(ctx.calls[i]);
+	free(ctx.calls);
+	base_hash_free(cs->by_call_id, NULL);
+	free(cs);
+}

@@ -1,0 +1,95 @@
+/* Private to the call layer: calls, legs, branches, and the service that holds them. */
+#ifndef UCM_CALL_INT_H
+#define UCM_CALL_INT_H
+
+#include "call/call.h"
+
+#include <event2/event.h>
+
+#define CALL_MAX_BRANCHES 16
+
+/* One SIP dialog of the B2BUA, seen from our side. */
+struct call_leg {
+	char call_id[128];
+	char local_tag[24];
+	char remote_tag[80];
+	char local_uri[160];  /* our From in requests we send on this dialog */
+	char remote_uri[160]; /* the peer's address, our To */
+	char remote_target[512];
+	uint32_t local_cseq;
+	struct sip_source flow;
+	char device[64];
+	char dn[32];
+	enum call_security security; /* what the device's profile allows */
+	bool srtp;                   /* its last SDP offered SRTP */
+	bool held;                   /* its last SDP put the call on hold */
+};
+
+struct call;
+
+/* An INVITE towards one registered device of the dialled number. */
+struct call_branch {
+	struct call *call;
+	struct sip_client_tx *tx;
+	struct call_leg leg;
+	bool done;
+};
+
+enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED };
+
+struct call {
+	struct call_service *cs;
+	uint64_t id;
+	enum call_state state;
+	struct call_leg a, b;
+	struct sip_server_tx *invite; /* the caller's INVITE, until its final response */
+	struct call_branch branches[CALL_MAX_BRANCHES];
+	size_t nbranches;
+	char *offer; /* the caller's SDP */
+	size_t offer_len;
+	char *ok; /* our 2xx to the caller, resent until it ACKs */
+	size_t ok_len;
+	struct event *ok_timer;
+	int ok_interval_ms, ok_elapsed_ms;
+	bool cancelled;
+	uint16_t best_status; /* the final answer to give the caller if nobody answers */
+	int64_t created_at, answered_at;
+	/* a re-INVITE being relayed from one leg to the other */
+	struct sip_server_tx *reinvite;
+	struct sip_client_tx *reinvite_out;
+	bool reinvite_from_a;
+};
+
+struct call_service {
+	struct event_base *base;
+	struct store *store;
+	struct sip_stack *stack;
+	struct sip_registrar *registrar;
+	struct base_hash *by_call_id; /* both legs' Call-IDs -> struct call */
+	uint64_t next_id;
+};
+
+/* call_model.c */
+struct call *call_new(struct call_service *cs);
+void call_index(struct call *c, const char *call_id);
+struct call *call_find(struct call_service *cs, struct sip_pl call_id);
+/* Ends the call: forgets it, stops its timers, detaches its transactions. */
+void call_free(struct call *c);
+enum call_security call_status(const struct call *c);
+enum call_security call_device_security(struct call_service *cs, const char *dn,
+                                        const char *device);
+
+/* call_leg.c */
+void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,
+                    uint16_t *port);
+/* A request within the leg's dialog (or its first INVITE), complete with Via and Contact;
+ * `branch` receives the new branch. */
+void call_leg_request(struct call_service *cs, struct call_leg *leg, const char *method,
+                      uint32_t cseq, const char *content_type, const char *body, size_t body_len,
+                      char branch[40], struct sip_buf *out);
+/* The Contact header line (with CRLF) we give the peer of this leg. */
+void call_leg_contact(struct call_service *cs, struct call_leg *leg, char *out, size_t size);
+/* Remembers what the peer's SDP says of SRTP and hold. */
+void call_leg_note_sdp(struct call_leg *leg, struct sip_pl body);
+
+#endif

@@ -1,0 +1,66 @@
+/* Requests within a leg's dialog, built from what the dialog remembers (RFC 3261 §12.2.1). */
+#include "call/call_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *transport_param(enum sip_transport_kind kind)
+{
+	return kind == SIP_TP_TLS ? "tls" : kind == SIP_TP_TCP ? "tcp" : "udp";
+}
+
+void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,
+                    uint16_t *port)
+{
+	sip_stack_local(cs->stack, &leg->flow, host, size, port);
+}
+
+static void host_port(const char *host, uint16_t port, char *out, size_t size)
+{
+	snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+void call_leg_contact(struct call_service *cs, struct call_leg *leg, char *out, size_t size)
+{
+	char host[64], hp[96];
+	uint16_t port;
+	call_leg_local(cs, leg, host, sizeof(host), &port);
+	host_port(host, port, hp, sizeof(hp));
+	snprintf(out, size, "Contact: <sip:%s@%s;transport=%s>\r\n", leg->dn, hp,
+	         transport_param(leg->flow.kind));
+}
+
+void call_leg_request(struct call_service *cs, struct call_leg *leg, const char *method,
+                      uint32_t cseq, const char *content_type, const char *body, size_t body_len,
+                      char branch[40], struct sip_buf *out)
+{
+	char host[64], hp[96], contact[700];
+	uint16_t port;
+	call_leg_local(cs, leg, host, sizeof(host), &port);
+	host_port(host, port, hp, sizeof(hp));
+	call_leg_contact(cs, leg, contact, sizeof(contact));
+	sip_branch_new(branch);
+	sip_buf_init(out);
+	sip_buf_printf(out, "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;rport\r\n", method,
+	               leg->remote_target, sip_transport_name(leg->flow.kind), hp, branch);
+	sip_buf_printf(out, "Max-Forwards: 70\r\nFrom: %s;tag=%s\r\nTo: %s", leg->local_uri,
+	               leg->local_tag, leg->remote_uri);
+	if (leg->remote_tag[0])
+		sip_buf_printf(out, ";tag=%s", leg->remote_tag);
+	sip_buf_printf(out, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n%s", leg->call_id, cseq, method,
+	               strcmp(method, "ACK") == 0 || strcmp(method, "BYE") == 0 ? "" : contact);
+	if (strcmp(method, "INVITE") == 0)
+		sip_buf_printf(out, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
+	if (content_type && body_len)
+		sip_buf_printf(out, "Content-Type: %s\r\n", content_type);
+	sip_buf_end_headers(out, body, body_len);
+}
+
+void call_leg_note_sdp(struct call_leg *leg, struct sip_pl body)
+{
+	struct sip_sdp sdp;
+	if (body.l == 0 || sip_sdp_parse(body, &sdp, NULL) != 0)
+		return;
+	leg->srtp = sip_sdp_is_srtp(&sdp);
+	leg->held = sip_sdp_is_hold(&sdp);
+}

@@ -1,0 +1,147 @@
+/* The call model: live calls indexed by the Call-IDs of their legs, and their security. */
+#include "call/call_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct call *call_new(struct call_service *cs)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cs = cs;
+	c->id = ++cs->next_id;
+	c->created_at = base_time_now();
+	return c;
+}
+
+void call_index(struct call *c, const char *call_id)
+{
+	base_hash_put(c->cs->by_call_id, call_id, c, NULL);
+}
+
+struct call *call_find(struct call_service *cs, struct sip_pl call_id)
+{
+	char key[128];
+	if (call_id.l >= sizeof(key))
+		return NULL;
+	return base_hash_get(cs->by_call_id, sip_pl_strcpy(call_id, key, sizeof(key)));
+}
+
+void call_free(struct call *c)
+{
+	struct call_service *cs = c->cs;
+	if (c->a.call_id[0] && base_hash_get(cs->by_call_id, c->a.call_id) == c)
+		base_hash_remove(cs->by_call_id, c->a.call_id);
+	if (c->b.call_id[0] && base_hash_get(cs->by_call_id, c->b.call_id) == c)
+		base_hash_remove(cs->by_call_id, c->b.call_id);
+	for (size_t i = 0; i < c->nbranches; i++) {
+		struct call_branch *br = &c->branches[i];
+		if (br->tx && !br->done)
+			sip_client_tx_detach(br->tx);
+		if (base_hash_get(cs->by_call_id, br->leg.call_id) == c)
+			base_hash_remove(cs->by_call_id, br->leg.call_id);
+	}
+	if (c->reinvite_out)
+		sip_client_tx_detach(c->reinvite_out);
+	if (c->ok_timer)
+		event_free(c->ok_timer);
+	free(c->offer);
+	free(c->ok);
+	free(c);
+}
+
+const char *call_security_name(enum call_security s)
+{
+	return s == CALL_ENCRYPTED       ? "encrypted"
+	       : s == CALL_AUTHENTICATED ? "authenticated"
+	                                 : "non_secure";
+}
+
+/* A leg is encrypted only when its device may be and its media really is SRTP. */
+static enum call_security leg_security(const struct call_leg *leg)
+{
+	if (leg->security == CALL_ENCRYPTED && !leg->srtp)
+		return CALL_AUTHENTICATED;
+	return leg->security;
+}
+
+enum call_security call_status(const struct call *c)
+{
+	enum call_security a = leg_security(&c->a);
+	if (c->state != CALL_CONNECTED)
+		return a;
+	enum call_security b = leg_security(&c->b);
+	return a < b ? a : b;
+}
+
+/* What the device may reach: its profile's mode, unless the cluster runs non-secure. */
+enum call_security call_device_security(struct call_service *cs, const char *dn, const char *device)
+{
+	json_t *p = NULL;
+	bool mixed = false;
+	if (store_get(cs->store, store_kind_find("enterprise-parameters"), "cluster_security_mode",
+	              &p, NULL) == 0)
+		mixed = strcmp(json_string_value(json_object_get(p, "value")), "mixed") == 0;
+	json_decref(p);
+	if (!mixed)
+		return CALL_NON_SECURE;
+	struct store_line_device devices[CALL_MAX_BRANCHES];
+	size_t n = 0;
+	store_line_devices(cs->store, dn, devices, CALL_MAX_BRANCHES, &n, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(devices[i].device, device) != 0)
+			continue;
+		if (strcmp(devices[i].security_mode, "encrypted") == 0)
+			return CALL_ENCRYPTED;
+		if (strcmp(devices[i].security_mode, "authenticated") == 0)
+			return CALL_AUTHENTICATED;
+	}
+	return CALL_NON_SECURE;
+}
+
+static json_t *leg_json(const struct call_leg *leg)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:b}", "device", leg->device, "directory_number",
+	                 leg->dn, "transport", sip_transport_name(leg->flow.kind), "srtp",
+	                 leg->srtp, "held", leg->held);
+}
+
+struct list_ctx {
+	json_t *items;
+	json_t *seen; /* a call is indexed under several Call-IDs: list it once */
+};
+
+static void list_call(void *arg, const char *key, void *value)
+{
+	(void)key;
+	struct list_ctx *ctx = arg;
+	struct call *c = value;
+	char id[24], created[21], answered[21] = "";
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	if (json_object_get(ctx->seen, id))
+		return;
+	json_object_set_new(ctx->seen, id, json_true());
+	base_time_format(c->created_at, created);
+	if (c->answered_at)
+		base_time_format(c->answered_at, answered);
+	static const char *const states[] = {"setup", "ringing", "connected"};
+	json_t *call = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)c->id, "state",
+	                         states[c->state], "security", call_security_name(call_status(c)),
+	                         "created_at", created, "caller", leg_json(&c->a));
+	json_object_set_new(call, "called_number", json_string(c->b.dn[0] ? c->b.dn : ""));
+	json_object_set_new(call, "callee",
+	                    c->state == CALL_CONNECTED ? leg_json(&c->b) : json_null());
+	json_object_set_new(call, "answered_at", *answered ? json_string(answered) : json_null());
+	json_array_append_new(ctx->items, call);
+}
+
+json_t *call_list_json(struct call_service *cs)
+{
+	struct list_ctx ctx = {json_array(), json_object()};
+	base_hash_foreach(cs->by_call_id, list_call, &ctx);
+	json_decref(ctx.seen);
+	return json_pack("{s:o, s:I}", "items", ctx.items, "total",
+	                 (json_int_t)json_array_size(ctx.items));
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Calls through the B2BUA with sipp on both ends: a call answered and hung up (and seen at
+# /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
+# (480), a busy callee (486), and a shared line ringing two devices where the second gets
+# CANCEL when the first answers.
+source "$(dirname "$0")/lib.sh"
+command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
+
+SIP_PORT=$(free_port)
+export SIP_PORT
+start_ucmd
+init_admin
+C() { "$UCMCTL" "$@" >/dev/null; }
+for n in 2001 2002 2003 2004 2005; do C directory-number create $n; done
+C device create SEP00000000A001 --type cisco_sip_phone --lines 2001
+C device create SEP00000000A002 --type cisco_sip_phone --lines 2002
+C device create SEP00000000A003 --type cisco_sip_phone --lines 2003
+C device create SEP00000000A004 --type cisco_sip_phone --lines 2004
+C device create SEP00000000A014 --type cisco_sip_phone --lines 2004
+C device create SEP00000000A005 --type cisco_sip_phone --lines 2005
+pass "configured five lines, 2004 shared by two devices"
+
+sc=$(dirname "$0")/sipp
+common=(-m 1 -t u1 -i 127.0.0.1 -nostdin -timeout 20 -timeout_error)
+# register LINE PORT: the device of LINE registers from PORT (and sipp leaves).
+register() {
+	: >"$T/r"
+	timeout 20 sipp -sf "$sc/register_plain.xml" "${common[@]}" -p "$2" -key line "$1" \
+		-key expires 3600 -key result_file "$T/r" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
+	[ "$(read_result "$T/r")" = 200 ] || fail "line $1 did not register from port $2"
+}
+# callee NAME SCENARIO PORT: a sipp answering on PORT in the background.
+callee() {
+	local scenario=(-sn uas)
+	[ "$2" != uas ] && scenario=(-sf "$sc/$2")
+	timeout 30 sipp "${scenario[@]}" "${common[@]}" -p "$3" \
+		-trace_err -error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
+	eval "$1_pid=$!"
+	track_pid $!
+	sleep 0.3
+}
+# caller LINE CALLEE [sipp options...]: registers LINE and calls CALLEE.
+caller() {
+	local line=$1 target=$2
+	shift 2
+	timeout 30 sipp -sf "$sc/uac_register_call.xml" "${common[@]}" -p "$(free_port)" \
+		-key line "$line" -key callee "$target" "$@" "127.0.0.1:$SIP_PORT" >"$T/caller.out" 2>&1
+}
+refused() {
+	: >"$T/code"
+	timeout 30 sipp -sf "$sc/uac_register_call_refused.xml" "${common[@]}" -p "$(free_port)" \
+		-key line 2001 -key callee "$1" -key result_file "$T/code" "127.0.0.1:$SIP_PORT" \
+		>/dev/null 2>&1 || true
+	read_result "$T/code"
+}
+
+P2=$(free_port)
+register 2002 "$P2"
+callee answer uas "$P2"
+caller 2001 2002 || fail "call 2001 -> 2002 failed: $(tail -5 "$T/caller.out")"
+wait "$answer_pid" || fail "the callee's sipp failed: $(tail -5 "$T/answer.out")"
+grep -q "call 1: 2001 (SEP00000000A001) answered on SEP00000000A002, non_secure" "$T/ucmd.log" ||
+	fail "answer not logged"
+pass "2001 calls 2002: INVITE, 180, 200, ACK and BYE pass through both legs"
+
+# While a call lasts it is listed with both legs and its security.
+sed 's/<pause milliseconds="500"\/>/<pause milliseconds="3000"\/>/' "$sc/uac_register_call.xml" \
+	>"$T/long_call.xml"
+callee answer uas "$P2"
+timeout 30 sipp -sf "$T/long_call.xml" "${common[@]}" -p "$(free_port)" -key line 2001 \
+	-key callee 2002 "127.0.0.1:$SIP_PORT" >"$T/long.out" 2>&1 &
+long_pid=$!
+track_pid $long_pid
+for _ in $(seq 1 30); do
+	api GET calls >"$T/calls.json"
+	[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
+		[ "$(json "['items'][0]['state']" <"$T/calls.json")" = connected ] && break
+	sleep 0.1
+done
+[ "$(json "['items'][0]['state']" <"$T/calls.json")" = connected ] || fail "no connected call: $(cat "$T/calls.json")"
+[ "$(json "['items'][0]['caller']['device']" <"$T/calls.json")" = SEP00000000A001 ] || fail "caller"
+[ "$(json "['items'][0]['callee']['device']" <"$T/calls.json")" = SEP00000000A002 ] || fail "callee"
+[ "$(json "['items'][0]['security']" <"$T/calls.json")" = non_secure ] || fail "security"
+pass "GET /api/v1/calls shows the connected call, both devices and its security"
+wait "$long_pid" || fail "the long call failed"
+wait "$answer_pid" || true
+[ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after BYE"
+pass "the call is gone after BYE"
+
+[ "$(refused 9999)" = 404 ] || fail "unknown number not 404"
+pass "an unknown number gets 404"
+[ "$(refused 2003)" = 480 ] || fail "unregistered number not 480"
+pass "a number with no registered device gets 480"
+
+P5=$(free_port)
+register 2005 "$P5"
+callee busy uas_busy.xml "$P5"
+[ "$(refused 2005)" = 486 ] || fail "busy callee not relayed as 486"
+wait "$busy_pid" || fail "the busy callee's sipp failed"
+pass "a busy callee's 486 reaches the caller"
+
+P4=$(free_port)
+P14=$(free_port)
+register 2004 "$P4"
+register 2004 "$P14"
+callee ringer uas_ring_cancel.xml "$P14"
+# Whichever answers first wins; a CANCEL waits for the other's 180 if need be (§9.1).
+callee answer uas "$P4"
+caller 2001 2004 || fail "call to the shared line failed: $(tail -5 "$T/caller.out")"
+wait "$ringer_pid" || fail "the second device did not get CANCEL: $(tail -5 "$T/ringer.out")"
+wait "$answer_pid" || true
+grep -q "ringing 2 device(s)" "$T/ucmd.log" || fail "shared line did not ring both devices"
+pass "a shared line rings both devices; the second gets CANCEL when the first answers"
+finish
