@@ -85,14 +85,16 @@ static void deliver_local(struct sip_client_tx *tx, uint16_t status)
 	sip_buf_init(&b);
 	sip_msg_response_start(&b, tx->req, status, sip_reason_phrase(status), NULL, NULL, 0);
 	sip_buf_end_headers(&b, NULL, 0);
+	if (b.failed) {
+		sip_buf_free(&b);
+		return;
+	}
 	struct sip_msg resp;
 	struct sip_parse_error perr;
-	if (!b.failed && sip_msg_parse(&resp, b.data, b.len, true, &perr) == 0) {
-		b.data = NULL; /* the message owns it now */
+	char *bytes = b.data; /* the message owns it from here on, parsed or not */
+	if (sip_msg_parse(&resp, bytes, b.len, true, &perr) == 0)
 		deliver(tx, &resp);
-		sip_msg_free(&resp);
-	}
-	sip_buf_free(&b);
+	sip_msg_free(&resp);
 }
 
 /* The ACK of a non-2xx final response: same Via branch, the response's To (§17.1.1.3). */
@@ -248,6 +250,7 @@ struct sip_client_tx *sip_client_tx_send(struct sip_stack *stack, const struct s
 	memcpy(copy, request->data, request->len);
 	if (sip_msg_parse(req, copy, request->len, true, &perr) != 0) {
 		base_log(BASE_LOG_ERROR, "sip", "built an unparsable request: %s", perr.reason);
+		sip_msg_free(req);
 		free(tx), free(req);
 		sip_buf_free(request);
 		return NULL;

@@ -182,10 +182,11 @@ static bool is_secure(const struct sip_registrar *r, const struct store_line_dev
 	return !r->cluster_non_secure && strcmp(d->security_mode, "non_secure") != 0;
 }
 
-/* A non-secure device registers over what its profile allows; TLS is always allowed. */
+/* A non-secure device registers over what its profile allows; TLS is always allowed. A
+ * profile whose TLS comes from a secure mode that a non-secure cluster overrides allows all. */
 static bool transport_allowed(const struct store_line_device *d, enum sip_transport_kind kind)
 {
-	if (kind == SIP_TP_TLS)
+	if (kind == SIP_TP_TLS || strcmp(d->security_mode, "non_secure") != 0)
 		return true;
 	if (strcmp(d->transport, "tcp_udp") == 0)
 		return true;
@@ -221,6 +222,14 @@ static const struct store_line_device *device_without_digest(struct sip_registra
 			return d;
 	}
 	return NULL;
+}
+
+static bool any_non_secure(struct sip_registrar *r, struct registration_request *rr)
+{
+	for (size_t i = 0; i < rr->ndevices; i++)
+		if (!is_secure(r, &rr->devices[i]))
+			return true;
+	return false;
 }
 
 static int max_nonce_validity(const struct registration_request *rr)
@@ -275,6 +284,12 @@ static int identify(struct sip_registrar *r, struct sip_server_tx *tx,
 		case SIP_AUTH_CHALLENGE:
 			if (!rr->device)
 				rr->device = device_without_digest(r, rr);
+			if (!rr->device && !any_non_secure(r, rr)) {
+				/* Only a certificate can identify these devices: digest never
+				 * will, so do not ask for it. */
+				reply(tx, 403, "Device Must Use TLS With Its Certificate", NULL);
+				return -1;
+			}
 			if (!rr->device || rr->device->digest_required) {
 				challenge(r, tx, false);
 				return -1;

@@ -98,6 +98,24 @@ static void conn_close(struct sip_conn *c)
 
 /* ---- receiving ---- */
 
+/* A request that does not parse still gets its error response (RFC 4475: usually 400, 505
+ * for another SIP version) when enough of it was read to address one: the top Via, Call-ID
+ * and CSeq. Anything less, or a bad response, is dropped. */
+static void refuse(struct sip_transport *tp, const struct sip_msg *msg,
+                   const struct sip_parse_error *perr, const struct sip_source *src)
+{
+	if (!msg->is_request || !msg->via.host.l || !msg->call_id.l || !msg->cseq.method.l ||
+	    perr->status < 400)
+		return;
+	struct sip_buf b;
+	sip_buf_init(&b);
+	sip_msg_response_start(&b, msg, perr->status, perr->reason, NULL, src->host, src->port);
+	sip_buf_end_headers(&b, NULL, 0);
+	if (!b.failed)
+		sip_transport_send(tp, src, b.data, b.len);
+	sip_buf_free(&b);
+}
+
 static void deliver(struct sip_transport *tp, char *buf, size_t len, bool datagram,
                     const struct sip_source *src)
 {
@@ -108,8 +126,10 @@ static void deliver(struct sip_transport *tp, char *buf, size_t len, bool datagr
 		return;
 	}
 	if (sip_msg_parse(msg, buf, len, datagram, &perr) != 0) {
-		base_log(BASE_LOG_DEBUG, "sip", "dropped a malformed message from %s %s:%u: %s",
+		base_log(BASE_LOG_DEBUG, "sip", "refused a malformed message from %s %s:%u: %s",
 		         sip_transport_name(src->kind), src->host, src->port, perr.reason);
+		refuse(tp, msg, &perr, src);
+		sip_msg_free(msg);
 		free(msg);
 		return;
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The registrar against sipp: digest registration over UDP and TCP, a wrong password, an
-# unprovisioned line, Interval Too Brief, a device that needs no digest, unregistering, and
+# The registrar against sipp: digest registration over UDP and TCP, a wrong password, a
+# malformed request, an unprovisioned line, Interval Too Brief, a device that needs no digest, unregistering, and
 # bindings that survive kill -9.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
@@ -61,6 +61,9 @@ pass "wrong password and unknown user both get 401"
 grep -q 'digest authentication failed for "u1001"' "$T/ucmd.log" || fail "failure not logged"
 if grep -q 'Wrong2026x\|Secret2026' "$T/ucmd.log"; then fail "a password reached the log"; fi
 pass "failures are logged, passwords are not"
+
+sipp_run register_malformed.xml u1 || fail "a malformed REGISTER did not get 400"
+pass "a malformed REGISTER (Max-Forwards 300) gets 400"
 
 R="$T/results"
 plain() {

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Security modes at registration, with openssl s_client as the TLS client: in mixed mode an
+# authenticated device registers only over TLS with the certificate the system CA issued to
+# it; no certificate, another device's certificate or a foreign CA's is refused; in a
+# non-secure cluster the same device registers non-secure.
+source "$(dirname "$0")/lib.sh"
+command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
+
+SIP_PORT=$(free_port)
+SIP_TLS_PORT=$(free_port)
+export SIP_PORT SIP_TLS_PORT
+start_ucmd
+init_admin
+C() { "$UCMCTL" "$@" >/dev/null; }
+C enterprise-parameter update cluster_security_mode --value mixed
+C directory-number create 3001
+C directory-number create 3002
+C phone-security-profile create "Desk Authenticated" --device-type cisco_sip_phone \
+	--device-security-mode authenticated
+C device create SEP00000000B001 --type cisco_sip_phone --lines 3001 \
+	--phone-security-profile "Desk Authenticated"
+C device create SEP00000000B002 --type cisco_sip_phone --lines 3002 \
+	--phone-security-profile "Desk Authenticated"
+pass "mixed cluster; two authenticated devices"
+
+# device_cert NAME CA CAKEY: a client certificate for NAME issued by CA.
+device_cert() {
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$1" \
+		-out "$T/$1.csr" 2>/dev/null
+	printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
+	openssl x509 -req -in "$T/$1.csr" -CA "$2" -CAkey "$3" -CAcreateserial -days 30 -sha256 \
+		-extfile "$T/ext" -out "$T/$1.crt" 2>/dev/null
+}
+device_cert SEP00000000B001 "$DATA/pki/ca.crt" "$DATA/pki/ca.key"
+device_cert SEP00000000B002 "$DATA/pki/ca.crt" "$DATA/pki/ca.key"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rogue-ca.key" -subj "/CN=Rogue CA" \
+	-days 30 -out "$T/rogue-ca.crt" 2>/dev/null
+mkdir -p "$T/rogue"
+(T="$T/rogue" && device_cert SEP00000000B001 "$T/../rogue-ca.crt" "$T/../rogue-ca.key")
+
+# tls_register LINE [CERT_NAME [DIR]]: prints the status code of a REGISTER sent over TLS.
+tls_register() {
+	local line=$1 dir=${3:-$T} creds=()
+	[ -n "${2:-}" ] && creds=(-cert "$dir/$2.crt" -key "$dir/$2.key")
+	local tag=$RANDOM$RANDOM
+	{
+		printf 'REGISTER sip:127.0.0.1:%s SIP/2.0\r\n' "$SIP_TLS_PORT"
+		printf 'Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK%s;rport\r\n' "$tag"
+		printf 'From: <sip:%s@127.0.0.1>;tag=%s\r\nTo: <sip:%s@127.0.0.1>\r\n' "$line" "$tag" "$line"
+		printf 'Call-ID: %s@test\r\nCSeq: 1 REGISTER\r\n' "$tag"
+		printf 'Contact: <sip:%s@127.0.0.1:5999;transport=tls>\r\n' "$line"
+		printf 'Max-Forwards: 70\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n'
+		sleep 1
+	} | timeout 10 openssl s_client -connect "127.0.0.1:$SIP_TLS_PORT" -CAfile "$DATA/pki/ca.crt" \
+		"${creds[@]}" -quiet 2>/dev/null | head -n 1 | awk '{print $2}'
+}
+
+sc=$(dirname "$0")/sipp
+udp_register() {
+	: >"$T/r"
+	timeout 20 sipp -sf "$sc/register_plain.xml" -m 1 -t u1 -i 127.0.0.1 -p "$(free_port)" \
+		-nostdin -key line "$1" -key expires 600 -key result_file "$T/r" \
+		"127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
+	read_result "$T/r"
+}
+
+r=$(udp_register 3001); [ "$r" = 403 ] || fail "authenticated device registered over UDP (got $r)"
+pass "an authenticated device is refused over UDP"
+[ "$(tls_register 3001)" = 403 ] || fail "authenticated device registered without a certificate"
+pass "... and over TLS without a client certificate"
+[ "$(tls_register 3001 SEP00000000B002)" = 403 ] || fail "another device's certificate accepted"
+pass "... and with the certificate of another device"
+[ -z "$(tls_register 3001 SEP00000000B001 "$T/rogue")" ] || fail "a foreign CA's certificate got an answer"
+pass "a certificate from a foreign CA fails the TLS handshake"
+[ "$(tls_register 3001 SEP00000000B001)" = 200 ] || fail "device refused with its own certificate"
+api GET "registrations?aor=3001" >"$T/reg.json"
+[ "$(json "['items'][0]['transport']" <"$T/reg.json")" = TLS ] || fail "not registered over TLS"
+[ "$(json "['items'][0]['device']" <"$T/reg.json")" = SEP00000000B001 ] || fail "wrong device"
+pass "with its own certificate over TLS it registers"
+
+C enterprise-parameter update cluster_security_mode --value non_secure
+[ "$(udp_register 3002)" = 200 ] || fail "non-secure cluster still enforced the device mode"
+pass "in a non-secure cluster the same kind of device registers non-secure"
+finish
