@@ -274,6 +274,8 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 		sip_server_tx_reply(tx, 403, "Caller Not Registered", NULL, NULL, NULL, 0);
 		return;
 	}
+	if (sip_registrar_authorize(cs->registrar, tx, &from) != 0)
+		return;
 	struct store_line_device devices[1];
 	size_t ndevices = 0;
 	store_line_devices(cs->store, target, devices, 1, &ndevices, NULL);

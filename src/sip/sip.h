@@ -363,6 +363,11 @@ void sip_registrar_handle(struct sip_registrar *reg, struct sip_server_tx *tx);
 size_t sip_registrar_lookup(struct sip_registrar *reg, const char *aor, struct sip_binding *out,
                             size_t max);
 size_t sip_registrar_count(const struct sip_registrar *reg);
+/* Authenticates a new request (an INVITE) from the device of binding b when its phone security
+ * profile asks for digest. 0: it may proceed. -1: it has been answered (401 with a challenge,
+ * or 403) and must be left alone. */
+int sip_registrar_authorize(struct sip_registrar *reg, struct sip_server_tx *tx,
+                            const struct sip_binding *b);
 /* The binding of `aor` that `src` registered from (same connection, or same UDP address):
  * how call control knows which device sent a request. */
 bool sip_registrar_binding_of(struct sip_registrar *reg, const char *aor,

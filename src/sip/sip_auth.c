@@ -202,6 +202,18 @@ static bool fresh_use(struct sip_auth *auth, const struct sip_digest_creds *c)
 	return true;
 }
 
+/* The digest-uri binds the credentials to a target (RFC 7616 §3.4.6). It is normally the
+ * Request-URI; some clients (sipp among them) put the server's own address there instead,
+ * which still names this server, so that is accepted too. */
+static bool same_target(struct sip_pl digest_uri, const struct sip_msg *req)
+{
+	if (sip_pl_eq_pl_nocase(digest_uri, req->ruri_text))
+		return true;
+	struct sip_uri u;
+	return sip_uri_parse(digest_uri, &u) == 0 && u.host.l &&
+	       sip_pl_eq_pl_nocase(u.host, req->ruri.host) && u.port == req->ruri.port;
+}
+
 enum sip_auth_result sip_auth_check(struct sip_auth *auth, const struct sip_msg *req,
                                     const struct sip_source *src,
                                     const struct sip_auth_policy *policy, int nonce_validity,
@@ -217,8 +229,7 @@ enum sip_auth_result sip_auth_check(struct sip_auth *auth, const struct sip_msg 
 	enum sip_digest_alg alg;
 	if (sip_digest_creds_parse(h->value, &c) != 0 || sip_digest_alg_parse(c.algorithm, &alg) ||
 	    !offered(policy, alg) || !sip_pl_eq(c.realm, policy->realm) ||
-	    !sip_pl_eq_pl_nocase(c.uri, req->ruri_text) ||
-	    (c.qop.l && !sip_pl_eq_nocase(c.qop, "auth"))) {
+	    !same_target(c.uri, req) || (c.qop.l && !sip_pl_eq_nocase(c.qop, "auth"))) {
 		note_failure(auth, src, c.username);
 		return SIP_AUTH_FAILED;
 	}

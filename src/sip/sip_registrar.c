@@ -621,6 +621,42 @@ size_t sip_registrar_lookup(struct sip_registrar *r, const char *aor, struct sip
 	return n;
 }
 
+int sip_registrar_authorize(struct sip_registrar *r, struct sip_server_tx *tx,
+                            const struct sip_binding *b)
+{
+	refresh_config(r);
+	struct registration_request rr = {.req = sip_server_tx_request(tx),
+	                                  .src = sip_server_tx_source(tx)};
+	base_strlcpy(rr.aor, b->aor, sizeof(rr.aor));
+	if (store_line_devices(r->store, rr.aor, rr.devices, MAX_LINE_DEVICES, &rr.ndevices,
+	                       NULL) != 0) {
+		reply(tx, 500, NULL, NULL);
+		return -1;
+	}
+	const struct store_line_device *d = device_named(&rr, b->device);
+	if (!d || !d->digest_required)
+		return 0;
+	char user[129];
+	switch (sip_auth_check(r->auth, rr.req, rr.src, &r->policy, d->nonce_validity, user,
+	                       sizeof(user))) {
+	case SIP_AUTH_OK:
+		if (strcasecmp(d->digest_user, user) == 0 ||
+		    strcasecmp(d->owner_user_id, user) == 0)
+			return 0;
+		reply(tx, 403, "User Not Allowed On This Device", NULL);
+		return -1;
+	case SIP_AUTH_THROTTLED:
+		reply(tx, 403, "Too Many Failed Attempts", NULL);
+		return -1;
+	case SIP_AUTH_STALE:
+		challenge(r, tx, true);
+		return -1;
+	default:
+		challenge(r, tx, false);
+		return -1;
+	}
+}
+
 static bool same_flow(const struct sip_source *a, const struct sip_source *b)
 {
 	if (a->kind != b->kind)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Calls through the B2BUA with sipp on both ends: a call answered and hung up (and seen at
 # /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
-# (480), a busy callee (486), and a shared line ringing two devices where the second gets
-# CANCEL when the first answers.
+# (480), a busy callee (486), a caller whose INVITE is challenged for digest, and a shared
+# line ringing two devices where the second gets CANCEL when the first answers.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -98,6 +98,24 @@ callee busy uas_busy.xml "$P5"
 [ "$(refused 2005)" = 486 ] || fail "busy callee not relayed as 486"
 wait "$busy_pid" || fail "the busy callee's sipp failed"
 pass "a busy callee's 486 reaches the caller"
+
+# A device whose profile asks for digest has its INVITE challenged too.
+printf 'Secret2026\n' >"$T/dc"
+C end-user create u2006 --last-name Six --digest-credentials-file "$T/dc"
+C directory-number create 2006
+C phone-security-profile create "Desk Digest" --device-type cisco_sip_phone \
+	--enable-digest-authentication true
+C device create SEP00000000A006 --type cisco_sip_phone --lines 2006 --digest-user u2006 \
+	--phone-security-profile "Desk Digest"
+# sipp 3.6 answers the first challenge whatever its algorithm, and knows only MD5.
+C service-parameter update sip_digest_algorithms --value MD5,SHA-256
+callee answer uas "$P2"
+timeout 30 sipp -sf "$sc/uac_register_auth_call.xml" "${common[@]}" -p "$(free_port)" \
+	-key line 2006 -key callee 2002 -au u2006 -ap Secret2026 "127.0.0.1:$SIP_PORT" \
+	>"$T/caller.out" 2>&1 || fail "digest caller failed: $(tail -5 "$T/caller.out")"
+wait "$answer_pid" || fail "the callee's sipp failed"
+grep -q "2006 (SEP00000000A006) answered on SEP00000000A002" "$T/ucmd.log" || fail "no answer"
+pass "a digest device's INVITE is challenged, and the authenticated INVITE connects"
 
 P4=$(free_port)
 P14=$(free_port)
