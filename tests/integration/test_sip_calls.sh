@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Calls through the B2BUA with sipp on both ends: a call answered and hung up (and seen at
 # /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
-# (480), a busy callee (486), a caller whose INVITE is challenged for digest, and a shared
-# line ringing two devices where the second gets CANCEL when the first answers.
+# (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
+# digest, and a shared line ringing two devices where the second gets CANCEL when the first answers.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -98,6 +98,23 @@ callee busy uas_busy.xml "$P5"
 [ "$(refused 2005)" = 486 ] || fail "busy callee not relayed as 486"
 wait "$busy_pid" || fail "the busy callee's sipp failed"
 pass "a busy callee's 486 reaches the caller"
+
+# Hold and resume: re-INVITEs pass from one leg to the other, and the held leg shows.
+callee holder uas_hold.xml "$P2"
+timeout 30 sipp -sf "$sc/uac_call_hold.xml" "${common[@]}" -p "$(free_port)" -key line 2001 \
+	-key callee 2002 "127.0.0.1:$SIP_PORT" >"$T/hold.out" 2>&1 &
+hold_pid=$!
+track_pid $hold_pid
+held=""
+for _ in $(seq 1 40); do
+	held=$(api GET calls | json "['items'][0]['caller']['held']" 2>/dev/null || true)
+	[ "$held" = true ] && break
+	sleep 0.1
+done
+[ "$held" = true ] || fail "the held call was not shown as held"
+wait "$hold_pid" || fail "hold/resume call failed: $(tail -5 "$T/hold.out")"
+wait "$holder_pid" || fail "the held callee's sipp failed: $(tail -5 "$T/holder.out")"
+pass "hold and resume re-INVITEs are relayed to the other leg; the held leg is shown"
 
 # A device whose profile asks for digest has its INVITE challenged too.
 printf 'Secret2026\n' >"$T/dc"
