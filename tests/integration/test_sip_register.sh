@@ -82,6 +82,23 @@ pass "a non-secure device whose profile asks no digest registers without credent
 [ "$(plain -key line 1001 -key expires 600)" = 401 ] || fail "digest device not challenged"
 pass "the digest device is challenged"
 
+# RFC 5626 keep-alive over TCP: a double CRLF gets a single CRLF back.
+exec 3<>"/dev/tcp/127.0.0.1/$SIP_PORT"
+printf '\r\n\r\n' >&3
+pong=$(timeout 3 head -c 2 <&3 | od -An -c | tr -d ' ')
+exec 3<&-
+[ "$pong" = '\r\n' ] || fail "no CRLF pong to a CRLF ping (got '$pong')"
+pass "a double-CRLF keep-alive over TCP gets its CRLF pong"
+
+# A message larger than the limit closes the TCP connection instead of filling memory.
+exec 3<>"/dev/tcp/127.0.0.1/$SIP_PORT"
+{ printf 'REGISTER sip:x SIP/2.0\r\nX-Filler: '; head -c 200000 /dev/zero | tr '\0' a; } >&3 2>/dev/null || true
+closed=$( (timeout 5 cat <&3 2>/dev/null || true) | wc -c)
+exec 3<&-
+[ "$closed" = 0 ] || fail "oversize message got an answer"
+api GET health >/dev/null && [ "$STATUS" = 200 ] || fail "ucmd unhealthy after an oversize message"
+pass "an oversize message over TCP closes the connection; ucmd keeps serving"
+
 kill -9 "$UCMD_PID"
 wait "$UCMD_PID" 2>/dev/null || true
 UCMD_PID=""
