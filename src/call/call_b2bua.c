@@ -29,6 +29,17 @@ static void angle(struct sip_pl uri, char *out, size_t size)
 	snprintf(out, size, "<%.*s>", (int)uri.l, uri.p);
 }
 
+/* Cisco endpoints that can show a call's security say so with the X-cisco-sis option tag
+ * (SIP line messaging guide); only they get Call-Info security updates. */
+static bool advertises_sis(const struct sip_msg *m)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_SUPPORTED); h;
+	     h = sip_msg_hdr_next(m, h))
+		if (h->value.l >= 11 && strncasecmp(h->value.p, "X-cisco-sis", 11) == 0)
+			return true;
+	return false;
+}
+
 /* ---- sending on a leg ---- */
 
 static void send_on_leg(struct call_service *cs, struct call_leg *leg, const char *method,
@@ -36,7 +47,7 @@ static void send_on_leg(struct call_service *cs, struct call_leg *leg, const cha
 {
 	char branch[40];
 	struct sip_buf b;
-	call_leg_request(cs, leg, method, cseq, NULL, NULL, 0, branch, &b);
+	call_leg_request(cs, leg, method, cseq, NULL, NULL, NULL, 0, branch, &b);
 	if (strcmp(method, "ACK") == 0) {
 		if (!b.failed)
 			sip_stack_send(cs->stack, &leg->flow, b.data, b.len);
@@ -96,8 +107,11 @@ static void on_ok_timer(evutil_socket_t fd, short events, void *arg)
 
 static void answer_caller(struct call *c, const struct sip_msg *resp)
 {
-	char contact[700];
+	char contact[900];
 	call_leg_contact(c->cs, &c->a, contact, sizeof(contact));
+	if (c->a.cisco)
+		call_security_header(c, contact + strlen(contact),
+		                     sizeof(contact) - strlen(contact));
 	const char *type = resp->body.l ? SDP : NULL;
 	sip_server_tx_reply(c->invite, 200, NULL, contact, type, resp->body.p, resp->body.l);
 	size_t len;
@@ -135,6 +149,20 @@ static void take_dialog(struct call_branch *br, const struct sip_msg *resp)
 		              sizeof(br->leg.remote_target));
 }
 
+/* The callee's security cannot ride on the ACK (RFC 3261 forbids Call-Info there), so a
+ * Cisco callee learns it from an UPDATE right after, as Unified CM does. */
+static void tell_callee_security(struct call *c)
+{
+	if (!c->b.cisco)
+		return;
+	char header[160], branch[40];
+	call_security_header(c, header, sizeof(header));
+	struct sip_buf b;
+	call_leg_request(c->cs, &c->b, "UPDATE", ++c->b.local_cseq, header, NULL, NULL, 0, branch,
+	                 &b);
+	sip_client_tx_send(c->cs->stack, &c->b.flow, branch, &b, NULL, NULL);
+}
+
 static void on_answer(struct call *c, struct call_branch *br, const struct sip_msg *resp)
 {
 	bool first = !br->done;
@@ -152,12 +180,14 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	}
 	c->b = br->leg;
 	c->b.local_cseq = 1;
+	c->b.cisco = advertises_sis(resp);
 	call_leg_note_sdp(&c->b, resp->body);
 	c->state = CALL_CONNECTED;
 	c->answered_at = base_time_now();
 	call_index(c, c->b.call_id);
 	cancel_branches(c, br);
 	answer_caller(c, resp);
+	tell_callee_security(c);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) answered on %s, %s",
 	         (unsigned long long)c->id, c->a.dn, c->a.device, c->b.device,
 	         call_security_name(call_status(c)));
@@ -208,7 +238,7 @@ static bool start_branch(struct call *c, const struct sip_binding *binding, cons
 	base_strlcpy(leg->remote_target, binding->contact, sizeof(leg->remote_target));
 	base_strlcpy(leg->device, binding->device, sizeof(leg->device));
 	base_strlcpy(leg->dn, dn, sizeof(leg->dn));
-	leg->security = call_device_security(cs, dn, binding->device);
+	call_leg_device(cs, leg);
 	char host[64];
 	uint16_t port;
 	call_leg_local(cs, leg, host, sizeof(host), &port);
@@ -217,8 +247,8 @@ static bool start_branch(struct call *c, const struct sip_binding *binding, cons
 	leg->local_cseq = 1;
 	char branch[40];
 	struct sip_buf b;
-	call_leg_request(cs, leg, "INVITE", 1, c->offer_len ? SDP : NULL, c->offer, c->offer_len,
-	                 branch, &b);
+	call_leg_request(cs, leg, "INVITE", 1, NULL, c->offer_len ? SDP : NULL, c->offer,
+	                 c->offer_len, branch, &b);
 	br->tx = sip_client_tx_send(cs->stack, &leg->flow, branch, &b, on_branch_response, br);
 	if (!br->tx)
 		return false;
@@ -249,7 +279,8 @@ static int fill_caller(struct call_service *cs, struct call *c, struct sip_serve
 	a->flow = *sip_server_tx_source(tx);
 	base_strlcpy(a->device, binding->device, sizeof(a->device));
 	base_strlcpy(a->dn, binding->aor, sizeof(a->dn));
-	a->security = call_device_security(cs, a->dn, a->device);
+	call_leg_device(cs, a);
+	a->cisco = advertises_sis(req);
 	call_leg_note_sdp(a, req->body);
 	if (req->body.l && !(c->offer = malloc(req->body.l)))
 		return -1;
@@ -406,7 +437,7 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx, struc
 	c->reinvite_from_a = leg == &c->a;
 	char branch[40];
 	struct sip_buf b;
-	call_leg_request(cs, other, "INVITE", ++other->local_cseq, req->body.l ? SDP : NULL,
+	call_leg_request(cs, other, "INVITE", ++other->local_cseq, NULL, req->body.l ? SDP : NULL,
 	                 req->body.p, req->body.l, branch, &b);
 	c->reinvite_out =
 	    sip_client_tx_send(cs->stack, &other->flow, branch, &b, on_reinvite_response, c);

@@ -21,8 +21,9 @@ struct call_leg {
 	char device[64];
 	char dn[32];
 	enum call_security security; /* what the device's profile allows */
-	bool srtp;                   /* its last SDP offered SRTP */
-	bool held;                   /* its last SDP put the call on hold */
+	bool cisco; /* advertised X-cisco-sis: is told the call's security (Call-Info) */
+	bool srtp;  /* its last SDP offered SRTP */
+	bool held;  /* its last SDP put the call on hold */
 };
 
 struct call;
@@ -76,17 +77,20 @@ struct call *call_find(struct call_service *cs, struct sip_pl call_id);
 /* Ends the call: forgets it, stops its timers, detaches its transactions. */
 void call_free(struct call *c);
 enum call_security call_status(const struct call *c);
-enum call_security call_device_security(struct call_service *cs, const char *dn,
-                                        const char *device);
+/* Fills the security the leg's device may reach (its profile's mode in a mixed cluster). */
+void call_leg_device(struct call_service *cs, struct call_leg *leg);
+/* The Call-Info header line (with CRLF) that tells a Cisco device the call's security. */
+void call_security_header(const struct call *c, char *out, size_t size);
 
 /* call_leg.c */
 void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,
                     uint16_t *port);
 /* A request within the leg's dialog (or its first INVITE), complete with Via and Contact;
- * `branch` receives the new branch. */
+ * `headers` are extra header lines ending in CRLF (may be NULL); `branch` receives the new
+ * branch. */
 void call_leg_request(struct call_service *cs, struct call_leg *leg, const char *method,
-                      uint32_t cseq, const char *content_type, const char *body, size_t body_len,
-                      char branch[40], struct sip_buf *out);
+                      uint32_t cseq, const char *headers, const char *content_type,
+                      const char *body, size_t body_len, char branch[40], struct sip_buf *out);
 /* The Contact header line (with CRLF) we give the peer of this leg. */
 void call_leg_contact(struct call_service *cs, struct call_leg *leg, char *out, size_t size);
 /* Remembers what the peer's SDP says of SRTP and hold. */

@@ -31,8 +31,8 @@ void call_leg_contact(struct call_service *cs, struct call_leg *leg, char *out, 
 }
 
 void call_leg_request(struct call_service *cs, struct call_leg *leg, const char *method,
-                      uint32_t cseq, const char *content_type, const char *body, size_t body_len,
-                      char branch[40], struct sip_buf *out)
+                      uint32_t cseq, const char *headers, const char *content_type,
+                      const char *body, size_t body_len, char branch[40], struct sip_buf *out)
 {
 	char host[64], hp[96], contact[700];
 	uint16_t port;
@@ -51,6 +51,8 @@ void call_leg_request(struct call_service *cs, struct call_leg *leg, const char 
 	               strcmp(method, "ACK") == 0 || strcmp(method, "BYE") == 0 ? "" : contact);
 	if (strcmp(method, "INVITE") == 0)
 		sip_buf_printf(out, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
+	if (headers)
+		sip_buf_add(out, headers, strlen(headers));
 	if (content_type && body_len)
 		sip_buf_printf(out, "Content-Type: %s\r\n", content_type);
 	sip_buf_end_headers(out, body, body_len);

@@ -77,7 +77,16 @@ enum call_security call_status(const struct call *c)
 }
 
 /* What the device may reach: its profile's mode, unless the cluster runs non-secure. */
-enum call_security call_device_security(struct call_service *cs, const char *dn, const char *device)
+static enum call_security mode_security(const char *mode, bool mixed)
+{
+	if (!mixed)
+		return CALL_NON_SECURE;
+	if (strcmp(mode, "encrypted") == 0)
+		return CALL_ENCRYPTED;
+	return strcmp(mode, "authenticated") == 0 ? CALL_AUTHENTICATED : CALL_NON_SECURE;
+}
+
+void call_leg_device(struct call_service *cs, struct call_leg *leg)
 {
 	json_t *p = NULL;
 	bool mixed = false;
@@ -85,20 +94,23 @@ enum call_security call_device_security(struct call_service *cs, const char *dn,
 	              &p, NULL) == 0)
 		mixed = strcmp(json_string_value(json_object_get(p, "value")), "mixed") == 0;
 	json_decref(p);
-	if (!mixed)
-		return CALL_NON_SECURE;
 	struct store_line_device devices[CALL_MAX_BRANCHES];
 	size_t n = 0;
-	store_line_devices(cs->store, dn, devices, CALL_MAX_BRANCHES, &n, NULL);
+	leg->security = CALL_NON_SECURE;
+	store_line_devices(cs->store, leg->dn, devices, CALL_MAX_BRANCHES, &n, NULL);
 	for (size_t i = 0; i < n; i++) {
-		if (strcasecmp(devices[i].device, device) != 0)
+		if (strcasecmp(devices[i].device, leg->device) != 0)
 			continue;
-		if (strcmp(devices[i].security_mode, "encrypted") == 0)
-			return CALL_ENCRYPTED;
-		if (strcmp(devices[i].security_mode, "authenticated") == 0)
-			return CALL_AUTHENTICATED;
+		leg->security = mode_security(devices[i].security_mode, mixed);
 	}
-	return CALL_NON_SECURE;
+}
+
+/* Cisco's names for the levels (SIP line messaging guide, "Call Security Status"). */
+void call_security_header(const struct call *c, char *out, size_t size)
+{
+	static const char *const names[] = {"NotAuthenticated", "Authenticated", "Encrypted"};
+	snprintf(out, size, "Call-Info: <urn:x-cisco-remotecc:callinfo>;security=%s\r\n",
+	         names[call_status(c)]);
 }
 
 static json_t *leg_json(const struct call_leg *leg)

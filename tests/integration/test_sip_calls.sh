@@ -57,11 +57,15 @@ refused() {
 P2=$(free_port)
 register 2002 "$P2"
 callee answer uas "$P2"
-caller 2001 2002 || fail "call 2001 -> 2002 failed: $(tail -5 "$T/caller.out")"
+caller 2001 2002 -trace_msg -message_file "$T/first_call.log" ||
+	fail "call 2001 -> 2002 failed: $(tail -5 "$T/caller.out")"
 wait "$answer_pid" || fail "the callee's sipp failed: $(tail -5 "$T/answer.out")"
 grep -q "call 1: 2001 (SEP00000000A001) answered on SEP00000000A002, non_secure" "$T/ucmd.log" ||
 	fail "answer not logged"
 pass "2001 calls 2002: INVITE, 180, 200, ACK and BYE pass through both legs"
+grep -q "^Call-Info: <urn:x-cisco-remotecc:callinfo>;security=NotAuthenticated" "$T/first_call.log" ||
+	fail "the 200 OK did not tell the caller the call's security"
+pass "a caller advertising X-cisco-sis is told the call's security (Call-Info) in the 200 OK"
 
 # While a call lasts it is listed with both legs and its security.
 sed 's/<pause milliseconds="500"\/>/<pause milliseconds="3000"\/>/' "$sc/uac_register_call.xml" \
