@@ -112,8 +112,10 @@ static void answer_caller(struct call *c, const struct sip_msg *resp)
 	if (c->a.cisco)
 		call_security_header(c, contact + strlen(contact),
 		                     sizeof(contact) - strlen(contact));
-	const char *type = resp->body.l ? SDP : NULL;
-	sip_server_tx_reply(c->invite, 200, NULL, contact, type, resp->body.p, resp->body.l);
+	struct sip_buf sdp;
+	call_sdp_for_leg(&c->a, resp->body.p, resp->body.l, &sdp);
+	sip_server_tx_reply(c->invite, 200, NULL, contact, sdp.len ? SDP : NULL, sdp.data, sdp.len);
+	sip_buf_free(&sdp);
 	size_t len;
 	const char *bytes = sip_server_tx_last_response(c->invite, &len);
 	c->invite = NULL;
@@ -247,8 +249,11 @@ static bool start_branch(struct call *c, const struct sip_binding *binding, cons
 	leg->local_cseq = 1;
 	char branch[40];
 	struct sip_buf b;
-	call_leg_request(cs, leg, "INVITE", 1, NULL, c->offer_len ? SDP : NULL, c->offer,
-	                 c->offer_len, branch, &b);
+	struct sip_buf sdp;
+	call_sdp_for_leg(leg, c->offer, c->offer_len, &sdp);
+	call_leg_request(cs, leg, "INVITE", 1, NULL, sdp.len ? SDP : NULL, sdp.data, sdp.len,
+	                 branch, &b);
+	sip_buf_free(&sdp);
 	br->tx = sip_client_tx_send(cs->stack, &leg->flow, branch, &b, on_branch_response, br);
 	if (!br->tx)
 		return false;
@@ -403,8 +408,11 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 		call_leg_note_sdp(to, resp->body);
 		char contact[700];
 		call_leg_contact(c->cs, from, contact, sizeof(contact));
-		sip_server_tx_reply(c->reinvite, 200, NULL, contact, resp->body.l ? SDP : NULL,
-		                    resp->body.p, resp->body.l);
+		struct sip_buf sdp;
+		call_sdp_for_leg(from, resp->body.p, resp->body.l, &sdp);
+		sip_server_tx_reply(c->reinvite, 200, NULL, contact, sdp.len ? SDP : NULL, sdp.data,
+		                    sdp.len);
+		sip_buf_free(&sdp);
 	} else {
 		sip_server_tx_reply(c->reinvite, resp->status, NULL, NULL, NULL, NULL, 0);
 	}
@@ -437,8 +445,11 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx, struc
 	c->reinvite_from_a = leg == &c->a;
 	char branch[40];
 	struct sip_buf b;
-	call_leg_request(cs, other, "INVITE", ++other->local_cseq, NULL, req->body.l ? SDP : NULL,
-	                 req->body.p, req->body.l, branch, &b);
+	struct sip_buf sdp;
+	call_sdp_for_leg(other, req->body.p, req->body.l, &sdp);
+	call_leg_request(cs, other, "INVITE", ++other->local_cseq, NULL, sdp.len ? SDP : NULL,
+	                 sdp.data, sdp.len, branch, &b);
+	sip_buf_free(&sdp);
 	c->reinvite_out =
 	    sip_client_tx_send(cs->stack, &other->flow, branch, &b, on_reinvite_response, c);
 	if (!c->reinvite_out) {

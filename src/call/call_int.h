@@ -93,6 +93,11 @@ void call_leg_request(struct call_service *cs, struct call_leg *leg, const char 
                       const char *body, size_t body_len, char branch[40], struct sip_buf *out);
 /* The Contact header line (with CRLF) we give the peer of this leg. */
 void call_leg_contact(struct call_service *cs, struct call_leg *leg, char *out, size_t size);
+/* call_sdp.c: may SDES keys go to this leg (TLS to an encrypted device)? */
+bool call_leg_may_receive_keys(const struct call_leg *leg);
+/* The SDP to send to a leg: as is when it may receive keys, else without a=crypto and with
+ * RTP/SAVP made RTP/AVP. */
+void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, struct sip_buf *out);
 /* Remembers what the peer's SDP says of SRTP and hold. */
 void call_leg_note_sdp(struct call_leg *leg, struct sip_pl body);
 

@@ -1,0 +1,72 @@
+/* call: SDES keys go only to legs that may receive them. */
+/* cmocka needs these first, in this order. */
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+// clang-format on
+#include "call/call_int.h"
+
+#include <string.h>
+
+static const char offer[] =
+    "v=0\r\n"
+    "o=a 1 1 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "c=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\n"
+    "m=audio 4000 RTP/SAVP 0\r\n"
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n";
+
+static char *filtered(enum sip_transport_kind kind, enum call_security security)
+{
+	struct call_leg leg = {.flow = {.kind = kind}, .security = security};
+	struct sip_buf out;
+	call_sdp_for_leg(&leg, offer, strlen(offer), &out);
+	sip_buf_add(&out, "", 1);
+	return out.data;
+}
+
+static void test_keys_reach_an_encrypted_tls_leg(void **state)
+{
+	(void)state;
+	char *sdp = filtered(SIP_TP_TLS, CALL_ENCRYPTED);
+	assert_string_equal(sdp, offer);
+	free(sdp);
+}
+
+static void test_keys_never_reach_other_legs(void **state)
+{
+	(void)state;
+	const struct {
+		enum sip_transport_kind kind;
+		enum call_security security;
+	} legs[] = {{SIP_TP_UDP, CALL_NON_SECURE},
+	            {SIP_TP_TCP, CALL_ENCRYPTED},
+	            {SIP_TP_TLS, CALL_AUTHENTICATED},
+	            {SIP_TP_UDP, CALL_ENCRYPTED}};
+	for (size_t i = 0; i < sizeof(legs) / sizeof(legs[0]); i++) {
+		char *sdp = filtered(legs[i].kind, legs[i].security);
+		assert_null(strstr(sdp, "a=crypto"));
+		assert_null(strstr(sdp, "inline:"));
+		assert_non_null(strstr(sdp, "m=audio 4000 RTP/AVP 0\r\n"));
+		assert_non_null(strstr(sdp, "a=rtpmap:0 PCMU/8000\r\n"));
+		struct sip_sdp parsed;
+		struct sip_pl pl = {sdp, strlen(sdp)};
+		assert_int_equal(sip_sdp_parse(pl, &parsed, NULL), 0);
+		assert_false(sip_sdp_is_srtp(&parsed));
+		free(sdp);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_keys_reach_an_encrypted_tls_leg),
+	    cmocka_unit_test(test_keys_never_reach_other_legs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
