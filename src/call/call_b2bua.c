@@ -42,8 +42,8 @@ static bool advertises_sis(const struct sip_msg *m)
 
 /* ---- sending on a leg ---- */
 
-static void send_on_leg(struct call_service *cs, struct call_leg *leg, const char *method,
-                        uint32_t cseq)
+void call_send_on_leg(struct call_service *cs, struct call_leg *leg, const char *method,
+                      uint32_t cseq)
 {
 	char branch[40];
 	struct sip_buf b;
@@ -57,9 +57,9 @@ static void send_on_leg(struct call_service *cs, struct call_leg *leg, const cha
 	sip_client_tx_send(cs->stack, &leg->flow, branch, &b, NULL, NULL);
 }
 
-static void hang_up(struct call_leg *leg, struct call_service *cs)
+void call_hang_up(struct call_leg *leg, struct call_service *cs)
 {
-	send_on_leg(cs, leg, "BYE", ++leg->local_cseq);
+	call_send_on_leg(cs, leg, "BYE", ++leg->local_cseq);
 }
 
 /* ---- answering the caller ---- */
@@ -94,8 +94,8 @@ static void on_ok_timer(evutil_socket_t fd, short events, void *arg)
 		/* No ACK from the caller: the call cannot go on (§13.3.1.4). */
 		base_log(BASE_LOG_INFO, "call", "call %llu: no ACK from %s; hanging up",
 		         (unsigned long long)c->id, c->a.device);
-		hang_up(&c->a, c->cs);
-		hang_up(&c->b, c->cs);
+		call_hang_up(&c->a, c->cs);
+		call_hang_up(&c->b, c->cs);
 		call_free(c);
 		return;
 	}
@@ -131,7 +131,7 @@ static void answer_caller(struct call *c, const struct sip_msg *resp)
 		evtimer_add(c->ok_timer, &tv);
 }
 
-static void cancel_branches(struct call *c, const struct call_branch *except)
+void call_cancel_branches(struct call *c, const struct call_branch *except)
 {
 	for (size_t i = 0; i < c->nbranches; i++)
 		if (&c->branches[i] != except && !c->branches[i].done && c->branches[i].tx)
@@ -170,24 +170,29 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	bool first = !br->done;
 	br->done = true;
 	if (!first) { /* a retransmitted 2xx: our ACK was lost */
-		send_on_leg(c->cs, &br->leg, "ACK", 1);
+		call_send_on_leg(c->cs, &br->leg, "ACK", 1);
 		return;
 	}
 	take_dialog(br, resp);
-	send_on_leg(c->cs, &br->leg, "ACK", 1);
+	call_send_on_leg(c->cs, &br->leg, "ACK", 1);
+	if (c->transfer != CALL_NO_TRANSFER) {
+		call_transfer_answered(c, br, resp);
+		return;
+	}
 	if (c->state == CALL_CONNECTED || c->cancelled || !c->invite) {
 		/* Someone else answered first, or the caller gave up: end this one. */
-		hang_up(&br->leg, c->cs);
+		call_hang_up(&br->leg, c->cs);
 		return;
 	}
 	c->b = br->leg;
 	c->b.local_cseq = 1;
 	c->b.cisco = advertises_sis(resp);
 	call_leg_note_sdp(&c->b, resp->body);
+	call_sdp_keep(&c->sdp_b, resp->body);
 	c->state = CALL_CONNECTED;
 	c->answered_at = base_time_now();
 	call_index(c, c->b.call_id);
-	cancel_branches(c, br);
+	call_cancel_branches(c, br);
 	answer_caller(c, resp);
 	tell_callee_security(c);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) answered on %s, %s",
@@ -217,6 +222,10 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 	for (size_t i = 0; i < c->nbranches; i++)
 		if (!c->branches[i].done)
 			return;
+	if (c->transfer != CALL_NO_TRANSFER) {
+		call_transfer_failed(c);
+		return;
+	}
 	if (c->state != CALL_CONNECTED && c->invite) {
 		sip_server_tx_reply(c->invite, final_for_caller(c), NULL, NULL, NULL, NULL, 0);
 		c->invite = NULL;
@@ -227,7 +236,8 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 
 /* ---- a new call ---- */
 
-static bool start_branch(struct call *c, const struct sip_binding *binding, const char *dn)
+bool call_start_branch(struct call *c, const struct sip_binding *binding, const char *dn,
+                       const char *from_dn, const struct call_sdp *offer)
 {
 	struct call_service *cs = c->cs;
 	struct call_branch *br = &c->branches[c->nbranches];
@@ -244,13 +254,13 @@ static bool start_branch(struct call *c, const struct sip_binding *binding, cons
 	char host[64];
 	uint16_t port;
 	call_leg_local(cs, leg, host, sizeof(host), &port);
-	snprintf(leg->local_uri, sizeof(leg->local_uri), "<sip:%s@%s>", c->a.dn, host);
+	snprintf(leg->local_uri, sizeof(leg->local_uri), "<sip:%s@%s>", from_dn, host);
 	snprintf(leg->remote_uri, sizeof(leg->remote_uri), "<sip:%s@%s>", dn, host);
 	leg->local_cseq = 1;
 	char branch[40];
 	struct sip_buf b;
 	struct sip_buf sdp;
-	call_sdp_for_leg(leg, c->offer, c->offer_len, &sdp);
+	call_sdp_for_leg(leg, offer->data, offer->len, &sdp);
 	call_leg_request(cs, leg, "INVITE", 1, NULL, sdp.len ? SDP : NULL, sdp.data, sdp.len,
 	                 branch, &b);
 	sip_buf_free(&sdp);
@@ -287,10 +297,7 @@ static int fill_caller(struct call_service *cs, struct call *c, struct sip_serve
 	call_leg_device(cs, a);
 	a->cisco = advertises_sis(req);
 	call_leg_note_sdp(a, req->body);
-	if (req->body.l && !(c->offer = malloc(req->body.l)))
-		return -1;
-	memcpy(c->offer, req->body.p, req->body.l);
-	c->offer_len = req->body.l;
+	call_sdp_keep(&c->sdp_a, req->body);
 	return 0;
 }
 
@@ -326,7 +333,7 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 			call_free(c);
 		return;
 	}
-	if (c->a.security == CALL_ENCRYPTED && c->offer_len && !c->a.srtp) {
+	if (c->a.security == CALL_ENCRYPTED && c->sdp_a.len && !c->a.srtp) {
 		/* An encrypted device must offer SRTP with SDES keys. */
 		sip_server_tx_reply(tx, 488, "Encrypted Device Must Offer SRTP", NULL, NULL, NULL,
 		                    0);
@@ -340,7 +347,7 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 	size_t n = sip_registrar_lookup(cs->registrar, target, targets, CALL_MAX_BRANCHES);
 	for (size_t i = 0; i < n && i < CALL_MAX_BRANCHES; i++)
 		if (strcasecmp(targets[i].device, from.device) != 0)
-			start_branch(c, &targets[i], target);
+			call_start_branch(c, &targets[i], target, c->a.dn, &c->sdp_a);
 	if (c->nbranches == 0) {
 		sip_server_tx_reply(tx, 480, NULL, NULL, NULL, NULL, 0);
 		call_free(c);
@@ -369,7 +376,7 @@ static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
 	}
 	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
 	c->cancelled = true;
-	cancel_branches(c, NULL);
+	call_cancel_branches(c, NULL);
 	sip_server_tx_reply(c->invite, 487, NULL, NULL, NULL, NULL, 0);
 	c->invite = NULL;
 	base_log(BASE_LOG_INFO, "call", "call %llu: cancelled by %s", (unsigned long long)c->id,
@@ -388,7 +395,7 @@ static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 	struct call_leg *other;
 	struct call_leg *leg = leg_of(c, req, &other);
 	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
-	hang_up(other, cs);
+	call_hang_up(other, cs);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s hung up", (unsigned long long)c->id,
 	         leg->device);
 	call_free(c);
@@ -404,8 +411,9 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	struct call_leg *from = c->reinvite_from_a ? &c->a : &c->b;
 	c->reinvite_out = NULL;
 	if (resp->status < 300) {
-		send_on_leg(c->cs, to, "ACK", to->local_cseq);
+		call_send_on_leg(c->cs, to, "ACK", to->local_cseq);
 		call_leg_note_sdp(to, resp->body);
+		call_sdp_keep(c->reinvite_from_a ? &c->sdp_b : &c->sdp_a, resp->body);
 		char contact[700];
 		call_leg_contact(c->cs, from, contact, sizeof(contact));
 		struct sip_buf sdp;
@@ -441,6 +449,7 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx, struc
 		}
 	}
 	call_leg_note_sdp(leg, req->body);
+	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, req->body);
 	c->reinvite = tx;
 	c->reinvite_from_a = leg == &c->a;
 	char branch[40];
@@ -465,6 +474,12 @@ void call_handle_request(struct call_service *cs, struct sip_server_tx *tx)
 		on_cancel(cs, tx);
 	} else if (sip_pl_eq(req->method, "BYE")) {
 		on_bye(cs, tx);
+	} else if (sip_pl_eq(req->method, "REFER")) {
+		struct call *c = call_find(cs, req->call_id);
+		if (c)
+			call_on_refer(cs, tx, c);
+		else
+			sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 	} else if (sip_pl_eq(req->method, "INVITE") && req->to_tag.l) {
 		struct call *c = call_find(cs, req->call_id);
 		if (c)

@@ -38,6 +38,14 @@ struct call_branch {
 
 enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED };
 
+struct call_sdp {
+	char *data;
+	size_t len;
+};
+
+/* Which side is transferring the other away (REFER), if any. */
+enum call_transfer { CALL_NO_TRANSFER, CALL_A_TRANSFERS, CALL_B_TRANSFERS };
+
 struct call {
 	struct call_service *cs;
 	uint64_t id;
@@ -46,15 +54,17 @@ struct call {
 	struct sip_server_tx *invite; /* the caller's INVITE, until its final response */
 	struct call_branch branches[CALL_MAX_BRANCHES];
 	size_t nbranches;
-	char *offer; /* the caller's SDP */
-	size_t offer_len;
-	char *ok; /* our 2xx to the caller, resent until it ACKs */
+	struct call_sdp sdp_a, sdp_b; /* the last SDP each side sent, for a transfer's offer */
+	char *ok;                     /* our 2xx to the caller, resent until it ACKs */
 	size_t ok_len;
 	struct event *ok_timer;
 	int ok_interval_ms, ok_elapsed_ms;
 	bool cancelled;
 	uint16_t best_status; /* the final answer to give the caller if nobody answers */
 	int64_t created_at, answered_at;
+	enum call_transfer transfer;
+	bool reoffer_to_a;                /* which side the transfer's re-INVITE went to */
+	struct sip_client_tx *reoffer_tx; /* that re-INVITE, until it is answered */
 	/* a re-INVITE being relayed from one leg to the other */
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
@@ -71,6 +81,7 @@ struct call_service {
 };
 
 /* call_model.c */
+void call_sdp_keep(struct call_sdp *slot, struct sip_pl body);
 struct call *call_new(struct call_service *cs);
 void call_index(struct call *c, const char *call_id);
 struct call *call_find(struct call_service *cs, struct sip_pl call_id);
@@ -81,6 +92,19 @@ enum call_security call_status(const struct call *c);
 void call_leg_device(struct call_service *cs, struct call_leg *leg);
 /* The Call-Info header line (with CRLF) that tells a Cisco device the call's security. */
 void call_security_header(const struct call *c, char *out, size_t size);
+
+/* call_b2bua.c, for the transfer */
+bool call_start_branch(struct call *c, const struct sip_binding *binding, const char *dn,
+                       const char *from_dn, const struct call_sdp *offer);
+void call_send_on_leg(struct call_service *cs, struct call_leg *leg, const char *method,
+                      uint32_t cseq);
+void call_hang_up(struct call_leg *leg, struct call_service *cs);
+void call_cancel_branches(struct call *c, const struct call_branch *except);
+
+/* call_transfer.c */
+void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c);
+void call_transfer_answered(struct call *c, struct call_branch *br, const struct sip_msg *resp);
+void call_transfer_failed(struct call *c);
 
 /* call_leg.c */
 void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,

@@ -50,7 +50,7 @@ void call_leg_request(struct call_service *cs, struct call_leg *leg, const char 
 	sip_buf_printf(out, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n%s", leg->call_id, cseq, method,
 	               strcmp(method, "ACK") == 0 || strcmp(method, "BYE") == 0 ? "" : contact);
 	if (strcmp(method, "INVITE") == 0)
-		sip_buf_printf(out, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
+		sip_buf_printf(out, "Allow: INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS\r\n");
 	if (headers)
 		sip_buf_add(out, headers, strlen(headers));
 	if (content_type && body_len)

@@ -45,11 +45,27 @@ void call_free(struct call *c)
 	}
 	if (c->reinvite_out)
 		sip_client_tx_detach(c->reinvite_out);
+	if (c->reoffer_tx)
+		sip_client_tx_detach(c->reoffer_tx);
 	if (c->ok_timer)
 		event_free(c->ok_timer);
-	free(c->offer);
+	free(c->sdp_a.data);
+	free(c->sdp_b.data);
 	free(c->ok);
 	free(c);
+}
+
+void call_sdp_keep(struct call_sdp *slot, struct sip_pl body)
+{
+	if (body.l == 0)
+		return;
+	char *copy = malloc(body.l);
+	if (!copy)
+		return;
+	memcpy(copy, body.p, body.l);
+	free(slot->data);
+	slot->data = copy;
+	slot->len = body.l;
 }
 
 const char *call_security_name(enum call_security s)

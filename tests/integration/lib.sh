@@ -45,7 +45,7 @@ cleanup() {
 		echo "---- ucmd log ----" >&2
 		tail -n 40 "$T/ucmd.log" >&2
 	fi
-	rm -rf "$T"
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 	exit $rc
 }
 trap cleanup EXIT
@@ -182,6 +182,18 @@ wait_https() {
 		sleep 0.1
 	done
 	fail "nothing answered on port $port"
+}
+
+# device_cert NAME [CA CAKEY]: a TLS client certificate for device NAME (its CN, clientAuth),
+# issued by the system CA unless another is given, as $T/NAME.crt and $T/NAME.key. Until
+# devices enroll through CAPF, tests issue their certificates with the CA directly.
+device_cert() {
+	local ca=${2:-$DATA/pki/ca.crt} cakey=${3:-$DATA/pki/ca.key}
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$1" \
+		-out "$T/$1.csr" 2>/dev/null
+	printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
+	openssl x509 -req -in "$T/$1.csr" -CA "$ca" -CAkey "$cakey" -CAcreateserial -days 30 \
+		-sha256 -extfile "$T/ext" -out "$T/$1.crt" 2>/dev/null
 }
 
 # sipp's <exec> runs its command in a child it does not wait for: after sipp exits, give the

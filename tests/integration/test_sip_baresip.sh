@@ -86,11 +86,7 @@ pass "mixed cluster; encrypted baresip-a (4001), baresip-b (4002); non-secure ba
 # device_pem NAME: a client certificate for NAME (CN, clientAuth) from the system CA, with its
 # key, in one PEM file as baresip's sip_certificate wants it.
 device_pem() {
-	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$1" \
-		-out "$T/$1.csr" 2>/dev/null
-	printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
-	openssl x509 -req -in "$T/$1.csr" -CA "$DATA/pki/ca.crt" -CAkey "$DATA/pki/ca.key" \
-		-CAcreateserial -days 30 -sha256 -extfile "$T/ext" -out "$T/$1.crt" 2>/dev/null
+	device_cert "$1"
 	cat "$T/$1.crt" "$T/$1.key" >"$T/$1.pem"
 	chmod 600 "$T/$1.pem"
 }

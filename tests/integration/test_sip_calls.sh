@@ -2,7 +2,8 @@
 # Calls through the B2BUA with sipp on both ends: a call answered and hung up (and seen at
 # /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
 # (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
-# digest, and a shared line ringing two devices where the second gets CANCEL when the first answers.
+# digest, a shared line ringing two devices where the second gets CANCEL when the first
+# answers, and a blind transfer.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -29,11 +30,11 @@ register() {
 		-key expires 3600 -key result_file "$T/r" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
 	[ "$(read_result "$T/r")" = 200 ] || fail "line $1 did not register from port $2"
 }
-# callee NAME SCENARIO PORT: a sipp answering on PORT in the background.
+# callee NAME SCENARIO PORT [sipp options...]: a sipp answering on PORT in the background.
 callee() {
 	local scenario=(-sn uas)
 	[ "$2" != uas ] && scenario=(-sf "$sc/$2")
-	timeout 30 sipp "${scenario[@]}" "${common[@]}" -p "$3" \
+	timeout 30 sipp "${scenario[@]}" "${common[@]}" -p "$3" "${@:4}" \
 		-trace_err -error_file "$T/$1.err" >"$T/$1.out" 2>&1 &
 	eval "$1_pid=$!"
 	track_pid $!
@@ -150,4 +151,23 @@ wait "$ringer_pid" || fail "the second device did not get CANCEL: $(tail -5 "$T/
 wait "$answer_pid" || true
 grep -q "ringing 2 device(s)" "$T/ucmd.log" || fail "shared line did not ring both devices"
 pass "a shared line rings both devices; the second gets CANCEL when the first answers"
+
+# Blind transfer: 2002 answers 2001 and REFERs it to 2003; 2003 answers, 2001 is re-INVITEd
+# with 2003's media, 2002 is told (NOTIFY 200) and released; 2001 then hangs up on 2003.
+P3=$(free_port)
+register 2003 "$P3"
+callee transferor uas_refer.xml "$P2" -key target 2003 -key server "127.0.0.1:$SIP_PORT" \
+	-rsa "127.0.0.1:$SIP_PORT"
+sipp -sn uas "${common[@]}" -p "$P3" >"$T/target.out" 2>&1 &
+target_pid=$!
+track_pid $target_pid
+sleep 0.3
+timeout 30 sipp -sf "$sc/uac_call_transferred.xml" "${common[@]}" -p "$(free_port)" -trace_msg -message_file "$T/transferee.log" \
+	-key line 2001 -key callee 2002 "127.0.0.1:$SIP_PORT" >"$T/transferee.out" 2>&1 ||
+	fail "the transferred caller failed: $(tail -5 "$T/transferee.out")"
+wait "$transferor_pid" || fail "the transferor failed: $(tail -5 "$T/transferor.out")"
+wait "$target_pid" || fail "the transfer target failed: $(tail -5 "$T/target.out")"
+grep -q "SEP00000000A002 transfers SEP00000000A001 to 2003" "$T/ucmd.log" || fail "no transfer"
+grep -q "SEP00000000A001 now talks to SEP00000000A003" "$T/ucmd.log" || fail "not connected"
+pass "a blind transfer (REFER) connects the caller to the new number and releases the transferor"
 finish

@@ -23,16 +23,8 @@ C device create SEP00000000B002 --type cisco_sip_phone --lines 3002 \
 	--phone-security-profile "Desk Authenticated"
 pass "mixed cluster; two authenticated devices"
 
-# device_cert NAME CA CAKEY: a client certificate for NAME issued by CA.
-device_cert() {
-	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$1" \
-		-out "$T/$1.csr" 2>/dev/null
-	printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
-	openssl x509 -req -in "$T/$1.csr" -CA "$2" -CAkey "$3" -CAcreateserial -days 30 -sha256 \
-		-extfile "$T/ext" -out "$T/$1.crt" 2>/dev/null
-}
-device_cert SEP00000000B001 "$DATA/pki/ca.crt" "$DATA/pki/ca.key"
-device_cert SEP00000000B002 "$DATA/pki/ca.crt" "$DATA/pki/ca.key"
+device_cert SEP00000000B001
+device_cert SEP00000000B002
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rogue-ca.key" -subj "/CN=Rogue CA" \
 	-days 30 -out "$T/rogue-ca.crt" 2>/dev/null
 mkdir -p "$T/rogue"

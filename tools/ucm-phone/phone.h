@@ -1,0 +1,54 @@
+/*
+ * ucm-phone: what its commands are asked to do, read from the command line (phone_args.c),
+ * and the entry points of the commands.
+ */
+#ifndef UCM_PHONE_H
+#define UCM_PHONE_H
+
+#include "sip/sip.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum phone_cmd { PHONE_REGISTER, PHONE_CALL, PHONE_ANSWER };
+
+struct phone_opts {
+	enum phone_cmd cmd;
+	char server[96];      /* HOST:PORT as given */
+	char server_host[64]; /* numeric, without brackets */
+	uint16_t server_port;
+	enum sip_transport_kind transport;
+	char line[32]; /* the directory number this phone registers */
+	char user[128];
+	char password[256]; /* from --password-file; a secret: never printed */
+	const char *cert, *key, *ca;
+	int expires;
+	char local[96]; /* UDP: the address to listen on; TCP/TLS: to bind before connecting */
+	double timeout; /* seconds before the command gives up */
+	bool verbose;
+
+	/* call */
+	char to[32];
+	bool srtp, hold;
+	double talk; /* seconds each phase of a call lasts */
+
+	/* answer */
+	double after; /* seconds of ringing before answering */
+	bool busy;
+	int count;
+};
+
+/* Fills o from argv (argv[1] is the command). -1 with err for a usage error. */
+int phone_args_parse(int argc, char **argv, struct phone_opts *o, struct base_err *err);
+/* Wipes the password from memory. */
+void phone_args_forget(struct phone_opts *o);
+void phone_usage(FILE *out);
+
+/* `ucm-phone tls-check HOST:PORT --ca CA`. */
+int phone_tls_check(const char *addr_port, const char *ca);
+
+/* Runs register, call or answer; returns the exit status. */
+int phone_ua_run(const struct phone_opts *o);
+
+#endif
