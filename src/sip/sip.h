@@ -259,6 +259,9 @@ int sip_transport_start(struct sip_transport **out, struct event_base *base,
                         const struct sip_transport_options *opt, sip_recv_fn fn, void *arg,
                         struct base_err *err);
 void sip_transport_stop(struct sip_transport *tp);
+/* A TCP or TLS connection closed: what was reachable only through it no longer is. */
+typedef void (*sip_closed_fn)(void *arg, const struct sip_source *flow);
+void sip_transport_set_close_handler(struct sip_transport *tp, sip_closed_fn fn, void *arg);
 /* The address and listening port of this transport as seen from dst (for Via and Contact). */
 void sip_transport_local(struct sip_transport *tp, const struct sip_source *dst, char *host,
                          size_t size, uint16_t *port);

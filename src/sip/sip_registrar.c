@@ -539,6 +539,43 @@ static void on_sweep(evutil_socket_t fd, short events, void *arg)
 	base_hash_foreach(c.r->aors, expire_aor, &c);
 }
 
+struct flow_ctx {
+	struct sip_registrar *r;
+	uint64_t conn_id;
+	size_t dropped;
+};
+
+static void drop_flow_bindings(void *arg, const char *key, void *value)
+{
+	struct flow_ctx *c = arg;
+	struct aor_bindings *b = value;
+	for (size_t i = 0; i < b->n;) {
+		struct sip_binding *x = &b->items[i];
+		if (x->flow.kind == SIP_TP_UDP || x->flow.conn_id != c->conn_id) {
+			i++;
+			continue;
+		}
+		store_registration_delete(c->r->store, x->aor, x->contact, NULL);
+		binding_remove(c->r, b, i);
+		c->dropped++;
+	}
+	if (b->n == 0)
+		aor_free(base_hash_remove(c->r->aors, key));
+}
+
+/* A phone reached only through its connection is unreachable once that connection closes
+ * (as a flow in RFC 5626 §5.3): drop its bindings rather than ring a dead flow. It
+ * registers again when it reconnects. */
+static void on_flow_closed(void *arg, const struct sip_source *flow)
+{
+	struct flow_ctx c = {arg, flow->conn_id, 0};
+	base_hash_foreach(c.r->aors, drop_flow_bindings, &c);
+	if (c.dropped)
+		base_log(BASE_LOG_INFO, "sip",
+		         "%zu binding(s) dropped: %s connection from %s:%u closed", c.dropped,
+		         sip_transport_name(flow->kind), flow->host, flow->port);
+}
+
 static void load_binding(void *arg, const struct store_registration *s)
 {
 	struct sip_registrar *r = arg;
@@ -585,6 +622,7 @@ int sip_registrar_start(struct sip_registrar **out, struct event_base *base, str
 		sip_registrar_stop(r);
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
+	sip_transport_set_close_handler(sip_stack_transport(stack), on_flow_closed, r);
 	if (store_registration_load(store, base_time_now(), load_binding, r, err) != 0) {
 		sip_registrar_stop(r);
 		return -1;

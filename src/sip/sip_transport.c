@@ -44,6 +44,8 @@ struct sip_transport {
 	struct sip_transport_options opt;
 	sip_recv_fn fn;
 	void *arg;
+	sip_closed_fn on_closed;
+	void *closed_arg;
 	int udp_fd;
 	struct event *udp_event;
 	struct evconnlistener *tcp, *tls;
@@ -92,6 +94,8 @@ static void conn_close(struct sip_conn *c)
 	if (*slot == c)
 		*slot = c->next_in_bucket;
 	c->tp->nconns--;
+	if (c->tp->on_closed)
+		c->tp->on_closed(c->tp->closed_arg, &c->src);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -341,10 +345,17 @@ int sip_transport_start(struct sip_transport **out, struct event_base *base,
 	return 0;
 }
 
+void sip_transport_set_close_handler(struct sip_transport *tp, sip_closed_fn fn, void *arg)
+{
+	tp->on_closed = fn;
+	tp->closed_arg = arg;
+}
+
 void sip_transport_stop(struct sip_transport *tp)
 {
 	if (!tp)
 		return;
+	tp->on_closed = NULL; /* those who listened may be gone already */
 	for (size_t b = 0; b < CONN_BUCKETS; b++)
 		while (tp->buckets[b])
 			conn_close(tp->buckets[b]);

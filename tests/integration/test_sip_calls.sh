@@ -157,7 +157,7 @@ pass "a shared line rings both devices; the second gets CANCEL when the first an
 P3=$(free_port)
 register 2003 "$P3"
 callee transferor uas_refer.xml "$P2" -key target 2003 -key server "127.0.0.1:$SIP_PORT" \
-	-rsa "127.0.0.1:$SIP_PORT"
+	-trace_msg -message_file "$T/transferor.log"
 sipp -sn uas "${common[@]}" -p "$P3" >"$T/target.out" 2>&1 &
 target_pid=$!
 track_pid $target_pid
@@ -169,5 +169,13 @@ wait "$transferor_pid" || fail "the transferor failed: $(tail -5 "$T/transferor.
 wait "$target_pid" || fail "the transfer target failed: $(tail -5 "$T/target.out")"
 grep -q "SEP00000000A002 transfers SEP00000000A001 to 2003" "$T/ucmd.log" || fail "no transfer"
 grep -q "SEP00000000A001 now talks to SEP00000000A003" "$T/ucmd.log" || fail "not connected"
+python3 - "$T/transferor.log" <<'PY' || fail "the transferor was not told of the success in a NOTIFY"
+import re, sys
+# A received NOTIFY ending the subscription, whose message/sipfrag body is "SIP/2.0 200 OK".
+trace = open(sys.argv[1], errors="replace").read()
+sys.exit(0 if re.search(r"message received.*?NOTIFY sip:[^\n]*\n(?:[^\n]+\n)*?"
+                        r"Subscription-State: terminated.*?\n\r?\nSIP/2\.0 200 OK", trace,
+                        re.S) else 1)
+PY
 pass "a blind transfer (REFER) connects the caller to the new number and releases the transferor"
 finish

@@ -30,7 +30,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rogue-ca.key" -subj "/CN=R
 mkdir -p "$T/rogue"
 (T="$T/rogue" && device_cert SEP00000000B001 "$T/../rogue-ca.crt" "$T/../rogue-ca.key")
 
-# tls_register LINE [CERT_NAME [DIR]]: prints the status code of a REGISTER sent over TLS.
+# tls_register LINE [CERT_NAME [DIR [HOLD]]]: prints the status code of a REGISTER sent over
+# TLS, keeping the connection HOLD seconds (1 by default): the binding lives as long as it.
 tls_register() {
 	local line=$1 dir=${3:-$T} creds=()
 	[ -n "${2:-}" ] && creds=(-cert "$dir/$2.crt" -key "$dir/$2.key")
@@ -41,8 +42,8 @@ tls_register() {
 		printf 'From: <sip:%s@127.0.0.1>;tag=%s\r\nTo: <sip:%s@127.0.0.1>\r\n' "$line" "$tag" "$line"
 		printf 'Call-ID: %s@test\r\nCSeq: 1 REGISTER\r\n' "$tag"
 		printf 'Contact: <sip:%s@127.0.0.1:5999;transport=tls>\r\n' "$line"
-		printf 'Max-Forwards: 70\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n'
-		sleep 1
+				printf 'Max-Forwards: 70\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n'
+		sleep "${4:-1}"
 	} | timeout 10 openssl s_client -connect "127.0.0.1:$SIP_TLS_PORT" -CAfile "$DATA/pki/ca.crt" \
 		"${creds[@]}" -quiet 2>/dev/null | head -n 1 | awk '{print $2}'
 }
@@ -64,11 +65,24 @@ pass "... and over TLS without a client certificate"
 pass "... and with the certificate of another device"
 [ -z "$(tls_register 3001 SEP00000000B001 "$T/rogue")" ] || fail "a foreign CA's certificate got an answer"
 pass "a certificate from a foreign CA fails the TLS handshake"
-[ "$(tls_register 3001 SEP00000000B001)" = 200 ] || fail "device refused with its own certificate"
-api GET "registrations?aor=3001" >"$T/reg.json"
+tls_register 3001 SEP00000000B001 "$T" 4 >"$T/code" &
+tls_pid=$!
+for _ in $(seq 1 30); do
+	api GET "registrations?aor=3001" >"$T/reg.json"
+	[ "$(json "['total']" <"$T/reg.json")" = 1 ] && break
+	sleep 0.1
+done
 [ "$(json "['items'][0]['transport']" <"$T/reg.json")" = TLS ] || fail "not registered over TLS"
 [ "$(json "['items'][0]['device']" <"$T/reg.json")" = SEP00000000B001 ] || fail "wrong device"
+wait "$tls_pid" || true
+[ "$(cat "$T/code")" = 200 ] || fail "device refused with its own certificate"
 pass "with its own certificate over TLS it registers"
+for _ in $(seq 1 20); do
+	[ "$(api GET "registrations?aor=3001" | json "['total']")" = 0 ] && break
+	sleep 0.1
+done
+[ "$(api GET "registrations?aor=3001" | json "['total']")" = 0 ] || fail "binding outlived its TLS connection"
+pass "... and its binding goes with its TLS connection"
 
 C enterprise-parameter update cluster_security_mode --value non_secure
 [ "$(udp_register 3002)" = 200 ] || fail "non-secure cluster still enforced the device mode"
