@@ -47,6 +47,7 @@ struct sip_transport {
 	sip_closed_fn on_closed;
 	void *closed_arg;
 	int udp_fd;
+	char *udp_buf; /* max_message + 1 bytes, reused for every datagram */
 	struct event *udp_event;
 	struct evconnlistener *tcp, *tls;
 	SSL_CTX *tls_ctx;
@@ -248,29 +249,29 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* Datagrams are read into one buffer and each is copied out at its own size: a message
+ * outlives this call (its transaction keeps it), and 64 KiB for every 500-byte REGISTER
+ * would be memory held for nothing. */
 static void on_udp_readable(evutil_socket_t fd, short events, void *arg)
 {
 	(void)events;
 	struct sip_transport *tp = arg;
 	for (int i = 0; i < UDP_BATCH; i++) {
-		char *buf = malloc(tp->opt.max_message + 1);
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t n =
-		    buf ? recvfrom(fd, buf, tp->opt.max_message + 1, 0, (struct sockaddr *)&ss, &sl)
-		        : -1;
-		if (n <= 0 || (size_t)n > tp->opt.max_message) {
-			/* Empty, oversize (truncated) or nothing more to read. Keep-alives over UDP
-			 * (CRLF, STUN) need no answer. */
-			free(buf);
-			if (n < 0)
-				return;
+		ssize_t n = recvfrom(fd, tp->udp_buf, tp->opt.max_message + 1, 0,
+		                     (struct sockaddr *)&ss, &sl);
+		if (n < 0)
+			return;
+		/* Empty or oversize (truncated) datagrams are dropped; keep-alives over UDP (CRLF,
+		 * STUN) need no answer. */
+		if (n == 0 || (size_t)n > tp->opt.max_message ||
+		    (n <= 4 && memchr("\r\n", tp->udp_buf[0], 2)))
 			continue;
-		}
-		if (n <= 4 && memchr("\r\n", buf[0], 2)) {
-			free(buf);
+		char *buf = malloc((size_t)n);
+		if (!buf)
 			continue;
-		}
+		memcpy(buf, tp->udp_buf, (size_t)n);
 		struct sip_source src = {.kind = SIP_TP_UDP};
 		source_from_sockaddr(&src, (struct sockaddr *)&ss);
 		deliver(tp, buf, (size_t)n, true, &src);
@@ -296,6 +297,8 @@ static int open_udp(struct sip_transport *tp, const char *addr, struct base_err 
 	int size = 4 * 1024 * 1024;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	tp->udp_fd = fd;
+	if (!(tp->udp_buf = malloc(tp->opt.max_message + 1)))
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	tp->udp_event = event_new(tp->base, fd, EV_READ | EV_PERSIST, on_udp_readable, tp);
 	if (!tp->udp_event || event_add(tp->udp_event, NULL) != 0)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot watch udp %s", addr);
@@ -368,6 +371,7 @@ void sip_transport_stop(struct sip_transport *tp)
 	if (tp->udp_fd >= 0)
 		close(tp->udp_fd);
 	SSL_CTX_free(tp->tls_ctx);
+	free(tp->udp_buf);
 	free(tp);
 }
 

@@ -109,10 +109,10 @@ with open(record, "a") as out:
 EOF
 : >"$T/acked.a"
 : >"$T/acked.b"
-python3 "$T/writer.py" "$DATA/pki/ca.crt" "$ADMIN_PORT" "$ADMIN_PASSWORD" 20000 20499 "$T/acked.a" &
+python3 "$T/writer.py" "$DATA/pki/ca.crt" "$ADMIN_PORT" "$ADMIN_PASSWORD" 20000 24999 "$T/acked.a" &
 writer_a=$!
 track_pid $writer_a
-python3 "$T/writer.py" "$DATA/pki/ca.crt" "$ADMIN_PORT" "$ADMIN_PASSWORD" 20500 20999 "$T/acked.b" &
+python3 "$T/writer.py" "$DATA/pki/ca.crt" "$ADMIN_PORT" "$ADMIN_PASSWORD" 25000 29999 "$T/acked.b" &
 writer_b=$!
 track_pid $writer_b
 sleep "1.$((RANDOM % 8 + 2))"
@@ -127,7 +127,7 @@ wait $writer_b || rc_b=$?
 	fail "writer failed before the kill: $(grep unexpected "$T/acked.a" "$T/acked.b")"
 cat "$T/acked.a" "$T/acked.b" | sort -n >"$T/acked"
 acked=$(wc -l <"$T/acked")
-[ "$acked" -ge 10 ] && [ "$acked" -lt 1000 ] ||
+[ "$acked" -ge 10 ] && [ "$acked" -lt 10000 ] ||
 	fail "$acked creates acknowledged: the kill did not land mid-stream"
 pass "ucmd killed with SIGKILL during two streams of creates ($acked acknowledged)"
 
@@ -139,9 +139,9 @@ python3 - "$T/acked" "$T/numbers.json" "$T/audit.json" <<'EOF' || fail "durabili
 import json, sys
 acked = {int(l) for l in open(sys.argv[1]) if l.strip()}
 numbers = {int(r["number"]) for r in json.load(open(sys.argv[2]))
-           if r["number"].isdigit() and 20000 <= int(r["number"]) <= 20999}
+           if r["number"].isdigit() and 20000 <= int(r["number"]) <= 29999}
 audited = [int(a["record_key"]) for a in json.load(open(sys.argv[3]))
-           if a["record_key"].isdigit() and 20000 <= int(a["record_key"]) <= 20999]
+           if a["record_key"].isdigit() and 20000 <= int(a["record_key"]) <= 29999]
 ok = True
 lost = acked - numbers
 if lost:
@@ -165,7 +165,7 @@ EOF
 pass "every acknowledged create survived; records and audit entries match one to one"
 api GET directory-numbers/1001 >/dev/null
 expect_status 200 "records from before the stream are still there"
-api POST directory-numbers -d '{"number": "21000"}' >/dev/null
+api POST directory-numbers -d '{"number": "30500"}' >/dev/null
 expect_status 201 "writes work after recovering from the kill"
 check_modes "after the restart"
 stop_ucmd
