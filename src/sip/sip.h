@@ -215,6 +215,11 @@ void sip_buf_printf(struct sip_buf *b, const char *fmt, ...) __attribute__((form
 void sip_msg_response_start(struct sip_buf *b, const struct sip_msg *req, uint16_t status,
                             const char *reason, const char *to_tag, const char *src_host,
                             uint16_t src_port);
+/* The ACK of a non-2xx final response (RFC 3261 §17.1.1.3) or the CANCEL (§9.1) of an
+ * INVITE: the INVITE's Request-URI, top Via, From, Call-ID and CSeq number with `method`; the To
+ * of `resp` for an ACK, the INVITE's for a CANCEL (resp NULL). -1 when a field is missing. */
+int sip_msg_ack_or_cancel(struct sip_buf *b, const char *method, const struct sip_msg *invite,
+                          const struct sip_msg *resp);
 /* Adds Content-Length (and the body, if any) and the blank line. */
 void sip_buf_end_headers(struct sip_buf *b, const char *body, size_t body_len);
 

@@ -354,3 +354,22 @@ const char *sip_reason_phrase(uint16_t status)
 		return "Unknown";
 	}
 }
+
+int sip_msg_ack_or_cancel(struct sip_buf *b, const char *method, const struct sip_msg *invite,
+                          const struct sip_msg *resp)
+{
+	sip_buf_init(b); /* first, so callers may always sip_buf_free it */
+	const struct sip_hdr *via = sip_msg_hdr(invite, SIP_HDR_VIA);
+	const struct sip_hdr *from = sip_msg_hdr(invite, SIP_HDR_FROM);
+	const struct sip_hdr *to = sip_msg_hdr(resp ? resp : invite, SIP_HDR_TO);
+	if (!via || !from || !to)
+		return -1;
+	sip_buf_printf(b, "%s %.*s SIP/2.0\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s\r\n", method,
+	               (int)invite->ruri_text.l, invite->ruri_text.p, (int)via->value.l,
+	               via->value.p, (int)from->value.l, from->value.p, (int)to->value.l,
+	               to->value.p);
+	sip_buf_printf(b, "Call-ID: %.*s\r\nCSeq: %u %s\r\nMax-Forwards: 70\r\n",
+	               (int)invite->call_id.l, invite->call_id.p, invite->cseq.number, method);
+	sip_buf_end_headers(b, NULL, 0);
+	return b->failed ? -1 : 0;
+}

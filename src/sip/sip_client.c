@@ -100,21 +100,8 @@ static void deliver_local(struct sip_client_tx *tx, uint16_t status)
 /* The ACK of a non-2xx final response: same Via branch, the response's To (§17.1.1.3). */
 static void send_ack(struct sip_client_tx *tx, const struct sip_msg *resp)
 {
-	const struct sip_msg *r = tx->req;
-	const struct sip_hdr *via = sip_msg_hdr(r, SIP_HDR_VIA);
-	const struct sip_hdr *from = sip_msg_hdr(r, SIP_HDR_FROM);
-	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
-	if (!via || !from || !to)
-		return;
 	struct sip_buf b;
-	sip_buf_init(&b);
-	sip_buf_printf(&b, "ACK %.*s SIP/2.0\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s\r\n",
-	               (int)r->ruri_text.l, r->ruri_text.p, (int)via->value.l, via->value.p,
-	               (int)from->value.l, from->value.p, (int)to->value.l, to->value.p);
-	sip_buf_printf(&b, "Call-ID: %.*s\r\nCSeq: %u ACK\r\nMax-Forwards: 70\r\n",
-	               (int)r->call_id.l, r->call_id.p, r->cseq.number);
-	sip_buf_end_headers(&b, NULL, 0);
-	if (!b.failed)
+	if (sip_msg_ack_or_cancel(&b, "ACK", tx->req, resp) == 0)
 		sip_transport_send(tx->stack->tp, &tx->dst, b.data, b.len);
 	sip_buf_free(&b);
 }
@@ -143,23 +130,12 @@ static void on_timeout(evutil_socket_t fd, short events, void *arg)
 
 static void send_cancel(struct sip_client_tx *tx)
 {
-	const struct sip_msg *r = tx->req;
-	const struct sip_hdr *via = sip_msg_hdr(r, SIP_HDR_VIA);
-	const struct sip_hdr *from = sip_msg_hdr(r, SIP_HDR_FROM);
-	const struct sip_hdr *to = sip_msg_hdr(r, SIP_HDR_TO);
-	if (!via || !from || !to || tx->cancel_sent)
+	struct sip_buf b;
+	if (tx->cancel_sent || sip_msg_ack_or_cancel(&b, "CANCEL", tx->req, NULL) != 0)
 		return;
 	tx->cancel_sent = true;
-	struct sip_buf b;
-	sip_buf_init(&b);
-	sip_buf_printf(&b, "CANCEL %.*s SIP/2.0\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s\r\n",
-	               (int)r->ruri_text.l, r->ruri_text.p, (int)via->value.l, via->value.p,
-	               (int)from->value.l, from->value.p, (int)to->value.l, to->value.p);
-	sip_buf_printf(&b, "Call-ID: %.*s\r\nCSeq: %u CANCEL\r\nMax-Forwards: 70\r\n",
-	               (int)r->call_id.l, r->call_id.p, r->cseq.number);
-	sip_buf_end_headers(&b, NULL, 0);
 	char branch[40];
-	sip_pl_strcpy(r->via.branch, branch, sizeof(branch));
+	sip_pl_strcpy(tx->req->via.branch, branch, sizeof(branch));
 	/* Its own non-INVITE transaction; nobody needs its answer. */
 	sip_client_tx_send(tx->stack, &tx->dst, branch, &b, NULL, NULL);
 }

@@ -118,20 +118,8 @@ static void on_tx_timeout(evutil_socket_t fd, short events, void *arg)
 static void send_non2xx_ack(struct phone_stream *s, const struct sip_msg *req,
                             const struct sip_msg *resp)
 {
-	const struct sip_hdr *via = sip_msg_hdr(req, SIP_HDR_VIA);
-	const struct sip_hdr *from = sip_msg_hdr(req, SIP_HDR_FROM);
-	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
-	if (!via || !from || !to)
-		return;
 	struct sip_buf b;
-	sip_buf_init(&b);
-	sip_buf_printf(&b, "ACK %.*s SIP/2.0\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s\r\n",
-	               (int)req->ruri_text.l, req->ruri_text.p, (int)via->value.l, via->value.p,
-	               (int)from->value.l, from->value.p, (int)to->value.l, to->value.p);
-	sip_buf_printf(&b, "Call-ID: %.*s\r\nCSeq: %u ACK\r\nMax-Forwards: 70\r\n",
-	               (int)req->call_id.l, req->call_id.p, req->cseq.number);
-	sip_buf_end_headers(&b, NULL, 0);
-	if (!b.failed)
+	if (sip_msg_ack_or_cancel(&b, "ACK", req, resp) == 0)
 		phone_stream_send(s, b.data, b.len);
 	sip_buf_free(&b);
 }
