@@ -206,7 +206,8 @@ pass "encrypted devices over TLS with their certificates call with SRTP: securit
 
 answer secure "${tls12[@]}" --line 4012
 expect_exit 1 "call to 4012 failed: 488" call "${tls11[@]}" --line 4011 --to 4012
-kill "${pids[secure]}"
+# Signal the phone itself, not the timeout(1) that runs it.
+pkill -TERM -P "${pids[secure]}" -x ucm-phone || kill "${pids[secure]}"
 wait "${pids[secure]}" && fail "an interrupted answer exited 0"
 for step in "interrupted by SIGTERM" "unregistered 4012"; do
 	grep -q "$step" "$T/secure.out" || fail "no clean exit on SIGTERM: $(cat "$T/secure.out")"
