@@ -214,36 +214,32 @@ static int no_password(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+/* Opens a PEM file for reading, with OpenSSL's error queue clear for the read that follows. */
+static BIO *pem_open(const char *path, struct base_err *err)
+{
+	ERR_clear_error();
+	BIO *bio = BIO_new_file(path, "r");
+	if (!bio)
+		pki_ssl_error(err, "cannot open", path);
+	return bio;
+}
+
 int pki_key_load(const char *path, EVP_PKEY **out, struct base_err *err)
 {
-	BIO *bio;
-
-	ERR_clear_error();
-	bio = BIO_new_file(path, "r");
-	if (!bio) {
-		return pki_ssl_error(err, "cannot open", path);
-	}
+	BIO *bio = pem_open(path, err);
+	if (!bio)
+		return -1;
 	*out = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
 	BIO_free(bio);
-	if (!*out) {
-		return pki_ssl_error(err, "cannot read private key", path);
-	}
-	return 0;
+	return *out ? 0 : pki_ssl_error(err, "cannot read private key", path);
 }
 
 int pki_cert_load(const char *path, X509 **out, struct base_err *err)
 {
-	BIO *bio;
-
-	ERR_clear_error();
-	bio = BIO_new_file(path, "r");
-	if (!bio) {
-		return pki_ssl_error(err, "cannot open", path);
-	}
+	BIO *bio = pem_open(path, err);
+	if (!bio)
+		return -1;
 	*out = PEM_read_bio_X509(bio, NULL, no_password, NULL);
 	BIO_free(bio);
-	if (!*out) {
-		return pki_ssl_error(err, "cannot read certificate", path);
-	}
-	return 0;
+	return *out ? 0 : pki_ssl_error(err, "cannot read certificate", path);
 }
