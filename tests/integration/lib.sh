@@ -12,8 +12,9 @@ UCM_PHONE=${UCM_PHONE:-$root/build/ucm-phone}
 
 T=$(mktemp -d /tmp/ucm-it.XXXXXX)
 
-# Every ucmd a test starts listens for SIP on loopback ports of its own, so tests can run in
-# parallel: $UCMD is a wrapper that adds them (SIP_PORT and SIP_TLS_PORT pin them when set).
+# Every ucmd a test starts listens on loopback ports of its own, so tests can run in parallel:
+# $UCMD is a wrapper that adds them. A test that talks to a listener pins its port by exporting
+# SIP_PORT, SIP_TLS_PORT, TFTP_PORT, HTTP_PORT, HTTPS_PORT, CAPF_PORT or TVS_PORT first.
 REAL_UCMD=$UCMD
 cat >"$T/ucmd" <<WRAPPER
 #!/usr/bin/env bash
@@ -21,7 +22,11 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 sip=\${SIP_PORT:-\$(port)}
 tls=\${SIP_TLS_PORT:-\$(port)}
 exec "$REAL_UCMD" --sip-udp-listen "127.0.0.1:\$sip" --sip-tcp-listen "127.0.0.1:\$sip" \\
-	--sip-tls-listen "127.0.0.1:\$tls" "\$@"
+	--sip-tls-listen "127.0.0.1:\$tls" --tftp-listen "127.0.0.1:\${TFTP_PORT:-\$(port)}" \\
+	--http-listen "127.0.0.1:\${HTTP_PORT:-\$(port)}" \\
+	--https-listen "127.0.0.1:\${HTTPS_PORT:-\$(port)}" \\
+	--capf-listen "127.0.0.1:\${CAPF_PORT:-\$(port)}" \\
+	--tvs-listen "127.0.0.1:\${TVS_PORT:-\$(port)}" "\$@"
 WRAPPER
 chmod +x "$T/ucmd"
 UCMD=$T/ucmd
