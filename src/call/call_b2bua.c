@@ -9,20 +9,12 @@
  */
 #include "call/call_int.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define SDP "application/sdp"
-
-static void random_hex(char *out, size_t bytes)
-{
-	unsigned char r[16];
-	RAND_bytes(r, (int)bytes);
-	base_hex(r, bytes, out);
-}
 
 static void angle(struct sip_pl uri, char *out, size_t size)
 {
@@ -244,8 +236,8 @@ bool call_start_branch(struct call *c, const struct sip_binding *binding, const 
 	memset(br, 0, sizeof(*br));
 	br->call = c;
 	struct call_leg *leg = &br->leg;
-	random_hex(leg->call_id, 16);
-	random_hex(leg->local_tag, 8);
+	sip_random_hex(leg->call_id, 16);
+	sip_random_hex(leg->local_tag, 8);
 	leg->flow = binding->flow;
 	base_strlcpy(leg->remote_target, binding->contact, sizeof(leg->remote_target));
 	base_strlcpy(leg->device, binding->device, sizeof(leg->device));

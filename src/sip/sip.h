@@ -320,6 +320,10 @@ typedef void (*sip_response_fn)(void *arg, struct sip_client_tx *tx, const struc
 
 /* A fresh branch parameter (with the RFC 3261 magic cookie); out needs 40 bytes. */
 void sip_branch_new(char out[40]);
+/* Unguessable bytes for tags, branches, Call-IDs and nonces (OpenSSL's generator, drawn a
+ * pool at a time); sip_random_hex() writes 2 * bytes hex digits and a NUL. */
+void sip_random(void *out, size_t len);
+void sip_random_hex(char *out, size_t bytes);
 /* The address and port this stack puts in Via and Contact when it talks to dst. */
 void sip_stack_local(struct sip_stack *stack, const struct sip_source *dst, char *host, size_t size,
                      uint16_t *port);
@@ -445,10 +449,11 @@ int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip
 /* Nonces: self-contained, so no per-nonce state is needed to check them. A nonce carries its
  * issue time and an HMAC under a server secret; it is valid for `validity` seconds. */
 struct sip_nonce_key {
-	unsigned char secret[32];
+	struct evp_mac_ctx_st *hmac; /* HMAC-SHA256 keyed with a random secret */
 };
 
 void sip_nonce_key_init(struct sip_nonce_key *key); /* random secret */
+void sip_nonce_key_clear(struct sip_nonce_key *key);
 /* Writes a new nonce (NUL-terminated, at most 64 bytes) into out. */
 void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, char out[65]);
 enum sip_nonce_state { SIP_NONCE_VALID, SIP_NONCE_STALE, SIP_NONCE_INVALID };

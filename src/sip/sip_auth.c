@@ -92,7 +92,7 @@ void sip_auth_free(struct sip_auth *auth)
 		event_free(auth->sweep);
 	base_hash_free(auth->nonces, free);
 	base_hash_free(auth->failures, free);
-	OPENSSL_cleanse(&auth->key, sizeof(auth->key));
+	sip_nonce_key_clear(&auth->key);
 	free(auth);
 }
 

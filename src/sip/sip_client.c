@@ -7,7 +7,6 @@
  */
 #include "sip/sip_stack_int.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +33,8 @@ struct sip_client_tx {
 
 void sip_branch_new(char out[40])
 {
-	unsigned char r[12];
-	RAND_bytes(r, sizeof(r));
 	memcpy(out, "z9hG4bK", 7);
-	base_hex(r, sizeof(r), out + 7);
+	sip_random_hex(out + 7, 12);
 }
 
 static bool reliable(const struct sip_client_tx *tx)

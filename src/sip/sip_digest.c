@@ -11,9 +11,9 @@
  */
 #include "sip/sip.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,9 +419,11 @@ static void nonce_mac(const struct sip_nonce_key *key, const unsigned char *time
 	memcpy(msg, nonce_label, sizeof(nonce_label) - 1);
 	memcpy(msg + sizeof(nonce_label) - 1, time_rand, NONCE_TIME_LEN + NONCE_RAND_LEN);
 	unsigned char full[EVP_MAX_MD_SIZE];
-	unsigned int full_len = 0;
-	if (!HMAC(EVP_sha256(), key->secret, sizeof(key->secret), msg, sizeof(msg), full,
-	          &full_len)) {
+	size_t full_len = 0;
+	/* Initialising with no key restarts from the keyed state: no key schedule per nonce. */
+	if (!EVP_MAC_init(key->hmac, NULL, 0, NULL) ||
+	    !EVP_MAC_update(key->hmac, msg, sizeof(msg)) ||
+	    !EVP_MAC_final(key->hmac, full, &full_len, sizeof(full))) {
 		/* Only out of memory gets here; a nonce without a MAC would be forgeable. */
 		base_log(BASE_LOG_ERROR, "sip", "HMAC-SHA256 failed for a digest nonce");
 		abort();
@@ -434,10 +436,27 @@ void sip_nonce_key_init(struct sip_nonce_key *key)
 {
 	/* The functions are void, and a predictable secret would let anyone mint nonces:
 	 * better to stop than to run on. */
-	if (RAND_bytes(key->secret, sizeof(key->secret)) != 1) {
+	unsigned char secret[32];
+	if (RAND_bytes(secret, sizeof(secret)) != 1) {
 		base_log(BASE_LOG_ERROR, "sip", "no randomness for the digest nonce secret");
 		abort();
 	}
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	key->hmac = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+	EVP_MAC_free(hmac);
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
+	                       OSSL_PARAM_construct_end()};
+	if (!key->hmac || !EVP_MAC_init(key->hmac, secret, sizeof(secret), params)) {
+		base_log(BASE_LOG_ERROR, "sip", "cannot set up HMAC-SHA256 for digest nonces");
+		abort();
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+}
+
+void sip_nonce_key_clear(struct sip_nonce_key *key)
+{
+	EVP_MAC_CTX_free(key->hmac);
+	key->hmac = NULL;
 }
 
 void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, char out[65])
@@ -446,11 +465,7 @@ void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, char out[65])
 	uint64_t t = (uint64_t)now;
 	for (int i = 0; i < NONCE_TIME_LEN; i++)
 		raw[i] = (unsigned char)(t >> (8 * (NONCE_TIME_LEN - 1 - i)));
-	if (RAND_bytes(raw + NONCE_TIME_LEN, NONCE_RAND_LEN) != 1) {
-		/* Without the random part nonces repeat, and replay tracking breaks. */
-		base_log(BASE_LOG_ERROR, "sip", "no randomness for a digest nonce");
-		abort();
-	}
+	sip_random(raw + NONCE_TIME_LEN, NONCE_RAND_LEN);
 	nonce_mac(key, raw, raw + NONCE_TIME_LEN + NONCE_RAND_LEN);
 	b64url_encode(raw, sizeof(raw), out);
 }

@@ -10,7 +10,6 @@
 #include "sip/sip_stack_int.h"
 
 #include <event2/event.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,9 +195,7 @@ static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
 	tx->src = *src;
 	tx->invite = sip_pl_eq(msg->method, "INVITE");
 	base_strlcpy(tx->key, key, sizeof(tx->key));
-	unsigned char r[8];
-	RAND_bytes(r, sizeof(r));
-	base_hex(r, sizeof(r), tx->to_tag);
+	sip_random_hex(tx->to_tag, 8);
 	if (base_hash_put(stack->txs, tx->key, tx, NULL) != 0) {
 		tx_free(tx);
 		return;

@@ -2,8 +2,17 @@
  * The SQLite back end: opening with the pragmas that make writes durable and crash-safe,
  * migrations, transactions and a cache of prepared statements.
  *
- * WAL mode with synchronous=FULL: a COMMIT that returned is on disk, so `kill -9` right after
- * an API call answered loses nothing; a transaction that did not commit leaves no trace.
+ * WAL mode. Configuration transactions commit with synchronous=FULL: a COMMIT that returned
+ * is on disk, so even a power cut right after an API call answered loses nothing, and a
+ * transaction that did not commit leaves no trace. Outside those transactions the connection
+ * runs with synchronous=NORMAL, which registrations use (see store_sip.c). SQLite refuses to
+ * change the level inside a transaction, so store_db_begin() raises it before BEGIN and the
+ * end of the transaction lowers it again.
+ *
+ * ucmd is the database's only user (several nodes share PostgreSQL, not a SQLite file), so
+ * the connection holds its lock for good (locking_mode=EXCLUSIVE): no file-lock system calls
+ * per transaction and no shared-memory WAL index. The flip side: the sqlite3 shell can open
+ * ucm.db only while ucmd is stopped.
  */
 #include "store/store_int.h"
 #include "store/store_migrations.h"
@@ -21,33 +30,22 @@ int store_db_fail(struct store *s, struct base_err *err, const char *what)
 
 sqlite3_stmt *store_db_stmt(struct store *s, const char *sql, struct base_err *err)
 {
-	for (size_t i = 0; i < s->nstmts; i++) {
-		if (strcmp(s->stmts[i].sql, sql) == 0) {
-			sqlite3_reset(s->stmts[i].stmt);
-			sqlite3_clear_bindings(s->stmts[i].stmt);
-			return s->stmts[i].stmt;
-		}
+	sqlite3_stmt *stmt = base_hash_get(s->stmts, sql);
+	if (stmt) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		return stmt;
 	}
-	sqlite3_stmt *stmt = NULL;
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
 	    SQLITE_OK) {
 		store_db_fail(s, err, "preparing a query");
 		return NULL;
 	}
-	struct store_stmt_cache_entry *grown =
-	    realloc(s->stmts, (s->nstmts + 1) * sizeof(*s->stmts));
-	char *copy = strdup(sql);
-	if (!grown || !copy) {
-		free(copy);
-		if (grown)
-			s->stmts = grown;
+	if (base_hash_put(s->stmts, sql, stmt, NULL) != 0) {
 		sqlite3_finalize(stmt);
 		base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 		return NULL;
 	}
-	s->stmts = grown;
-	s->stmts[s->nstmts] = (struct store_stmt_cache_entry){copy, stmt};
-	s->nstmts++;
 	return stmt;
 }
 
@@ -62,7 +60,7 @@ int store_db_begin(struct store *s, struct base_err *err)
 {
 	/* IMMEDIATE takes the write lock up front, so a transaction never fails half-way
 	 * because another connection (another ucmd, the sqlite3 shell) wrote meanwhile. */
-	return store_db_exec(s, "BEGIN IMMEDIATE", err);
+	return store_db_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err);
 }
 
 int store_db_commit(struct store *s, struct base_err *err)
@@ -72,6 +70,7 @@ int store_db_commit(struct store *s, struct base_err *err)
 		store_db_rollback(s);
 		return -1;
 	}
+	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	s->generation++;
 	return 0;
 }
@@ -180,8 +179,15 @@ int store_open(struct store **out, const char *db_path, const char *secret_key_p
 		return -1;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	s->stmts = base_hash_new();
+	if (!s->stmts) {
+		base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+		store_close(s);
+		return -1;
+	}
 	if (store_db_exec(s,
-	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+	                  "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; "
+	                  "PRAGMA synchronous=NORMAL; "
 	                  "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON",
 	                  err) != 0 ||
 	    store_secret_load_key(s, secret_key_path, err) != 0 || store_db_migrate(s, err) != 0) {
@@ -192,15 +198,18 @@ int store_open(struct store **out, const char *db_path, const char *secret_key_p
 	return 0;
 }
 
+static void finalize_statement(void *stmt)
+{
+	sqlite3_finalize(stmt);
+}
+
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nstmts; i++) {
-		sqlite3_finalize(s->stmts[i].stmt);
-		free(s->stmts[i].sql);
-	}
-	free(s->stmts);
+	if (s->stmts)
+		base_hash_free(s->stmts, finalize_statement);
+	free(s->line_cache);
 	if (s->db)
 		sqlite3_close(s->db);
 	OPENSSL_cleanse(s->secret_key, sizeof(s->secret_key));

@@ -37,16 +37,13 @@ struct store_kind {
 	int (*check_delete)(struct store *s, const json_t *rec, struct base_err *err);
 };
 
-struct store_stmt_cache_entry {
-	char *sql;
-	sqlite3_stmt *stmt;
-};
+struct store_line_cache_slot;
 
 struct store {
 	sqlite3 *db;
 	unsigned char secret_key[32]; /* seals digest credentials (they must be recoverable) */
-	struct store_stmt_cache_entry *stmts;
-	size_t nstmts;
+	struct base_hash *stmts;      /* prepared statements by their SQL text */
+	struct store_line_cache_slot *line_cache; /* store_sip.c; allocated on first use */
 	uint64_t credentials_generation;
 	uint64_t generation; /* bumped by every configuration commit */
 };

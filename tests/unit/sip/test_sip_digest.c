@@ -357,6 +357,7 @@ static void test_nonce_round_trip(void **state)
 	assert_int_equal(sip_nonce_check(&key, pl_of(a), INT64_MAX, 10), SIP_NONCE_STALE);
 	sip_nonce_make(&key, 0, a);
 	assert_int_equal(sip_nonce_check(&key, pl_of(a), 0, 10), SIP_NONCE_VALID);
+	sip_nonce_key_clear(&key);
 }
 
 static void test_nonce_tamper(void **state)
@@ -402,6 +403,8 @@ static void test_nonce_tamper(void **state)
 	assert_int_equal(
 	    sip_nonce_check(&key, SIP_PL("dcd98b7102dd2f0e8b11d0f600bfb0c093"), t0, 300),
 	    SIP_NONCE_INVALID);
+	sip_nonce_key_clear(&key);
+	sip_nonce_key_clear(&other);
 }
 
 int main(void)

@@ -16,8 +16,11 @@ static json_t *get(struct fixture *f, const char *kind, const char *key)
 	return out;
 }
 
+/* Reads the database file as someone else would: ucmd's connection holds an exclusive lock,
+ * so the store is closed around the read and opened again. */
 static char *db_text(struct fixture *f, const char *sql)
 {
+	store_close(f->store);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	sqlite3_stmt *st;
@@ -27,6 +30,7 @@ static char *db_text(struct fixture *f, const char *sql)
 		out = strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	assert_int_equal(fixture_open(f), 0);
 	return out;
 }
 
