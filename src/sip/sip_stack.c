@@ -200,9 +200,17 @@ static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
 		tx_free(tx);
 		return;
 	}
-	if (tx->invite)
+		if (tx->invite)
 		sip_server_tx_reply(tx, 100, NULL, NULL, NULL, NULL, 0);
 	stack->on_request(stack->arg, tx);
+	/* A non-INVITE request answered at once needs only its response from now on, for
+	 * retransmissions until Timer J: on UDP the transaction lives another 32 s, and the
+	 * parsed request is most of its memory. */
+	if (!tx->invite && tx->state == TX_COMPLETED) {
+		sip_msg_free(tx->req);
+		free(tx->req);
+		tx->req = NULL;
+	}
 }
 
 static void on_message(void *arg, struct sip_msg *msg, const struct sip_source *src)
