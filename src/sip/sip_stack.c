@@ -200,7 +200,7 @@ static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
 		tx_free(tx);
 		return;
 	}
-		if (tx->invite)
+	if (tx->invite)
 		sip_server_tx_reply(tx, 100, NULL, NULL, NULL, NULL, 0);
 	stack->on_request(stack->arg, tx);
 	/* A non-INVITE request answered at once needs only its response from now on, for
