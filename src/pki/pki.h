@@ -213,4 +213,40 @@ long pki_capf_end(struct pki_capf_writer *w, struct base_err *err);
 /* Names for logs: "AUTH_RESPONSE", "KEY_SIZE"; "unknown" otherwise. */
 const char *pki_capf_command_name(unsigned command);
 
+/* ---- CAPF proofs and keys (pki_capf_auth.c) ------------------------------------------------
+ * How a phone proves it holds an existing certificate (specs/capf.md §6.3): it signs
+ * AUTH_DATA = device name + NUL + DER of the certificate it presents, with SHA-1 and SHA-512.
+ * RSA signatures are PKCS#1 v1.5 type 1 over the bare digest (no DigestInfo); EC ones are
+ * ECDSA over the digest. */
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+/* AUTH_DATA in a new buffer the caller frees; NULL when out of memory. */
+unsigned char *pki_capf_auth_data(const char *device_name, const unsigned char *der, size_t len,
+                                  size_t *out_len);
+/* The signature in a new buffer (free with free()). */
+int pki_capf_sign(EVP_PKEY *key, enum pki_capf_hash hash, const unsigned char *data, size_t len,
+                  unsigned char **sig, size_t *sig_len, struct base_err *err);
+/* 0 when sig is key's signature of data; for RSA the standard DigestInfo form is accepted
+ * too. Anything else, BASE_E_UNAUTHORIZED. */
+int pki_capf_verify(EVP_PKEY *key, enum pki_capf_hash hash, const unsigned char *data, size_t len,
+                    const unsigned char *sig, size_t sig_len, struct base_err *err);
+
+/* A PUBLIC_KEY value: one DER SubjectPublicKeyInfo, nothing after it, RSA or EC on a named
+ * curve. Free the key with EVP_PKEY_free(). */
+int pki_capf_public_key_parse(const unsigned char *der, size_t len, EVP_PKEY **out,
+                              struct base_err *err);
+/* What a phone is asked to generate, and whether a key is that. */
+struct pki_capf_key_spec {
+	enum pki_capf_key_type type;
+	unsigned rsa_bits;         /* RSA */
+	enum pki_capf_curve curve; /* EC */
+};
+/* "RSA 2048", "EC P-256". */
+void pki_capf_key_spec_name(const struct pki_capf_key_spec *spec, char *out, size_t size);
+void pki_capf_key_describe(EVP_PKEY *key, char *out, size_t size);
+bool pki_capf_key_matches(EVP_PKEY *key, const struct pki_capf_key_spec *spec);
+/* A new key pair of that kind (slow for RSA: not on an event loop). */
+EVP_PKEY *pki_capf_keygen(const struct pki_capf_key_spec *spec, struct base_err *err);
+
 #endif
