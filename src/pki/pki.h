@@ -14,7 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "base/base.h"
+#include "net/net.h"
+#include "store/store.h"
 
 struct pki;
 
@@ -74,6 +79,83 @@ struct pki_cert_info {
 int pki_cert_list(const struct pki *pki, struct pki_cert_info **out, size_t *count,
                   struct base_err *err);
 
+/* Fills info from any certificate (name is copied into info->name). */
+void pki_cert_describe(struct pki_cert_info *info, const char *name, const X509 *cert);
+
+/* ---- keys that enrolling devices send ------------------------------------------------ */
+
+struct pki_key_policy {
+	/* 0: any accepted size. Otherwise an RSA key must have exactly this many bits: the
+	 * key size the device's CAPF operation asks for (requirements E24). EC keys carry no
+	 * RSA size and are judged by their curve alone. */
+	int rsa_bits;
+	/* The legacy mode of requirements 6.3 (service parameter allow_weak_rsa): RSA 1024
+	 * accepted. 512 and anything else below 1024 are never accepted. */
+	bool allow_weak_rsa;
+};
+
+/*
+ * Checks a public key before it gets a certificate: RSA 2048, 3072 or 4096 bits with an odd
+ * public exponent >= 3 (1024 only in the legacy mode), or ECDSA on P-256 or P-384 with a
+ * valid point. Anything else is BASE_E_INVALID, field "public_key", with a message naming
+ * what was found ("RSA 1024-bit keys are accepted only when ..."). Thread-safe.
+ */
+int pki_key_check(const EVP_PKEY *key, const struct pki_key_policy *policy, struct base_err *err);
+
+/* ---- LSCs: certificates for devices and application/end-user instances ------------------- */
+
+/*
+ * The subject of an LSC, from capf.md section 7: CN = the device name (for an application
+ * or end-user instance: the user ID), then the O, OU, L, ST and C of the CA's subject. The
+ * subjectAltName is one URI: the device name, or "<user ID>/<instance ID>" for an instance.
+ */
+struct pki_lsc_spec {
+	struct store_cert_owner owner;
+	/* Validity in days from now, 1..7305. pki_lsc_issue_async fills 0 from the service
+	 * parameter capf_certificate_validity_years. */
+	int validity_days;
+	struct pki_key_policy key_policy;
+};
+
+/*
+ * Issues an LSC for key with the profile of capf.md section 7: v3, 128-bit random serial,
+ * issuer = the CA's subject, SHA-256, notBefore = now, basicConstraints critical CA:FALSE,
+ * keyUsage critical digitalSignature + keyEncipherment, extendedKeyUsage serverAuth,
+ * clientAuth, ipsecEndSystem, subjectAltName URI, and a CRL distribution point when one is
+ * set (pki_set_crl_url). Checks the key first (pki_key_check). Thread-safe: reads only the
+ * CA, so call it from a worker.
+ */
+X509 *pki_lsc_issue(const struct pki *pki, const struct pki_lsc_spec *spec, EVP_PKEY *key,
+                    struct base_err *err);
+
+/* Describes an issued certificate for the registry (store_cert_add): serial, subject,
+ * dates, fingerprint, key and PEM (out->pem malloc'd; free with store_cert_clear). */
+int pki_lsc_record(const X509 *cert, const struct store_cert_owner *owner, const char *issued_by,
+                   struct store_cert *out, struct base_err *err);
+
+/*
+ * The whole issuance, off the loop: on the loop thread, copies spec (filling validity from
+ * the store), then checks the key and signs on a worker of pool, then back on the loop
+ * records the certificate in the store (store_cert_add: supersedes the owner's previous
+ * LSC, updates lsc_status, audits with actor), and finally calls
+ * done(arg, cert, NULL) with the new certificate (borrowed: valid during the call; up-ref
+ * it to keep it) or done(arg, NULL, err) with why it failed (BASE_E_INVALID for a refused
+ * key). key is up-referenced, so the caller may free its own reference at once. Returns -1
+ * (err set, done not called) when the job cannot be queued (BASE_E_THROTTLED when busy).
+ * `issued_by` is the protocol: "capf" or "est".
+ */
+typedef void (*pki_lsc_done_fn)(void *arg, X509 *cert, const struct base_err *err);
+int pki_lsc_issue_async(struct pki *pki, struct net_work_pool *pool, struct store *store,
+                        const struct pki_lsc_spec *spec, EVP_PKEY *key, const char *issued_by,
+                        const struct store_actor *actor, pki_lsc_done_fn done, void *arg,
+                        struct base_err *err);
+
+/* The URL put in every LSC's CRL distribution point ("" or NULL: none). Call before any
+ * issuance starts; not thread-safe against running workers. */
+int pki_set_crl_url(struct pki *pki, const char *url, struct base_err *err);
+
+/* The CA itself, for chains and trust stores (borrowed; valid until pki_close). */
+X509 *pki_ca_cert(const struct pki *pki);
 /* ---- CAPF messages (pki_capf_msg.c) ---------------------------------------------------------
  * The binary protocol Cisco phones and Jabber speak on the CAPF port (specs/capf.md): an 8-byte
  * header (protocol ID 0x55, command, session ID, body length, all big-endian) and then
@@ -218,8 +300,6 @@ const char *pki_capf_command_name(unsigned command);
  * AUTH_DATA = device name + NUL + DER of the certificate it presents, with SHA-1 and SHA-512.
  * RSA signatures are PKCS#1 v1.5 type 1 over the bare digest (no DigestInfo); EC ones are
  * ECDSA over the digest. */
-
-typedef struct evp_pkey_st EVP_PKEY;
 
 /* AUTH_DATA in a new buffer the caller frees; NULL when out of memory. */
 unsigned char *pki_capf_auth_data(const char *device_name, const unsigned char *der, size_t len,

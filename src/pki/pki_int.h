@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "pki/pki.h"
 
@@ -21,6 +22,7 @@ struct pki {
 	char role_key_path[PKI_ROLE_COUNT][PATH_MAX];
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;
+	char crl_url[512]; /* CRL distribution point of issued LSCs; "" for none */
 };
 
 /* ---- pki_file.c: PEM files on disk ---- */
@@ -52,5 +54,12 @@ struct pki_cert_spec {
 /* Issues a certificate for key. issuer and issuer_key NULL mean self-signed with key. */
 X509 *pki_cert_issue(const struct pki_cert_spec *spec, EVP_PKEY *key, X509 *issuer,
                      EVP_PKEY *issuer_key, struct base_err *err);
+
+/* Exported from pki_issue.c for pki_lsc.c. */
+int pki_set_random_serial(X509 *x);
+/* A new v3 certificate with a random 128-bit serial, nothing else; NULL with err set. */
+X509 *pki_cert_new_v3(struct base_err *err);
+/* value in openssl.cnf syntax ("critical,CA:FALSE"). */
+int pki_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value);
 
 #endif

@@ -48,7 +48,8 @@ struct store {
 	struct store_stmt_cache_entry *stmts;
 	size_t nstmts;
 	uint64_t credentials_generation;
-	uint64_t generation; /* bumped by every configuration commit */
+	uint64_t generation;                 /* bumped by every configuration commit */
+	uint64_t cert_revocation_generation; /* bumped by every revocation (store_cert.c) */
 };
 
 /* ---- database (store_db.c) ---- */
@@ -131,6 +132,7 @@ extern const struct store_kind store_kind_end_users, store_kind_app_users, store
     store_kind_sip_trunks, store_kind_capf_profiles, store_kind_enterprise_parameters,
     store_kind_service_parameters, store_kind_device_actions, store_kind_audit_log,
     store_kind_registrations;
+extern const struct store_kind store_kind_issued_certificates;
 
 extern const char *const store_device_types[];
 
