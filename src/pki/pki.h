@@ -329,4 +329,28 @@ bool pki_capf_key_matches(EVP_PKEY *key, const struct pki_capf_key_spec *spec);
 /* A new key pair of that kind (slow for RSA: not on an event loop). */
 EVP_PKEY *pki_capf_keygen(const struct pki_capf_key_spec *spec, struct base_err *err);
 
+/* ---- trust stores ------------------------------------------------------------------------ */
+
+/*
+ * Named sets of CA certificates trusted for one purpose, kept under <data_dir>/pki/trust/.
+ * Names are 1-32 of [a-z0-9-]; "manufacturer" holds the CAs that sign phones' factory
+ * certificates (MICs), which CAPF uses to verify a MIC. A store nobody added to is empty.
+ */
+#define PKI_TRUST_MANUFACTURER "manufacturer"
+
+/* Adds one PEM CA certificate (basicConstraints CA:TRUE); describes it in *out. The same
+ * certificate twice is BASE_E_CONFLICT. */
+int pki_trust_add(struct pki *pki, const char *store, const char *pem, size_t len,
+                  struct pki_cert_info *out, struct base_err *err);
+/* Removes the certificate with this SHA-256 fingerprint ("AB:CD:..." or plain hex). */
+int pki_trust_remove(struct pki *pki, const char *store, const char *fingerprint,
+                     struct base_err *err);
+/* The certificates of a store; free *out with free(). info->name is the store name. */
+int pki_trust_list(const struct pki *pki, const char *store, struct pki_cert_info **out,
+                   size_t *count, struct base_err *err);
+/* A new X509_STORE holding the store's certificates as it is on disk now (so an
+ * administrator's change applies to the next verification); the caller frees it with
+ * X509_STORE_free(). */
+X509_STORE *pki_trust_store(const struct pki *pki, const char *store, struct base_err *err);
+
 #endif
