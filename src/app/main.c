@@ -21,6 +21,8 @@ struct app {
 	struct pki *pki;
 	struct admin *admin;
 	struct app_sip *sip;
+	struct net_work_pool *pool; /* signing and key checks, off the loop */
+	struct pki_capf *capf;
 };
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -65,6 +67,11 @@ static int start(struct app *app, struct base_err *err)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the event loop");
 	if (app_sip_start(&app->sip, app->base, app->store, app->pki, cfg, err) != 0)
 		return -1;
+	struct pki_capf_options capf_opt = {.listen = cfg->listen[APP_LISTEN_CAPF].value};
+	if (net_work_pool_new(&app->pool, app->base, 2, 0, err) != 0 ||
+	    pki_capf_start(&app->capf, app->base, app->pki, app->store, app->pool, &capf_opt,
+	                   err) != 0)
+		return -1;
 	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir,
 	                                  app_sip_calls(app->sip)};
 	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
@@ -73,6 +80,10 @@ static int start(struct app *app, struct base_err *err)
 static void stop(struct app *app)
 {
 	admin_stop(app->admin);
+	/* CAPF before the pool: a session being signed for is finished by the pool. */
+	pki_capf_stop(app->capf);
+	if (app->pool)
+		net_work_pool_free(app->pool);
 	app_sip_stop(app->sip);
 	pki_close(app->pki);
 	store_close(app->store);
