@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -155,6 +156,178 @@ int pki_set_crl_url(struct pki *pki, const char *url, struct base_err *err);
 
 /* The CA itself, for chains and trust stores (borrowed; valid until pki_close). */
 X509 *pki_ca_cert(const struct pki *pki);
+/* ---- CAPF messages (pki_capf_msg.c) ---------------------------------------------------------
+ * The binary protocol Cisco phones and Jabber speak on the CAPF port (specs/capf.md): an 8-byte
+ * header (protocol ID 0x55, command, session ID, body length, all big-endian) and then
+ * tag-length-value elements. The decoder checks every length against the bytes it was given
+ * and leaves values in place (pointers into the caller's buffer). */
+
+#define PKI_CAPF_PROTOCOL_ID 0x55
+#define PKI_CAPF_HEADER_LEN  8
+#define PKI_CAPF_MAX_BODY    65535
+#define PKI_CAPF_MAX_MSG     (PKI_CAPF_HEADER_LEN + PKI_CAPF_MAX_BODY)
+
+enum pki_capf_command {
+	PKI_CAPF_AUTH_REQUEST = 1,
+	PKI_CAPF_AUTH_RESPONSE = 2,
+	PKI_CAPF_KEY_GENERATE_REQUEST = 3,
+	PKI_CAPF_KEY_GENERATE_RESPONSE = 4,
+	PKI_CAPF_STORE_CERTIFICATE_REQUEST = 9,
+	PKI_CAPF_STORE_CERTIFICATE_RESPONSE = 10,
+	PKI_CAPF_FETCH_CERTIFICATE_REQUEST = 11,
+	PKI_CAPF_FETCH_CERTIFICATE_RESPONSE = 12,
+	PKI_CAPF_DELETE_CERTIFICATE_REQUEST = 13,
+	PKI_CAPF_DELETE_CERTIFICATE_RESPONSE = 14,
+	PKI_CAPF_END_SESSION = 15,
+	PKI_CAPF_REQUEST_IN_PROGRESS = 17,
+};
+
+enum pki_capf_tag {
+	PKI_CAPF_T_REASON = 1,
+	PKI_CAPF_T_REASON_INFO = 2,
+	PKI_CAPF_T_CERTIFICATE_TYPE = 3,
+	PKI_CAPF_T_CERTIFICATE = 4,
+	PKI_CAPF_T_SIGNED_DATA = 6,
+	PKI_CAPF_T_VERSION = 7,
+	PKI_CAPF_T_AUTH_TYPE = 8,
+	PKI_CAPF_T_PUBLIC_KEY = 9,
+	PKI_CAPF_T_KEY_SIZE = 10,
+	PKI_CAPF_T_PASSWORD = 11,
+	PKI_CAPF_T_DEVICE_NAME = 13,
+	PKI_CAPF_T_SUDI_DATA = 16,
+	PKI_CAPF_T_KEY_TYPE = 17,
+	PKI_CAPF_T_CURVE = 18,
+	PKI_CAPF_T_SHA2_SIGNED_DATA = 20,
+	PKI_CAPF_T_MAX = 20,
+};
+
+/* REASON values. 7 is the catch-all failure, as in the reference server. */
+enum pki_capf_reason {
+	PKI_CAPF_R_NO_ACTION = 0,
+	PKI_CAPF_R_UPDATE_CERTIFICATE = 1, /* success / operation completed */
+	PKI_CAPF_R_INVALID_ELEMENT = 7,
+	PKI_CAPF_R_UNKNOWN_DEVICE = 9,
+};
+
+enum pki_capf_key_type { PKI_CAPF_KEY_RSA = 0, PKI_CAPF_KEY_EC = 1 };
+enum pki_capf_curve { PKI_CAPF_CURVE_P256 = 0, PKI_CAPF_CURVE_P384 = 1, PKI_CAPF_CURVE_P521 = 2 };
+enum pki_capf_cert_type { PKI_CAPF_CERT_LSC = 1, PKI_CAPF_CERT_MIC = 2 };
+enum pki_capf_hash { PKI_CAPF_HASH_SHA1 = 1, PKI_CAPF_HASH_SHA256 = 2, PKI_CAPF_HASH_SHA512 = 3 };
+#define PKI_CAPF_VERSION 3
+
+struct pki_capf_elem {
+	const unsigned char *value; /* NULL when the element is absent */
+	size_t len;
+};
+
+/* A decoded message; element values point into the decoded buffer. */
+struct pki_capf_msg {
+	unsigned command;
+	uint32_t session_id;
+	struct pki_capf_elem elem[PKI_CAPF_T_MAX + 1]; /* by tag */
+};
+
+/*
+ * Given the first len bytes of a stream, says how long the message they start is: 0 and
+ * *total set once the 8-byte header is there, 1 when fewer than 8 bytes are, -1 (err set)
+ * when the header is not a CAPF header (wrong protocol ID).
+ */
+int pki_capf_frame(const unsigned char *buf, size_t len, size_t *total, struct base_err *err);
+
+/*
+ * Decodes exactly one message of len bytes. Refused with err: a wrong protocol ID, a body
+ * length that disagrees with len, an element running past the end, a known tag twice.
+ * Unknown tags are skipped by their length (phones may add elements).
+ */
+int pki_capf_decode(const unsigned char *buf, size_t len, struct pki_capf_msg *msg,
+                    struct base_err *err);
+
+/* Typed element reads: 1 present and well formed, 0 absent, -1 (err set) malformed. */
+int pki_capf_get_u8(const struct pki_capf_msg *msg, enum pki_capf_tag tag, unsigned *out,
+                    struct base_err *err);
+int pki_capf_get_u16(const struct pki_capf_msg *msg, enum pki_capf_tag tag, unsigned *out,
+                     struct base_err *err);
+/* Text + NUL (a missing final NUL is tolerated, an inner NUL is not); out holds size - 1
+ * characters at most, longer is malformed. */
+int pki_capf_get_text(const struct pki_capf_msg *msg, enum pki_capf_tag tag, char *out, size_t size,
+                      struct base_err *err);
+/* The DER of a CERTIFICATE value, after its 5-byte inner header. Like the reference parsers we
+ * do not interpret that header (its meaning is not known); the DER is checked by its parser. */
+int pki_capf_get_cert(const struct pki_capf_msg *msg, const unsigned char **der, size_t *len,
+                      struct base_err *err);
+/* SHA2_SIGNED_DATA: hash code + 16-bit length + signature, the length matching exactly. */
+int pki_capf_get_sha2_sig(const struct pki_capf_msg *msg, unsigned *hash, const unsigned char **sig,
+                          size_t *len, struct base_err *err);
+
+/* SUDI_DATA: the factory certificate and its SHA-1 and SHA-512 signatures (6.4). */
+struct pki_capf_sudi {
+	const unsigned char *cert, *sig1, *sig2;
+	size_t cert_len, sig1_len, sig2_len;
+	unsigned sig2_hash; /* the third sub-element's tag: must be 3 (SHA-512) */
+};
+int pki_capf_get_sudi(const struct pki_capf_msg *msg, struct pki_capf_sudi *out,
+                      struct base_err *err);
+
+/*
+ * Encoder: pki_capf_begin() starts a message in buf (cap bytes, PKI_CAPF_MAX_MSG is always
+ * enough), the put functions append elements, pki_capf_end() writes the body length and
+ * returns the message length, or -1 (err set) when it did not fit.
+ */
+struct pki_capf_writer {
+	unsigned char *buf;
+	size_t cap, len;
+	bool overflow;
+};
+void pki_capf_begin(struct pki_capf_writer *w, unsigned char *buf, size_t cap,
+                    enum pki_capf_command command, uint32_t session_id);
+void pki_capf_put(struct pki_capf_writer *w, enum pki_capf_tag tag, const void *value, size_t len);
+void pki_capf_put_u8(struct pki_capf_writer *w, enum pki_capf_tag tag, unsigned value);
+void pki_capf_put_u16(struct pki_capf_writer *w, enum pki_capf_tag tag, unsigned value);
+/* Text with its terminating NUL, which the length counts. */
+void pki_capf_put_text(struct pki_capf_writer *w, enum pki_capf_tag tag, const char *text);
+/* CERTIFICATE: 01, DER length + 2, 00 01, DER. */
+void pki_capf_put_cert(struct pki_capf_writer *w, const unsigned char *der, size_t len);
+void pki_capf_put_sha2_sig(struct pki_capf_writer *w, enum pki_capf_hash hash,
+                           const unsigned char *sig, size_t len);
+void pki_capf_put_sudi(struct pki_capf_writer *w, const struct pki_capf_sudi *sudi);
+long pki_capf_end(struct pki_capf_writer *w, struct base_err *err);
+
+/* Names for logs: "AUTH_RESPONSE", "KEY_SIZE"; "unknown" otherwise. */
+const char *pki_capf_command_name(unsigned command);
+
+/* ---- CAPF proofs and keys (pki_capf_auth.c) ------------------------------------------------
+ * How a phone proves it holds an existing certificate (specs/capf.md §6.3): it signs
+ * AUTH_DATA = device name + NUL + DER of the certificate it presents, with SHA-1 and SHA-512.
+ * RSA signatures are PKCS#1 v1.5 type 1 over the bare digest (no DigestInfo); EC ones are
+ * ECDSA over the digest. */
+
+/* AUTH_DATA in a new buffer the caller frees; NULL when out of memory. */
+unsigned char *pki_capf_auth_data(const char *device_name, const unsigned char *der, size_t len,
+                                  size_t *out_len);
+/* The signature in a new buffer (free with free()). */
+int pki_capf_sign(EVP_PKEY *key, enum pki_capf_hash hash, const unsigned char *data, size_t len,
+                  unsigned char **sig, size_t *sig_len, struct base_err *err);
+/* 0 when sig is key's signature of data; for RSA the standard DigestInfo form is accepted
+ * too. Anything else, BASE_E_UNAUTHORIZED. */
+int pki_capf_verify(EVP_PKEY *key, enum pki_capf_hash hash, const unsigned char *data, size_t len,
+                    const unsigned char *sig, size_t sig_len, struct base_err *err);
+
+/* A PUBLIC_KEY value: one DER SubjectPublicKeyInfo, nothing after it, RSA or EC on a named
+ * curve. Free the key with EVP_PKEY_free(). */
+int pki_capf_public_key_parse(const unsigned char *der, size_t len, EVP_PKEY **out,
+                              struct base_err *err);
+/* What a phone is asked to generate, and whether a key is that. */
+struct pki_capf_key_spec {
+	enum pki_capf_key_type type;
+	unsigned rsa_bits;         /* RSA */
+	enum pki_capf_curve curve; /* EC */
+};
+/* "RSA 2048", "EC P-256". */
+void pki_capf_key_spec_name(const struct pki_capf_key_spec *spec, char *out, size_t size);
+void pki_capf_key_describe(EVP_PKEY *key, char *out, size_t size);
+bool pki_capf_key_matches(EVP_PKEY *key, const struct pki_capf_key_spec *spec);
+/* A new key pair of that kind (slow for RSA: not on an event loop). */
+EVP_PKEY *pki_capf_keygen(const struct pki_capf_key_spec *spec, struct base_err *err);
 
 /* ---- trust stores ------------------------------------------------------------------------ */
 

@@ -278,4 +278,46 @@ uint64_t store_cert_revocation_generation(const struct store *store);
 long long store_param_int(struct store *store, const char *name, long long def);
 bool store_param_bool(struct store *store, const char *name, bool def);
 
+/* ---- CAPF sessions (store_capf.c) ---------------------------------------------------------
+ * What the CAPF server reads about the operation an administrator scheduled, and how it
+ * writes back the outcome of each attempt: status on the record, audit entry, same
+ * transaction. */
+
+struct store_capf_op {
+	char kind[16];  /* "devices" or "capf-profiles" */
+	char name[129]; /* device name or CAPF profile name: what the phone sends */
+	struct store_cert_owner owner;
+	char device_type[24]; /* "" for CAPF profiles */
+	char operation[24];   /* no_pending, install_upgrade, delete, troubleshoot */
+	char mode[40];        /* by_authentication_string, by_null_string, ... */
+	char auth_string[16]; /* a secret: never logged; "" when none */
+	int key_size;         /* RSA bits */
+	char key_type[16];    /* rsa, ec_p256, ec_p384 */
+	int64_t completes_by; /* 0: no deadline */
+	char status[160];     /* capf_operation_status */
+	int wrong_strings;    /* wrong strings given against the current string */
+};
+
+/*
+ * The operation for the name a phone sent in DEVICE_NAME: a device of that name, else an
+ * application or end-user CAPF profile of that name. BASE_E_NOT_FOUND when neither exists.
+ */
+int store_capf_op_find(struct store *store, const char *name, struct store_capf_op *op,
+                       struct base_err *err);
+
+/* What one CAPF attempt changed. */
+struct store_capf_outcome {
+	const char *status; /* the new capf_operation_status; NULL: unchanged */
+	const char *reason; /* why, for the audit log ("" or NULL: none) */
+	bool complete;      /* done: the operation returns to no_pending, the string is used up */
+	bool clear_string;  /* the string may no longer be used (locked, expired) */
+	bool wrong_string;  /* one more wrong string against the current string */
+};
+
+/* Writes the outcome and an audit entry "capf-<what>" (e.g. "capf-install") on the record,
+ * in one transaction. */
+int store_capf_op_record(struct store *store, const struct store_capf_op *op, const char *what,
+                         const struct store_capf_outcome *outcome, const struct store_actor *actor,
+                         struct base_err *err);
+
 #endif

@@ -121,6 +121,14 @@ int store_capf_check_mode(const char *field, const char *device_type, const char
 		.flags = STORE_F_VIRTUAL, .description = "Set true to have a string generated"     \
 	}
 
+/* The kind of key CAPF asks for: RSA of capf_key_size bits, or EC on a curve. */
+extern const char *const store_capf_key_types[];
+#define STORE_CAPF_KEY_TYPE_FIELD                                                                  \
+	{                                                                                          \
+		.name = "capf_key_type", .type = STORE_T_ENUM, .values = store_capf_key_types,     \
+		.def = "rsa", .description = "rsa (capf_key_size bits), ec_p256 or ec_p384"        \
+	}
+
 int store_capf_validate(struct store *s, json_t *rec, const json_t *before, const json_t *input,
                         const char *prefix, struct base_err *err);
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size);
