@@ -69,6 +69,20 @@ SSL_CTX *net_tls_server_ctx_new(const char *cert_path, const char *key_path, con
 SSL_CTX *net_tls_client_ctx_new(const char *ca_path, const char *cert_path, const char *key_path,
                                 struct base_err *err);
 
+/*
+ * Replaces what verifies peer certificates on ctx from the next handshake on: store (which
+ * ctx up-references) holds the trusted CAs and, with X509_V_FLAG_CRL_CHECK set on it, their
+ * CRLs, so revoked certificates fail the handshake. Connections already up are untouched.
+ * Call on the thread that runs ctx's handshakes (the loop).
+ */
+int net_tls_set_verify_store(SSL_CTX *ctx, X509_STORE *store, struct base_err *err);
+
+/* Loads a new certificate (chain) and key into ctx for the connections made from now on;
+ * connected peers keep the certificate they were shown. Checks the pair first, so a bad
+ * pair leaves ctx as it was. */
+int net_tls_reload_cert(SSL_CTX *ctx, const char *cert_path, const char *key_path,
+                        struct base_err *err);
+
 /* Makes the handshake of a client connection fail unless the server certificate is for host
  * (a DNS name or a numeric IP address); also sends host as SNI when it is a name. */
 int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);

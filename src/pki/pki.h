@@ -378,5 +378,83 @@ int pki_capf_start(struct pki_capf **out, struct event_base *base, struct pki *p
 /* Closes the listener and every session. A session whose certificate is being signed is
  * finished by the pool's done callback, so free the pool after this. */
 void pki_capf_stop(struct pki_capf *capf);
+/* ---- EST formats (RFC 7030) -------------------------------------------------------------- */
+
+/* Decodes an EST request body: base64 (line breaks and spaces allowed) of one DER PKCS#10
+ * request and nothing after it. BASE_E_BAD_REQUEST (field "csr") for anything else,
+ * BASE_E_TOO_LARGE past 32 KiB. Does not check the signature: see pki_est_csr_check. */
+int pki_est_csr_decode(const char *body, size_t len, X509_REQ **out, struct base_err *err);
+/* Checks the request's self-signature (proof of possession of the key) and, when the
+ * subject has a CN, that it names `name` (case-insensitive). Gives the public key to issue
+ * the certificate for in *key (the caller frees it). The key itself is judged later by
+ * pki_key_check, inside pki_lsc_issue. */
+int pki_est_csr_check(X509_REQ *req, const char *name, EVP_PKEY **key, struct base_err *err);
+/* A PKCS#7 certs-only SignedData holding certs, base64 in lines of 64 (the body of an
+ * application/pkcs7-mime reply); malloc'd, NUL-terminated, *len without the NUL. */
+char *pki_est_certs_only(X509 *const *certs, size_t count, size_t *len, struct base_err *err);
+
+/* ---- revocation -------------------------------------------------------------------------- */
+
+struct event_base;
+
+/*
+ * Publishes the CA's CRL (v2, SHA-256, CRL number, authorityKeyIdentifier, reason codes,
+ * nextUpdate one week on) to <data_dir>/pki/ca.crl, and keeps it current: every 2 seconds
+ * on base it checks the store's revocation generation and rebuilds when a certificate was
+ * revoked (by anyone: the revoke action, CAPF delete, a superseding enrollment) or the CRL
+ * is a day old. Call once the store is open; pki_close stops it.
+ */
+int pki_crl_start(struct pki *pki, struct event_base *base, struct store *store,
+                  struct base_err *err);
+/* Rebuilds and pushes the CRL now (after a revocation, so the next handshake sees it). */
+int pki_crl_refresh(struct pki *pki, struct base_err *err);
+/* The current CRL in DER (application/pkix-crl), borrowed until the next rebuild; NULL
+ * before pki_crl_start. */
+const unsigned char *pki_crl_der(const struct pki *pki, size_t *len);
+const char *pki_crl_path(const struct pki *pki);
+
+/*
+ * Makes ctx verify client certificates against the CA and the current CRL, and keeps it so
+ * after every rebuild: a revoked, expired or foreign certificate fails the handshake from
+ * the next connection on, without a restart. For every TLS listener that takes client
+ * certificates (SIP TLS, admin/EST, CAPF, CTI). Detach before freeing ctx.
+ */
+int pki_tls_verify_attach(struct pki *pki, SSL_CTX *ctx, struct base_err *err);
+void pki_tls_verify_detach(struct pki *pki, SSL_CTX *ctx);
+
+/* ---- renewal and hot reload of role certificates ------------------------------------------ */
+
+/* Reloads ctx's certificate and key from the role's files whenever the role certificate is
+ * renewed or replaced: new handshakes get the new one, connected peers keep theirs. Detach
+ * before freeing ctx. */
+int pki_tls_role_attach(struct pki *pki, SSL_CTX *ctx, enum pki_role role, struct base_err *err);
+void pki_tls_role_detach(struct pki *pki, SSL_CTX *ctx);
+
+/*
+ * Issues a new key and certificate for the role now, keeps the old certificate as
+ * <role>.previous.crt, trusted for overlap_days more (or until it expires, if sooner), and
+ * reloads the attached contexts. For trust lists: pki_role_previous_path gives the old
+ * certificate while its overlap lasts, NULL after.
+ */
+int pki_role_renew(struct pki *pki, enum pki_role role, int overlap_days, struct base_err *err);
+const char *pki_role_previous_path(const struct pki *pki, enum pki_role role);
+/* The previous certificates still in their overlap, described as by pki_cert_list
+ * (name "<role>.previous"); free *out with free(). */
+int pki_role_previous_list(const struct pki *pki, struct pki_cert_info **out, size_t *count,
+                           struct base_err *err);
+
+/*
+ * Certificates from an external CA: pki_role_csr makes a new key for the role (kept aside
+ * as <role>.pending.key, the current pair stays in use) and gives a PEM PKCS#10 request for
+ * it (CN and subjectAltName as the role's own certificate). pki_role_install takes the
+ * signed PEM certificate (optionally followed by its chain), checks it matches the pending
+ * key and is valid now, then installs both, keeping the old certificate for the overlap,
+ * and reloads the attached contexts. Such a certificate is then kept by pki_role_ensure.
+ */
+int pki_role_csr(struct pki *pki, enum pki_role role, char **pem, struct base_err *err);
+int pki_role_install(struct pki *pki, enum pki_role role, const char *pem, size_t len,
+                     int overlap_days, struct base_err *err);
+/* "https" -> PKI_ROLE_HTTPS ...; -1 for an unknown name. */
+int pki_role_parse(const char *name, enum pki_role *out);
 
 #endif
