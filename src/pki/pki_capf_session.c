@@ -21,26 +21,34 @@ static struct store_actor capf_actor(const struct capf_conn *c)
 	return (struct store_actor){"capf", c->peer};
 }
 
+/* An operation's name in statuses ("Install/Upgrade failed: ...") and in audit actions
+ * ("capf-install"). */
+static const struct {
+	const char *op, *label, *what;
+} operations[] = {
+    {"install_upgrade", "Install/Upgrade", "install"},
+    {"delete", "Delete", "delete"},
+    {"troubleshoot", "Troubleshoot", "troubleshoot"},
+    {"no_pending", "CAPF", "session"},
+};
+
+static size_t operation_index(const char *op)
+{
+	size_t n = sizeof(operations) / sizeof(operations[0]);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(op, operations[i].op) == 0)
+			return i;
+	return n - 1;
+}
+
 static const char *operation_label(const char *op)
 {
-	if (strcmp(op, "install_upgrade") == 0)
-		return "Install/Upgrade";
-	if (strcmp(op, "delete") == 0)
-		return "Delete";
-	if (strcmp(op, "troubleshoot") == 0)
-		return "Troubleshoot";
-	return "CAPF";
+	return operations[operation_index(op)].label;
 }
 
 static const char *audit_what(const char *op)
 {
-	if (strcmp(op, "install_upgrade") == 0)
-		return "install";
-	if (strcmp(op, "delete") == 0)
-		return "delete";
-	if (strcmp(op, "troubleshoot") == 0)
-		return "troubleshoot";
-	return "session";
+	return operations[operation_index(op)].what;
 }
 
 /* Writes the outcome to the record and the audit log, and logs it once. */

@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the CAPF message decoder (specs/capf.md), the typed element reads the
- * server and ucm-phone apply to what they receive, and a re-encoding of what was read, which
+ * server and ucm-phone apply to what they receive, the public-key and certificate parsing
+ * of KEY_GENERATE_RESPONSE and CERTIFICATE, and a re-encoding of what was read, which
  * must decode again to the same values. The input is copied into a buffer of exactly its
  * size, so a read past the end is caught.
  */
@@ -58,7 +59,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pki_capf_get_u16(&msg, tag, &v, &err);
 			pki_capf_get_text(&msg, tag, text, sizeof(text), &err);
 		}
-		pki_capf_get_cert(&msg, &p, &len, &err);
+		if (pki_capf_get_cert(&msg, &p, &len, &err) == 1) {
+			const unsigned char *q = p;
+			X509_free(d2i_X509(NULL, &q, (long)len));
+		}
+		EVP_PKEY *key;
+		const struct pki_capf_elem *pub = &msg.elem[PKI_CAPF_T_PUBLIC_KEY];
+		if (pub->value &&
+		    pki_capf_public_key_parse(pub->value, pub->len, &key, &err) == 0) {
+			pki_capf_key_describe(key, text, sizeof(text));
+			EVP_PKEY_free(key);
+		}
 		pki_capf_get_sha2_sig(&msg, &v, &p, &len, &err);
 		pki_capf_get_sudi(&msg, &sudi, &err);
 		pki_capf_command_name(msg.command);
