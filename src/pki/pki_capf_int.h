@@ -45,6 +45,7 @@ struct capf_conn {
 	bool orphaned;   /* the connection went away while a worker signed */
 	int in_progress; /* REQUEST_IN_PROGRESS messages seen */
 	struct store_capf_op op;
+	char device_name[129]; /* as the phone sent it: what its proofs sign */
 	struct pki_capf_key_spec key_spec;
 	char serial[64]; /* of the certificate issued in this session */
 };

@@ -436,6 +436,7 @@ static void handle_auth(struct capf_conn *c, const struct pki_capf_msg *msg)
 		return;
 	}
 	c->have_op = true;
+	base_strlcpy(c->device_name, name, sizeof(c->device_name));
 	const char *op = c->op.operation;
 	if (strcmp(op, "no_pending") == 0) {
 		no_operation(c);

@@ -62,7 +62,7 @@ static int check_proofs(const struct capf_conn *c, const struct pki_capf_msg *ms
 		return base_err_set(err, BASE_E_UNAUTHORIZED, NULL,
 		                    "SHA2_SIGNED_DATA uses hash %u; SHA-512 (3) is required", hash);
 	size_t len;
-	unsigned char *data = pki_capf_auth_data(c->op.name, der, der_len, &len);
+	unsigned char *data = pki_capf_auth_data(c->device_name, der, der_len, &len);
 	if (!data)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	EVP_PKEY *key = X509_get0_pubkey(cert);

@@ -394,6 +394,20 @@ static int count_wrong_string(struct store *s, const struct store_capf_op *op, s
 	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "counting a wrong string");
 }
 
+static int forget_wrong_strings(struct store *s, const struct store_capf_op *op,
+                                struct base_err *err)
+{
+	sqlite3_stmt *st =
+	    store_db_stmt(s, "DELETE FROM capf_attempt WHERE kind = ?1 AND name = ?2", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, op->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op->name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "clearing wrong strings");
+}
+
 static int update_op(struct store *s, const struct store_kind *kind, const struct store_capf_op *op,
                      const struct store_capf_outcome *o, struct base_err *err)
 {
@@ -441,6 +455,10 @@ int store_capf_op_record(struct store *s, const struct store_capf_op *op, const 
 	int rc = store_db_begin(s, err);
 	if (rc == 0 && o->wrong_string)
 		rc = count_wrong_string(s, op, err);
+	/* A used or locked string is gone: its count goes with it, so the same digits set
+	 * again later start afresh. */
+	if (rc == 0 && (o->complete || o->clear_string))
+		rc = forget_wrong_strings(s, op, err);
 	if (rc == 0)
 		rc = update_op(s, kind, op, o, err);
 	if (rc == 0)
