@@ -212,8 +212,18 @@ static int answer_key(struct capf_client *cc, const struct pki_capf_msg *msg, st
 			return -1;
 	}
 	EVP_PKEY_free(cc->new_key);
-	if (!(cc->new_key = pki_capf_keygen(&spec, err)))
+	cc->new_key = NULL;
+	if (cc->o->key_in) {
+		FILE *f = fopen(cc->o->key_in, "r");
+		cc->new_key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+		if (f)
+			fclose(f);
+		if (!cc->new_key)
+			return base_err_set(err, BASE_E_INVALID, "--key-file", "cannot read %s",
+			                    cc->o->key_in);
+	} else if (!(cc->new_key = pki_capf_keygen(&spec, err))) {
 		return -1;
+	}
 	unsigned char *der = NULL;
 	int len = i2d_PUBKEY(cc->new_key, &der);
 	if (len <= 0)

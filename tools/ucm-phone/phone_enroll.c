@@ -27,6 +27,7 @@ enum {
 	OPT_KEY,
 	OPT_TIMEOUT,
 	OPT_JABBER,
+	OPT_KEY_FILE,
 	OPT_VERBOSE,
 };
 
@@ -45,28 +46,31 @@ static const struct option long_opts[] = {
     {"key", required_argument, NULL, OPT_KEY},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"jabber", no_argument, NULL, OPT_JABBER},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {NULL, 0, NULL, 0},
 };
 
 void phone_enroll_usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: ucm-phone enroll --protocol capf --server HOST:PORT --ca CA.crt\n"
-	        "         --device NAME --auth string|null|lsc|mic [--auth-string DIGITS]\n"
-	        "         [--auth-cert CRT --auth-key KEY] [--key-type rsa|ec --key-size N]\n"
-	        "         --cert OUT.crt --key OUT.key [--jabber] [--timeout S] [--verbose]\n\n"
-	        "  enroll     get a locally significant certificate (LSC) the way a Cisco\n"
-	        "             phone does over CAPF: authenticate with the one-time string,\n"
-	        "             nothing (null string), or an existing LSC or MIC (--auth-cert,\n"
-	        "             --auth-key); generate the key the server asks for (or the one\n"
-	        "             --key-type/--key-size force: rsa BITS, ec 256|384) and store\n"
-	        "             the certificate in --cert and its key in --key (mode 0600).\n"
-	        "             A delete operation removes them; troubleshoot sends --cert.\n"
-	        "             --jabber speaks as Jabber (VERSION 2, no PASSWORD element).\n"
-	        "             Prints the END_SESSION reason: 0 nothing to do, 1 done,\n"
-	        "             7 refused, 9 unknown device.\n\n"
-	        "Exit status: 0 operation done, 1 refused or failed, 2 usage error.\n");
+	fprintf(out, "usage: ucm-phone enroll --protocol capf --server HOST:PORT --ca CA.crt\n"
+	             "         --device NAME --auth string|null|lsc|mic [--auth-string DIGITS]\n"
+	             "         [--auth-cert CRT --auth-key KEY] [--key-type rsa|ec --key-size N]\n"
+	             "         --cert OUT.crt --key OUT.key [--key-file KEY] [--jabber]\n"
+	             "         [--timeout S] [--verbose]\n\n"
+	             "  enroll     get a locally significant certificate (LSC) the way a Cisco\n"
+	             "             phone does over CAPF: authenticate with the one-time string,\n"
+	             "             nothing (null string), or an existing LSC or MIC (--auth-cert,\n"
+	             "             --auth-key); generate the key the server asks for (or the one\n"
+	             "             --key-type/--key-size force: rsa BITS, ec 256|384) and store\n"
+	             "             the certificate in --cert and its key in --key (mode 0600).\n"
+	             "             A delete operation removes them; troubleshoot sends --cert.\n"
+	             "             --key-file sends a key made beforehand instead of a new one\n"
+	             "             (benchmarks: no key generation on the client).\n"
+	             "             --jabber speaks as Jabber (VERSION 2, no PASSWORD element).\n"
+	             "             Prints the END_SESSION reason: 0 nothing to do, 1 done,\n"
+	             "             7 refused, 9 unknown device.\n\n"
+	             "Exit status: 0 operation done, 1 refused or failed, 2 usage error.\n");
 }
 
 static int bad(struct base_err *err, const char *option, const char *what)
@@ -157,7 +161,8 @@ static int apply(struct phone_enroll_opts *o, int id, const char *arg, struct ba
 	                        [OPT_AUTH_CERT] = &o->auth_cert,
 	                        [OPT_AUTH_KEY] = &o->auth_key,
 	                        [OPT_CERT] = &o->cert_out,
-	                        [OPT_KEY] = &o->key_out};
+	                        [OPT_KEY] = &o->key_out,
+	                        [OPT_KEY_FILE] = &o->key_in};
 	if (id >= 0 && (size_t)id < sizeof(paths) / sizeof(paths[0]) && paths[id]) {
 		*paths[id] = arg;
 		return 0;

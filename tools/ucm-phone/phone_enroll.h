@@ -23,6 +23,7 @@ struct phone_enroll_opts {
 	bool key_forced;                  /* generate this key whatever the server asks */
 	struct pki_capf_key_spec key;
 	const char *cert_out, *key_out; /* where the new LSC and its key go */
+	const char *key_in;             /* a key made beforehand, sent instead of a new one */
 	double timeout;                 /* seconds for the whole enrollment */
 	bool jabber;                    /* speak as Jabber: VERSION 2, no PASSWORD, no
 	                                   REQUEST_IN_PROGRESS */
