@@ -151,6 +151,53 @@ pass "an ECDSA P-256 LSC where the device is set to EC"
 enroll SEP0000000DEAD0 1 9 --auth null
 pass "an unknown device gets END_SESSION 9"
 
+# --- the wire, byte for byte (specs/capf.md §8): raw TLS, no ucm-phone ---
+# raw HEX...: sends each message (session ID "SS" replaced by the server's) after reading the
+# AUTH_REQUEST, then prints every message the server sent, one hex line each.
+raw() {
+	python3 - "$CAPF_PORT" "$DATA/pki/ca.crt" "$@" <<'PY'
+import socket, ssl, sys
+port, ca, sends = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+ctx = ssl.create_default_context(cafile=ca)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="127.0.0.1")
+def recv_msg():
+    head = b""
+    while len(head) < 8:
+        d = s.recv(8 - len(head))
+        if not d: return None
+        head += d
+    body = b""
+    n = int.from_bytes(head[6:8], "big")
+    while len(body) < n:
+        body += s.recv(n - len(body))
+    return head + body
+first = recv_msg(); print(first.hex())
+sid = first[2:6].hex()
+for m in sends:
+    s.sendall(bytes.fromhex(m.replace("SS", sid)))
+while True:
+    m = recv_msg()
+    if m is None: break
+    print(m.replace(bytes.fromhex(sid), b"\xee\xee\xee\xee").hex())
+PY
+}
+name_hex=$(printf 'SEP0000000DEAD0' | xxd -p)
+out=$(raw "5502SS001f01000101070001030b0001000d0010${name_hex}00")
+[[ "$(head -1 <<<"$out")" =~ ^5501[0-9a-f]{8}00080700010308000100$ ]] ||
+	fail "AUTH_REQUEST is not 55 01 <sid> 00 08 07 00 01 03 08 00 01 00: $out"
+[ "$(tail -1 <<<"$out")" = 550feeeeeeee000401000109 ] ||
+	fail "unknown device: not END_SESSION 9 byte for byte: $out"
+pass "AUTH_REQUEST and the unknown-device END_SESSION are the spec's bytes"
+out=$(raw "5602SS0000")
+[ "$(tail -1 <<<"$out")" = 550feeeeeeee000401000107 ] || fail "bad protocol ID: $out"
+out=$(raw "550200000bad001f01000101070001030b0001000d0010${name_hex}00")
+[ "$(tail -1 <<<"$out")" = 550feeeeeeee000401000107 ] || fail "session ID mismatch: $out"
+out=$(raw "5504SS0000")
+[ "$(tail -1 <<<"$out")" = 550feeeeeeee000401000107 ] || fail "out-of-turn command: $out"
+out=$(raw "5502SS00080d0010${name_hex}00")
+[ "$(tail -1 <<<"$out")" = 550feeeeeeee000401000107 ] || fail "element past the end: $out"
+pass "protocol errors (protocol ID, session ID, command out of turn, truncated element) get END_SESSION 7"
+
 # --- by existing certificate (MIC), manufacturer trust store ---
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/mfr.key" -subj "/O=Phone Maker/CN=Manufacturing CA" \
 	-days 30 -addext basicConstraints=critical,CA:TRUE -out "$T/mfr.crt" 2>/dev/null
