@@ -353,6 +353,31 @@ int pki_trust_list(const struct pki *pki, const char *store, struct pki_cert_inf
  * X509_STORE_free(). */
 X509_STORE *pki_trust_store(const struct pki *pki, const char *store, struct base_err *err);
 
+/* ---- the CAPF server (pki_capf_server.c, pki_capf_session.c) -------------------------------
+ * Certificate enrollment for Cisco phones, Jabber and CTI application instances on the CAPF
+ * port over TLS (specs/capf.md §5): install/upgrade, delete and troubleshoot (fetch) as an
+ * administrator scheduled them on the device or CAPF profile (store_capf_op_find), each
+ * attempt's outcome written to the record and the audit log. Signing runs on the worker
+ * pool; the loop only moves bytes and reads the store. */
+
+struct pki_capf;
+struct event_base;
+
+struct pki_capf_options {
+	const char *listen;    /* "0.0.0.0:3804" */
+	unsigned max_sessions; /* sessions at once; beyond, a connection is closed unanswered.
+	                        * 0: 256 */
+	int read_timeout;      /* seconds for each phone message; 0: 30 */
+	int key_timeout;       /* seconds for the key (old phones are slow); 0: 120 */
+};
+
+/* Opens the listener with the "capf" role certificate (made if missing). */
+int pki_capf_start(struct pki_capf **out, struct event_base *base, struct pki *pki,
+                   struct store *store, struct net_work_pool *pool,
+                   const struct pki_capf_options *opt, struct base_err *err);
+/* Closes the listener and every session. A session whose certificate is being signed is
+ * finished by the pool's done callback, so free the pool after this. */
+void pki_capf_stop(struct pki_capf *capf);
 /* ---- EST formats (RFC 7030) -------------------------------------------------------------- */
 
 /* Decodes an EST request body: base64 (line breaks and spaces allowed) of one DER PKCS#10

@@ -301,7 +301,7 @@ struct store_capf_op {
 	int key_size;         /* RSA bits */
 	char key_type[16];    /* rsa, ec_p256, ec_p384 */
 	int64_t completes_by; /* 0: no deadline */
-	char status[160];     /* capf_operation_status */
+	char status[256];     /* capf_operation_status */
 	int wrong_strings;    /* wrong strings given against the current string */
 };
 
