@@ -65,7 +65,12 @@ void phone_enroll_usage(FILE *out)
 	        "             A delete operation removes them; troubleshoot sends --cert.\n"
 	        "             --jabber speaks as Jabber (VERSION 2, no PASSWORD element).\n"
 	        "             Prints the END_SESSION reason: 0 nothing to do, 1 done,\n"
-	        "             7 refused, 9 unknown device.\n\n"
+	        "             7 refused, 9 unknown device.\n"
+	        "       ucm-phone enroll --protocol est --server ADMIN_HOST:PORT --ca CA.crt\n"
+	        "         --device NAME --auth string|null|lsc [...] --cert OUT.crt --key OUT.key\n"
+	        "             the same over EST (RFC 7030): simpleenroll with the string as\n"
+	        "             HTTP Basic password (or nothing), simplereenroll with --auth lsc;\n"
+	        "             RSA 2048 unless --key-type/--key-size say otherwise.\n\n"
 	        "Exit status: 0 operation done, 1 refused or failed, 2 usage error.\n");
 }
 
@@ -211,9 +216,7 @@ int phone_enroll_main(int argc, char **argv)
 	}
 	base_log_set_level(o.verbose ? BASE_LOG_DEBUG : BASE_LOG_WARN);
 	if (o.protocol == PHONE_ENROLL_EST) {
-		fprintf(stderr,
-		        "ucm-phone: enroll --protocol est is not available in this build\n");
-		rc = 2;
+		rc = phone_est_enroll(&o);
 	} else {
 		rc = phone_capf_enroll(&o);
 	}
