@@ -382,6 +382,11 @@ int pki_role_ensure(struct pki *pki, enum pki_role role, struct base_err *err)
 	if (!role_valid(role)) {
 		return base_err_set(err, BASE_E_INVALID, NULL, "pki: unknown role %d", (int)role);
 	}
+	/* An administrator's certificate from an external CA, installed through the API. */
+	rc = pki_role_external_check(pki, role, err);
+	if (rc != 0) {
+		return rc < 0 ? -1 : 0;
+	}
 	pki_local_hostname(host, sizeof(host));
 	rc = role_check(pki, role, host, &why, err);
 	if (rc != 0) {

@@ -457,4 +457,35 @@ int pki_role_install(struct pki *pki, enum pki_role role, const char *pem, size_
 /* "https" -> PKI_ROLE_HTTPS ...; -1 for an unknown name. */
 int pki_role_parse(const char *name, enum pki_role *out);
 
+/* ---- enrollment rules shared by the protocols (pki_enroll.c) ----------------------------- */
+
+/* How a client proved who it is in one install/upgrade attempt. */
+struct pki_enroll_attempt {
+	const char *auth_string; /* the string it gave; NULL: none */
+	bool has_lsc;            /* it presented this owner's valid LSC (verified) */
+	bool has_mic; /* it presented a MIC that verified against the manufacturer store */
+	int64_t now;
+	int wrong_string_limit; /* service parameter capf_wrong_authentication_string_limit */
+};
+
+/*
+ * Decides an install/upgrade attempt against the operation: 0 when it may go on to key
+ * checks and signing; otherwise -1 with err (BASE_E_UNAUTHORIZED: wrong or missing
+ * credentials, BASE_E_FORBIDDEN: no operation pending, expired, locked) and *outcome filled
+ * for store_capf_op_record (status "Install/Upgrade failed" where the attempt counts, a
+ * wrong string counted, the string cleared when expired or at the limit). outcome->reason
+ * points into err.
+ */
+int pki_enroll_authorize(const struct store_capf_op *op, const struct pki_enroll_attempt *attempt,
+                         struct store_capf_outcome *outcome, struct base_err *err);
+/* The outcomes after signing: "Install/Upgrade successful" (operation complete, string used
+ * up), or "Install/Upgrade failed" with err's message as reason. */
+void pki_enroll_success(struct store_capf_outcome *outcome);
+void pki_enroll_failure(struct store_capf_outcome *outcome, const struct base_err *err);
+/* The key the operation asks for (capf_key_type, capf_key_size): fills the policy for
+ * pki_lsc_issue (RSA size, allow_weak_rsa from the store) and refuses a key of another type
+ * or curve (BASE_E_INVALID, "key type mismatch"). */
+int pki_enroll_key_policy(struct store *store, const struct store_capf_op *op, EVP_PKEY *key,
+                          struct pki_key_policy *policy, struct base_err *err);
+
 #endif

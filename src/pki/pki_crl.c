@@ -223,8 +223,9 @@ int pki_crl_refresh(struct pki *pki, struct base_err *err)
 	rev->generation = gen;
 	rev->built_at = base_time_now();
 	push_store(rev);
+	int revoked = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
 	base_log(BASE_LOG_INFO, "pki", "CRL published with %d revoked certificates",
-	         sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+	         revoked > 0 ? revoked : 0);
 	X509_CRL_free(crl);
 	return 0;
 }

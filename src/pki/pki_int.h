@@ -74,6 +74,11 @@ void pki_local_hostname(char *out, size_t size);
 int pki_role_issue(struct pki *pki, enum pki_role role, const char *host, const char *why,
                    struct base_err *err);
 
+/* pki_renew.c: 1 when the role has a certificate an administrator installed from an external
+ * CA (pki_role_install) that still matches its key and is valid, 0 when it has none, -1
+ * (err set) when it has one that no longer works. */
+int pki_role_external_check(struct pki *pki, enum pki_role role, struct base_err *err);
+
 /* pki_crl.c, pki_renew.c: release what pki_crl_start / pki_tls_attach set up. */
 void pki_crl_free(struct pki *pki);
 void pki_renew_free(struct pki *pki);

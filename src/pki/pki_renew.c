@@ -157,9 +157,50 @@ static int check_overlap(int overlap_days, struct base_err *err)
 	return 0;
 }
 
+/* <role>.external marks a certificate installed from an external CA, so that startup keeps
+ * it instead of refusing a certificate our CA did not issue. */
+static void external_path(const struct pki *pki, enum pki_role role, char *out, size_t size)
+{
+	side_path(pki, role, ".external", out, size);
+}
+
+int pki_role_external_check(struct pki *pki, enum pki_role role, struct base_err *err)
+{
+	char marker[PATH_MAX + 32];
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int rc;
+
+	external_path(pki, role, marker, sizeof(marker));
+	rc = pki_file_exists(marker, err);
+	if (rc <= 0) {
+		return rc;
+	}
+	rc = -1;
+	if (pki_cert_load(pki->role_cert_path[role], &cert, err) < 0 ||
+	    pki_key_load(pki->role_key_path[role], &key, err) < 0) {
+		goto out;
+	}
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1 ||
+	    X509_cmp_current_time(X509_get0_notAfter(cert)) < 0) {
+		base_err_set(
+		    err, BASE_E_INTERNAL, NULL,
+		    "pki: the externally signed %s certificate expired or does not match "
+		    "its key; install a new one, or remove %s to go back to the OpenUCM CA",
+		    pki_role_name(role), marker);
+		goto out;
+	}
+	rc = 1;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return rc;
+}
+
 int pki_role_renew(struct pki *pki, enum pki_role role, int overlap_days, struct base_err *err)
 {
-	char host[64];
+	char host[64], marker[PATH_MAX + 32];
 
 	if (check_role(role, err) < 0 || check_overlap(overlap_days, err) < 0 ||
 	    keep_previous(pki, role, overlap_days, err) < 0) {
@@ -169,6 +210,9 @@ int pki_role_renew(struct pki *pki, enum pki_role role, int overlap_days, struct
 	if (pki_role_issue(pki, role, host, "renewed by an administrator", err) < 0) {
 		return -1;
 	}
+	/* Renewed by our own CA: an external certificate it replaced is no longer kept. */
+	external_path(pki, role, marker, sizeof(marker));
+	unlink(marker);
 	return reload_contexts(pki, role, err);
 }
 
@@ -347,9 +391,12 @@ int pki_role_install(struct pki *pki, enum pki_role role, const char *pem, size_
 	}
 	/* Key first, as pki.c does: a crash in between leaves a mismatch that the next
 	 * start notices. The PEM is stored as given, so the chain goes out with it. */
+	char marker[PATH_MAX + 32];
+	external_path(pki, role, marker, sizeof(marker));
 	if (keep_previous(pki, role, overlap_days, err) < 0 ||
 	    pki_key_save(pki->role_key_path[role], key, err) < 0 ||
-	    pki_file_write(pki->role_cert_path[role], pem, len, 0644, err) < 0) {
+	    pki_file_write(pki->role_cert_path[role], pem, len, 0644, err) < 0 ||
+	    pki_file_write(marker, "external\n", 9, 0644, err) < 0) {
 		goto out;
 	}
 	if (unlink(key_path) < 0) {

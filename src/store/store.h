@@ -273,6 +273,13 @@ int store_cert_revoked_each(struct store *store, int64_t now,
 /* Bumped by every revocation, so that whoever publishes the CRL knows when to rebuild. */
 uint64_t store_cert_revocation_generation(const struct store *store);
 
+/* Appends an audit entry for an action on certificates that is not a record change (role
+ * certificate renewed, trust store changed, ...): resource "certificates" or "trust-stores",
+ * key the certificate or store name, detail any JSON (not taken). In its own transaction. */
+int store_cert_audit(struct store *store, const struct store_actor *actor, const char *action,
+                     const char *resource, const char *key, const json_t *detail,
+                     struct base_err *err);
+
 /* A service or enterprise parameter as an integer or boolean ("true"); def when missing or
  * malformed. */
 long long store_param_int(struct store *store, const char *name, long long def);

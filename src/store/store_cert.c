@@ -437,6 +437,27 @@ int store_cert_revoked_each(struct store *s, int64_t now,
 	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "reading revoked certificates");
 }
 
+static const struct store_field no_fields[] = {{0}};
+static const struct store_kind certificates_resource = {.name = "certificates",
+                                                        .fields = no_fields};
+static const struct store_kind trust_stores_resource = {.name = "trust-stores",
+                                                        .fields = no_fields};
+
+int store_cert_audit(struct store *s, const struct store_actor *actor, const char *action,
+                     const char *resource, const char *key, const json_t *detail,
+                     struct base_err *err)
+{
+	const struct store_kind *kind =
+	    strcmp(resource, "trust-stores") == 0 ? &trust_stores_resource : &certificates_resource;
+	if (store_db_begin(s, err) != 0)
+		return -1;
+	if (store_audit_append(s, actor, action, kind, key, NULL, detail, NULL, err) != 0) {
+		store_db_rollback(s);
+		return -1;
+	}
+	return store_db_commit(s, err);
+}
+
 static int param_text(struct store *s, const char *name, char *out, size_t size)
 {
 	if (store_param_get(s, "service_parameter", name, out, size) == 0)

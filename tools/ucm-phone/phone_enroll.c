@@ -53,24 +53,30 @@ static const struct option long_opts[] = {
 
 void phone_enroll_usage(FILE *out)
 {
-	fprintf(out, "usage: ucm-phone enroll --protocol capf --server HOST:PORT --ca CA.crt\n"
-	             "         --device NAME --auth string|null|lsc|mic [--auth-string DIGITS]\n"
-	             "         [--auth-cert CRT --auth-key KEY] [--key-type rsa|ec --key-size N]\n"
-	             "         --cert OUT.crt --key OUT.key [--key-file KEY] [--jabber]\n"
-	             "         [--timeout S] [--verbose]\n\n"
-	             "  enroll     get a locally significant certificate (LSC) the way a Cisco\n"
-	             "             phone does over CAPF: authenticate with the one-time string,\n"
-	             "             nothing (null string), or an existing LSC or MIC (--auth-cert,\n"
-	             "             --auth-key); generate the key the server asks for (or the one\n"
-	             "             --key-type/--key-size force: rsa BITS, ec 256|384) and store\n"
-	             "             the certificate in --cert and its key in --key (mode 0600).\n"
-	             "             A delete operation removes them; troubleshoot sends --cert.\n"
-	             "             --key-file sends a key made beforehand instead of a new one\n"
-	             "             (benchmarks: no key generation on the client).\n"
-	             "             --jabber speaks as Jabber (VERSION 2, no PASSWORD element).\n"
-	             "             Prints the END_SESSION reason: 0 nothing to do, 1 done,\n"
-	             "             7 refused, 9 unknown device.\n\n"
-	             "Exit status: 0 operation done, 1 refused or failed, 2 usage error.\n");
+	fprintf(out,
+	        "usage: ucm-phone enroll --protocol capf --server HOST:PORT --ca CA.crt\n"
+	        "         --device NAME --auth string|null|lsc|mic [--auth-string DIGITS]\n"
+	        "         [--auth-cert CRT --auth-key KEY] [--key-type rsa|ec --key-size N]\n"
+	        "         --cert OUT.crt --key OUT.key [--key-file KEY] [--jabber]\n"
+	        "         [--timeout S] [--verbose]\n\n"
+	        "  enroll     get a locally significant certificate (LSC) the way a Cisco\n"
+	        "             phone does over CAPF: authenticate with the one-time string,\n"
+	        "             nothing (null string), or an existing LSC or MIC (--auth-cert,\n"
+	        "             --auth-key); generate the key the server asks for (or the one\n"
+	        "             --key-type/--key-size force: rsa BITS, ec 256|384) and store\n"
+	        "             the certificate in --cert and its key in --key (mode 0600).\n"
+	        "             A delete operation removes them; troubleshoot sends --cert.\n"
+	        "             --key-file sends a key made beforehand instead of a new one\n"
+	        "             (benchmarks: no key generation on the client).\n"
+	        "             --jabber speaks as Jabber (VERSION 2, no PASSWORD element).\n"
+	        "             Prints the END_SESSION reason: 0 nothing to do, 1 done,\n"
+	        "             7 refused, 9 unknown device.\n"
+	        "       ucm-phone enroll --protocol est --server ADMIN_HOST:PORT --ca CA.crt\n"
+	        "         --device NAME --auth string|null|lsc [...] --cert OUT.crt --key OUT.key\n"
+	        "             the same over EST (RFC 7030): simpleenroll with the string as\n"
+	        "             HTTP Basic password (or nothing), simplereenroll with --auth lsc;\n"
+	        "             RSA 2048 unless --key-type/--key-size say otherwise.\n\n"
+	        "Exit status: 0 operation done, 1 refused or failed, 2 usage error.\n");
 }
 
 static int bad(struct base_err *err, const char *option, const char *what)
@@ -216,9 +222,7 @@ int phone_enroll_main(int argc, char **argv)
 	}
 	base_log_set_level(o.verbose ? BASE_LOG_DEBUG : BASE_LOG_WARN);
 	if (o.protocol == PHONE_ENROLL_EST) {
-		fprintf(stderr,
-		        "ucm-phone: enroll --protocol est is not available in this build\n");
-		rc = 2;
+		rc = phone_est_enroll(&o);
 	} else {
 		rc = phone_capf_enroll(&o);
 	}

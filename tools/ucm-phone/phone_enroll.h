@@ -35,5 +35,8 @@ int phone_enroll_main(int argc, char **argv);
 void phone_enroll_usage(FILE *out);
 
 int phone_capf_enroll(const struct phone_enroll_opts *o);
+/* EST (phone_est.c): --auth string (HTTP Basic), null (none) or lsc (simplereenroll with
+ * --auth-cert/--auth-key as TLS client certificate); --server is the admin listener. */
+int phone_est_enroll(const struct phone_enroll_opts *o);
 
 #endif
