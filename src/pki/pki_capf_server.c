@@ -214,6 +214,12 @@ int pki_capf_start(struct pki_capf **out, struct event_base *base, struct pki *p
 	    !(capf->tls = net_tls_server_ctx_new(pki_role_cert_path(pki, PKI_ROLE_CAPF),
 	                                         pki_role_key_path(pki, PKI_ROLE_CAPF), NULL, err)))
 		goto fail;
+	/* A renewed CAPF certificate serves the next handshake; phones connected keep theirs. */
+	if (pki_tls_role_attach(pki, capf->tls, PKI_ROLE_CAPF, err) != 0) {
+		SSL_CTX_free(capf->tls);
+		capf->tls = NULL;
+		goto fail;
+	}
 	capf->lsc_trust = X509_STORE_new();
 	if (!capf->lsc_trust || X509_STORE_add_cert(capf->lsc_trust, pki_ca_cert(pki)) != 1) {
 		base_err_set(err, BASE_E_INTERNAL, NULL, "cannot build the LSC trust store");
@@ -244,6 +250,8 @@ void pki_capf_stop(struct pki_capf *capf)
 	while (capf->conns)
 		conn_free(capf->conns);
 	X509_STORE_free(capf->lsc_trust);
+	if (capf->tls)
+		pki_tls_role_detach(capf->pki, capf->tls);
 	SSL_CTX_free(capf->tls);
 	free(capf);
 }

@@ -116,6 +116,15 @@ static void succeed(struct capf_conn *c, enum pki_capf_reason reason, const char
 	capf_end(c, reason);
 }
 
+/* After a revocation: the next TLS handshake anywhere must already refuse the certificate,
+ * not only after the CRL's periodic check. */
+static void publish_revocations(struct capf_conn *c)
+{
+	struct base_err err = {0};
+	if (c->capf && pki_crl_refresh(c->capf->pki, &err) != 0)
+		base_log(BASE_LOG_WARN, "capf", "CRL not rebuilt: %s", err.message);
+}
+
 /* Sends a request with no elements (FETCH, DELETE). */
 static void send_empty(struct capf_conn *c, enum pki_capf_command command)
 {
@@ -320,12 +329,14 @@ static void handle_store(struct capf_conn *c, const struct pki_capf_msg *msg)
 	struct base_err err = {0};
 	pki_capf_get_u8(msg, PKI_CAPF_T_REASON, &reason, &err);
 	if (reason == PKI_CAPF_R_UPDATE_CERTIFICATE) {
+		publish_revocations(c); /* the LSC it replaced was revoked as superseded */
 		succeed(c, PKI_CAPF_R_UPDATE_CERTIFICATE, "LSC %s installed", c->serial);
 		return;
 	}
 	/* The phone keeps no copy: the certificate must not stay valid. */
 	struct store_actor actor = capf_actor(c);
 	store_cert_revoke(c->store, c->serial, "cessation_of_operation", &actor, NULL);
+	publish_revocations(c);
 	/* The reference answers 1 whatever the phone said (specs/capf.md §5.2 step 9). */
 	fail_with(c, PKI_CAPF_R_UPDATE_CERTIFICATE, false, false,
 	          "the phone could not store its certificate (reason %u)", reason);
@@ -351,10 +362,10 @@ static void handle_delete(struct capf_conn *c, const struct pki_capf_msg *msg)
 		          "cannot revoke the deleted certificate: %s", err.message);
 		return;
 	}
+	publish_revocations(c);
 	succeed(c, PKI_CAPF_R_UPDATE_CERTIFICATE,
-	        "LSC deleted from the phone; %d certificate%s "
-	        "revoked",
-	        count, count == 1 ? "" : "s");
+	        "LSC deleted from the phone; %d certificate%s revoked", count,
+	        count == 1 ? "" : "s");
 }
 
 /* Troubleshoot: what the phone holds goes to the audit log (the CAPF trace). */
@@ -533,6 +544,7 @@ void capf_session_lost(struct capf_conn *c, const char *why)
 		/* Sent, never confirmed: the phone may not have it. */
 		struct store_actor actor = capf_actor(c);
 		store_cert_revoke(c->store, c->serial, "cessation_of_operation", &actor, NULL);
+		publish_revocations(c);
 	}
 	char status[256];
 	snprintf(status, sizeof(status), "%s failed: %s before the operation completed",

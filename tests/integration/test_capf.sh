@@ -302,4 +302,9 @@ c = [c for c in items if c["serial"].upper() == sys.argv[2].upper()]
 assert c and c[0]["status"] == "revoked", c
 PY
 pass "... revokes it, and lsc_status is not_installed"
+if timeout 20 "$UCM_PHONE" register "${tls[@]}" --cert "$T/second.crt" --key "$T/second.key" \
+	>"$T/reg.out" 2>&1; then
+	fail "the deleted LSC still registers: $(cat "$T/reg.out")"
+fi
+pass "after delete the device can no longer connect with that LSC"
 finish
