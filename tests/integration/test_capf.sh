@@ -272,6 +272,15 @@ expect_capf_status capf-profiles ctiapp-node1 "Install/Upgrade successful" \
 openssl x509 -in "$T/ctiapp-node1.crt" -noout -ext subjectAltName | grep -q "URI:ctiapp/node1" ||
 	fail "the instance LSC does not name user and instance"
 pass "one certificate per instance: it names ctiapp/node1"
+api POST capf-profiles -d '{"name": "jsmith-laptop", "user_type": "end_user",
+	"user_id": "jsmith", "instance_id": "laptop", "capf_certificate_operation": "install_upgrade",
+	"capf_authentication_string": "27182818"}' >/dev/null
+[ "$STATUS" = 201 ] || fail "cannot create the end-user CAPF profile: $BODY"
+enroll jsmith-laptop 0 1 --auth string --auth-string 27182818
+openssl x509 -in "$T/jsmith-laptop.crt" -noout -ext subjectAltName | grep -q "URI:jsmith/laptop" ||
+	fail "the end-user instance LSC does not name user and instance"
+expect_capf_status capf-profiles jsmith-laptop "Install/Upgrade successful" \
+	"an end user's CTI client instance enrolls the same way"
 
 # --- the enrolled device registers over SIP TLS with its LSC; delete revokes it ---
 C enterprise-parameter update cluster_security_mode --value mixed
