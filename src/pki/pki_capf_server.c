@@ -165,9 +165,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	struct capf_conn *c = calloc(1, sizeof(*c));
 	SSL *ssl = c ? SSL_new(capf->tls) : NULL;
+	/* Deferred callbacks: a write that completes at once must not free the session in the
+	 * middle of the code that wrote it. */
+	/* Deferred callbacks: a write that completes at once must not free the session in the
+	 * middle of the code that wrote it. */
 	if (ssl)
-		c->bev = bufferevent_openssl_socket_new(
-		    capf->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		c->bev =
+		    bufferevent_openssl_socket_new(capf->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		                                   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!c || !c->bev) {
 		if (c && !c->bev)
 			SSL_free(ssl);
