@@ -207,47 +207,6 @@ static void serve_action(struct admin_call *call, const struct store_kind *kind,
 	admin_reply_error(call, &err);
 }
 
-static json_t *cert_json(const struct pki_cert_info *c)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "name", c->name,
-	                 "subject", c->subject, "issuer", c->issuer, "serial", c->serial,
-	                 "not_before", c->not_before, "not_after", c->not_after,
-	                 "sha256_fingerprint", c->sha256_fingerprint, "key_type", c->key_type,
-	                 "key_bits", (json_int_t)c->key_bits);
-}
-
-static void serve_certificates(struct admin_call *call, const char *name)
-{
-	struct base_err err = {0};
-	struct pki_cert_info *certs = NULL;
-	size_t count = 0;
-	if (evhttp_request_get_command(call->req) != EVHTTP_REQ_GET) {
-		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "certificates are read-only here");
-	} else if (pki_cert_list(call->admin->pki, &certs, &count, &err) == 0) {
-		json_t *items = json_array();
-		for (size_t i = 0; i < count; i++) {
-			if (!name) {
-				json_array_append_new(items, cert_json(&certs[i]));
-			} else if (strcmp(certs[i].name, name) == 0) {
-				json_decref(items);
-				admin_reply_json(call, 200, cert_json(&certs[i]));
-				free(certs);
-				return;
-			}
-		}
-		free(certs);
-		if (!name) {
-			admin_reply_json(call, 200,
-			                 json_pack("{s:o, s:i}", "items", items, "total",
-			                           (json_int_t)json_array_size(items)));
-			return;
-		}
-		json_decref(items);
-		base_err_set(&err, BASE_E_NOT_FOUND, NULL, "no certificate %s", name);
-	}
-	admin_reply_error(call, &err);
-}
-
 static void serve_resource(struct admin_call *call, struct route *r)
 {
 	struct base_err err = {0};
@@ -265,10 +224,8 @@ static void serve_resource(struct admin_call *call, struct route *r)
 		admin_reply_error(call, &err);
 		return;
 	}
-	if (strcmp(r->seg[0], "certificates") == 0 && r->nseg <= 2) {
-		serve_certificates(call, r->nseg == 2 ? r->seg[1] : NULL);
+	if (admin_certs_route(call, r->seg, r->nseg))
 		return;
-	}
 	const struct store_kind *kind = store_kind_find(r->seg[0]);
 	if (!kind || r->nseg > 3) {
 		base_err_set(&err, BASE_E_NOT_FOUND, NULL, "no resource %s", r->seg[0]);

@@ -4,6 +4,7 @@
  * (register), place a call (call) and take calls (answer).
  */
 #include "phone.h"
+#include "phone_enroll.h"
 
 #include <string.h>
 
@@ -13,8 +14,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		phone_usage(stdout);
+		phone_enroll_usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "enroll") == 0)
+		return phone_enroll_main(argc, argv);
 	if (argc == 5 && strcmp(argv[1], "tls-check") == 0 && strcmp(argv[3], "--ca") == 0)
 		return phone_tls_check(argv[2], argv[4]);
 	if (argc < 2 || strcmp(argv[1], "tls-check") == 0) {
