@@ -6,6 +6,7 @@
 #include "admin/admin.h"
 #include "app/app_config.h"
 #include "app/app_sip.h"
+#include "prov/prov.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -21,6 +22,7 @@ struct app {
 	struct pki *pki;
 	struct admin *admin;
 	struct app_sip *sip;
+	struct prov *prov;
 };
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -65,6 +67,18 @@ static int start(struct app *app, struct base_err *err)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the event loop");
 	if (app_sip_start(&app->sip, app->base, app->store, app->pki, cfg, err) != 0)
 		return -1;
+	struct prov_options prov_opt = {
+	    .tftp_listen = cfg->listen[APP_LISTEN_TFTP].value,
+	    .http_listen = cfg->listen[APP_LISTEN_HTTP].value,
+	    .https_listen = cfg->listen[APP_LISTEN_HTTPS].value,
+	    .sip_listen = cfg->listen[APP_LISTEN_SIP_TCP].value,
+	    .sip_tls_listen = cfg->listen[APP_LISTEN_SIP_TLS].value,
+	    .capf_listen = cfg->listen[APP_LISTEN_CAPF].value,
+	    .tvs_listen = cfg->listen[APP_LISTEN_TVS].value,
+	};
+	if (prov_start(&app->prov, app->base, app->store, app->pki, app_sip_stack(app->sip),
+	               app_sip_registrar(app->sip), &prov_opt, err) != 0)
+		return -1;
 	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir,
 	                                  app_sip_calls(app->sip)};
 	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
@@ -73,6 +87,7 @@ static int start(struct app *app, struct base_err *err)
 static void stop(struct app *app)
 {
 	admin_stop(app->admin);
+	prov_stop(app->prov);
 	app_sip_stop(app->sip);
 	pki_close(app->pki);
 	store_close(app->store);

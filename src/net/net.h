@@ -73,4 +73,10 @@ SSL_CTX *net_tls_client_ctx_new(const char *ca_path, const char *cert_path, cons
  * (a DNS name or a numeric IP address); also sends host as SNI when it is a name. */
 int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);
 
+/* For evhttp_set_bevcb on a TLS listener: a server-side OpenSSL bufferevent over a new SSL
+ * of ssl_ctx (an SSL_CTX *); NULL when OpenSSL cannot make one. */
+struct bufferevent;
+struct event_base;
+struct bufferevent *net_tls_accept_bev(struct event_base *base, void *ssl_ctx);
+
 #endif
