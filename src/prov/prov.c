@@ -66,7 +66,7 @@ int prov_start(struct prov **out, struct event_base *base, struct store *store, 
 	      prov_http_start(&p->https, base, p->files, opt->https_listen, PROV_VIA_HTTPS,
 	                      pki_role_cert_path(pki, PKI_ROLE_HTTPS),
 	                      pki_role_key_path(pki, PKI_ROLE_HTTPS), err))) ||
-	    prov_actions_start(&p->actions, base, store, sip, registrar, err) != 0) {
+	    prov_actions_start(&p->actions, base, store, p->files, sip, registrar, err) != 0) {
 		prov_stop(p);
 		return -1;
 	}

@@ -32,6 +32,7 @@ struct prov_actions {
 	struct store *store;
 	struct sip_stack *sip;
 	struct sip_registrar *registrar;
+	struct prov_files *files;
 	struct event *poll;
 	uint64_t generation;
 	struct running *running; /* actions waiting for their NOTIFY answers */
@@ -85,9 +86,32 @@ static void on_response(void *arg, struct sip_client_tx *tx, const struct sip_ms
 	free(r);
 }
 
+/* The versionStamp of the configuration the device would fetch from the address it reaches
+ * us at, so that the phone can tell whether it has it already; empty when there is none. */
+static void version_stamp(struct prov_actions *pa, const char *device, const struct sip_binding *b,
+                          char *out, size_t size)
+{
+	char name[96], host[64];
+	uint16_t port;
+	struct prov_file *f = NULL;
+	*out = '\0';
+	snprintf(name, sizeof(name), "%s.cnf.xml", device);
+	sip_stack_local(pa->sip, &b->flow, host, sizeof(host), &port);
+	if (prov_files_fetch(pa->files, name, PROV_VIA_HTTP, host, &f, NULL) != 0)
+		return;
+	const char *start = memmem(f->data, f->len, "<versionStamp>", 14);
+	const char *end =
+	    start ? memmem(start, f->len - (size_t)(start - (char *)f->data), "</versionStamp>", 15)
+	          : NULL;
+	if (end && (size_t)(end - start - 14) < size)
+		base_strlcpy(out, start + 14, (size_t)(end - start - 14) + 1);
+	prov_file_unref(f);
+}
+
 /* The event and body that ask a device of `type` to carry out `action`. */
 static const char *notify_event(const char *type, const char *action, const char *call_id,
-                                char *body, size_t size, const char **content_type)
+                                const char *stamp, char *body, size_t size,
+                                const char **content_type)
 {
 	*content_type = NULL;
 	*body = '\0';
@@ -97,12 +121,12 @@ static const char *notify_event(const char *type, const char *action, const char
 	if (cisco) {
 		*content_type = "text/plain";
 		snprintf(body, size,
-		         "action=%s\r\nRegisterCallId={%s}\r\nConfigVersionStamp={}\r\n"
+		         "action=%s\r\nRegisterCallId={%s}\r\nConfigVersionStamp={%s}\r\n"
 		         "DialplanVersionStamp={}\r\nSoftkeyVersionStamp={}\r\n"
 		         "FeatureControlVersionStamp={}\r\nCUCMResult={config_applied}\r\n"
 		         "FirmwareLoadId={}\r\nInactiveFirmwareLoadId={}\r\nLoadServer={}\r\n"
 		         "LogServer={}\r\nPPID={disabled}\r\n",
-		         action, call_id);
+		         action, call_id, stamp);
 		return "service-control";
 	}
 	if (strcmp(type, "mpp") == 0)
@@ -160,10 +184,11 @@ static void carry_out(struct prov_actions *pa, const struct store_device_action 
 	pa->running = r;
 	r->outstanding = (int)n;
 	for (size_t i = 0; i < n; i++) {
-		char body[768];
+		char body[768], stamp[64];
 		const char *ctype;
+		version_stamp(pa, a->device, &b[i], stamp, sizeof(stamp));
 		const char *event =
-		    notify_event(type, a->action, b[i].call_id, body, sizeof(body), &ctype);
+		    notify_event(type, a->action, b[i].call_id, stamp, body, sizeof(body), &ctype);
 		base_log(BASE_LOG_INFO, "prov", "%s of %s: NOTIFY %s to %s over %s", a->action,
 		         a->device, event, b[i].contact, sip_transport_name(b[i].flow.kind));
 		/* A NOTIFY that cannot be sent still answers (503) through on_response. */
@@ -201,7 +226,8 @@ static void on_poll(evutil_socket_t fd, short events, void *arg)
 }
 
 int prov_actions_start(struct prov_actions **out, struct event_base *base, struct store *store,
-                       struct sip_stack *sip, struct sip_registrar *registrar, struct base_err *err)
+                       struct prov_files *files, struct sip_stack *sip,
+                       struct sip_registrar *registrar, struct base_err *err)
 {
 	struct prov_actions *pa = calloc(1, sizeof(*pa));
 	if (!pa || !(pa->poll = evtimer_new(base, on_poll, pa))) {
@@ -209,6 +235,7 @@ int prov_actions_start(struct prov_actions **out, struct event_base *base, struc
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
 	pa->base = base, pa->store = store, pa->sip = sip, pa->registrar = registrar;
+	pa->files = files;
 	pa->generation = store_generation(store) - 1; /* look once at start */
 	struct timeval tv = {0, POLL_MS * 1000};
 	evtimer_add(pa->poll, &tv);

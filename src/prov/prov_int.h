@@ -84,8 +84,8 @@ void prov_http_stop(struct prov_http *http);
 struct prov_actions;
 
 int prov_actions_start(struct prov_actions **out, struct event_base *base, struct store *store,
-                       struct sip_stack *sip, struct sip_registrar *registrar,
-                       struct base_err *err);
+                       struct prov_files *files, struct sip_stack *sip,
+                       struct sip_registrar *registrar, struct base_err *err);
 void prov_actions_stop(struct prov_actions *actions);
 
 #endif
