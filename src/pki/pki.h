@@ -110,6 +110,10 @@ enum pki_trust_list_kind {
 	PKI_CTL, /* CTLFile.tlv: served only in mixed mode */
 };
 
+/* The digest of every signature made from now on (default PKI_HASH_SHA512; SHA-1 for
+ * phones whose firmware predates SHA-512). Call before the first build. */
+void pki_sign_hash_set(struct pki *pki, enum pki_hash hash);
+
 /* Whether the cluster security mode (enterprise parameter cluster_security_mode) is mixed. */
 int pki_cluster_mixed_mode(struct store *store, bool *mixed, struct base_err *err);
 
