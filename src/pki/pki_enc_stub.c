@@ -69,7 +69,8 @@ int pki_enc_stub_build(const char *cnf_xml, size_t len, const X509 *phone_cert, 
 	}
 	if (len > INT32_MAX ||
 	    !(full = xmlReadMemory(cnf_xml, (int)len, "cnf.xml", NULL,
-	                           XML_PARSE_NONET | XML_PARSE_NOBLANKS)) ||
+	                           XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+	                               XML_PARSE_NOWARNING)) ||
 	    !(root = xmlDocGetRootElement(full)) || xmlStrcmp(root->name, BAD_CAST "device") != 0) {
 		base_err_set(err, BASE_E_INVALID, NULL,
 		             "the configuration is not XML with a <device> root");

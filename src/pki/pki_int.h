@@ -218,6 +218,13 @@ const EVP_MD *pki_hash_md(int hash);
 int pki_signer_load(const struct pki *pki, struct pki_signer *signer, struct base_err *err);
 void pki_signer_free(struct pki_signer *signer);
 
+/* ---- pki_sgn.c ---- */
+
+/* The .enc.sgn file named name (with its extension) for pub, signed by signer. */
+int pki_enc_file_build(const struct pki_signer *signer, const char *name, uint32_t timestamp,
+                       const unsigned char *data, size_t len, EVP_PKEY *pub, unsigned char **out,
+                       size_t *out_len, struct base_err *err);
+
 /* ---- pki_trust_list.c ---- */
 
 /* The certificate of list with a role covering role whose issuer and serial are these

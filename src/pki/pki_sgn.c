@@ -122,27 +122,20 @@ static void encryption_info_put(struct pki_buf *b, const unsigned char iv[AES_IV
 	pki_tlv_put(b, PKI_H_ENCRYPTION_HASH, digest, digest_len);
 }
 
-int pki_enc_sgn_build(struct pki *pki, const char *file_name, const unsigned char *data, size_t len,
-                      const X509 *phone_cert, unsigned char **out, size_t *out_len,
-                      struct base_err *err)
+int pki_enc_file_build(const struct pki_signer *signer, const char *name, uint32_t timestamp,
+                       const unsigned char *data, size_t len, EVP_PKEY *pub, unsigned char **out,
+                       size_t *out_len, struct base_err *err)
 {
-	EVP_PKEY *pub = phone_cert ? X509_get0_pubkey(phone_cert) : NULL;
-	struct pki_signer signer = {0};
 	struct pki_buf extra = {0};
 	unsigned char key[AES_KEY_LEN], iv[AES_IV_LEN], digest[EVP_MAX_MD_SIZE];
 	unsigned char *wrapped = NULL, *cipher = NULL;
 	size_t wrapped_len = 0, pad = AES_BLOCK - len % AES_BLOCK;
 	unsigned digest_len = 0;
-	char name[256];
 	int rc = -1;
 
 	*out = NULL;
 	*out_len = 0;
-	if (signed_name(name, file_name, ".enc.sgn", err) < 0) {
-		return -1;
-	}
 	if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
-		ERR_clear_error();
 		return base_err_set(err, BASE_E_INVALID, "certificate",
 		                    "configurations are encrypted for phones with an RSA "
 		                    "certificate only");
@@ -151,12 +144,9 @@ int pki_enc_sgn_build(struct pki *pki, const char *file_name, const unsigned cha
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
 	/* A fresh key and IV for every build: a changed configuration never reuses a key. */
-	if (pki_signer_load(pki, &signer, err) < 0 || RAND_bytes(key, sizeof(key)) != 1 ||
-	    RAND_bytes(iv, sizeof(iv)) != 1 ||
-	    EVP_Digest(data, len, digest, &digest_len, pki_hash_md(signer.hash), NULL) != 1) {
-		if (signer.key) {
-			pki_ssl_error(err, "cannot make the file key", NULL);
-		}
+	if (RAND_bytes(key, sizeof(key)) != 1 || RAND_bytes(iv, sizeof(iv)) != 1 ||
+	    EVP_Digest(data, len, digest, &digest_len, pki_hash_md(signer->hash), NULL) != 1) {
+		pki_ssl_error(err, "cannot make the file key", NULL);
 		goto done;
 	}
 	memcpy(cipher, data, len);
@@ -165,7 +155,7 @@ int pki_enc_sgn_build(struct pki *pki, const char *file_name, const unsigned cha
 	    wrap_key(pub, key, &wrapped, &wrapped_len, err) < 0) {
 		goto done;
 	}
-	encryption_info_put(&extra, iv, (unsigned)pad, wrapped, wrapped_len, signer.hash, digest,
+	encryption_info_put(&extra, iv, (unsigned)pad, wrapped, wrapped_len, signer->hash, digest,
 	                    digest_len);
 	if (extra.failed) {
 		base_err_set(err, BASE_E_INTERNAL, NULL,
@@ -175,18 +165,39 @@ int pki_enc_sgn_build(struct pki *pki, const char *file_name, const unsigned cha
 	const struct pki_header_spec spec = {
 	    .version = {2, 0},
 	    .file_name = name,
-	    .timestamp = (uint32_t)time(NULL),
+	    .timestamp = timestamp,
 	    .extra = extra.data,
 	    .extra_len = extra.len,
 	};
 
-	rc = pki_signed_file_build(&signer, &spec, cipher, len + pad, out, out_len, err);
+	rc = pki_signed_file_build(signer, &spec, cipher, len + pad, out, out_len, err);
 done:
 	OPENSSL_cleanse(key, sizeof(key));
-	pki_signer_free(&signer);
 	pki_buf_free(&extra);
 	free(wrapped);
 	free(cipher);
+	return rc;
+}
+
+int pki_enc_sgn_build(struct pki *pki, const char *file_name, const unsigned char *data, size_t len,
+                      const X509 *phone_cert, unsigned char **out, size_t *out_len,
+                      struct base_err *err)
+{
+	EVP_PKEY *pub = phone_cert ? X509_get0_pubkey(phone_cert) : NULL;
+	struct pki_signer signer;
+	char name[256];
+	int rc;
+
+	ERR_clear_error();
+	*out = NULL;
+	*out_len = 0;
+	if (signed_name(name, file_name, ".enc.sgn", err) < 0 ||
+	    pki_signer_load(pki, &signer, err) < 0) {
+		return -1;
+	}
+	rc = pki_enc_file_build(&signer, name, (uint32_t)time(NULL), data, len, pub, out, out_len,
+	                        err);
+	pki_signer_free(&signer);
 	return rc;
 }
 
