@@ -223,3 +223,32 @@ struct bufferevent *net_tls_accept_bev(struct event_base *base, void *ssl_ctx)
 	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                      BEV_OPT_CLOSE_ON_FREE);
 }
+
+int net_tls_set_verify_store(SSL_CTX *ctx, X509_STORE *store, struct base_err *err)
+{
+	ERR_clear_error();
+	if (!store || SSL_CTX_set1_verify_cert_store(ctx, store) != 1) {
+		return tls_error(err, "cannot set the certificate verification store", NULL);
+	}
+	return 0;
+}
+
+int net_tls_reload_cert(SSL_CTX *ctx, const char *cert_path, const char *key_path,
+                        struct base_err *err)
+{
+	/* A scratch context first: loading into ctx directly could leave it with the new
+	 * certificate and the old key when the key is bad. */
+	SSL_CTX *check = SSL_CTX_new(TLS_server_method());
+	int rc;
+
+	ERR_clear_error();
+	if (!check) {
+		return tls_error(err, "cannot create a context", NULL);
+	}
+	rc = use_cert_and_key(check, cert_path, key_path, err);
+	SSL_CTX_free(check);
+	if (rc < 0) {
+		return -1;
+	}
+	return use_cert_and_key(ctx, cert_path, key_path, err);
+}
