@@ -69,7 +69,8 @@ static void readable(struct client *c)
 			start(c);
 			return;
 		}
-		if (n < 4 || buf[1] != 3 || (unsigned)(buf[2] << 8 | buf[3]) != (c->expect & 0xffff))
+		if (n < 4 || buf[1] != 3 ||
+		    (unsigned)(buf[2] << 8 | buf[3]) != (c->expect & 0xffff))
 			continue;
 		unsigned char ack[4] = {0, 4, buf[2], buf[3]};
 		sendto(c->fd, ack, 4, 0, (struct sockaddr *)&from, len);
