@@ -321,6 +321,17 @@ static void refuse(struct prov_tftp *srv, const struct prov_tftp_request *req,
 	            err->code == BASE_E_NOT_FOUND ? "File not found" : err->message);
 }
 
+/* Out of sockets or memory, the client still hears why rather than timing out. */
+static void start_or_refuse(struct prov_tftp *srv, const struct prov_tftp_request *req,
+                            struct prov_file *file, const struct sockaddr_storage *local,
+                            const struct sockaddr_storage *peer, socklen_t peer_len,
+                            const char *source)
+{
+	if (xfer_start(srv, req, file, local, peer, peer_len, source) != 0)
+		reply_error(srv, peer, peer_len, PROV_TFTP_E_UNDEFINED,
+		            "server busy; try again later");
+}
+
 static void waiting_unlink(struct waiting *w)
 {
 	if (w->prev)
@@ -339,8 +350,8 @@ static void on_file_ready(void *arg, struct prov_file *file, const struct base_e
 	struct waiting *w = arg;
 	waiting_unlink(w);
 	if (file)
-		xfer_start(w->srv, &w->req, prov_file_ref(file), &w->local, &w->peer, w->peer_len,
-		           w->source);
+		start_or_refuse(w->srv, &w->req, prov_file_ref(file), &w->local, &w->peer,
+		                w->peer_len, w->source);
 	else
 		refuse(w->srv, &w->req, &w->peer, w->peer_len, w->source, err);
 	free(w);
@@ -405,7 +416,7 @@ static void handle_request(struct prov_tftp *srv, const uint8_t *pkt, size_t len
 	if (rc != 0)
 		return;
 	base_log(BASE_LOG_DEBUG, "prov", "tftp %s to %s", req.filename, source);
-	xfer_start(srv, &req, file, local, peer, peer_len, source);
+	start_or_refuse(srv, &req, file, local, peer, peer_len, source);
 }
 
 static void on_readable(evutil_socket_t fd, short events, void *arg)
