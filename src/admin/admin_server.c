@@ -104,16 +104,6 @@ static int set_crl_url(struct pki *pki, const char *listen, struct base_err *err
 	return pki_set_crl_url(pki, url, err);
 }
 
-static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
-{
-	SSL_CTX *ctx = arg;
-	SSL *ssl = SSL_new(ctx);
-	if (!ssl)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	                                      BEV_OPT_CLOSE_ON_FREE);
-}
-
 int admin_start(struct admin **out, struct event_base *base, struct store *store, struct pki *pki,
                 const struct admin_options *opt, struct base_err *err)
 {
@@ -140,7 +130,7 @@ int admin_start(struct admin **out, struct event_base *base, struct store *store
 		base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the HTTP server");
 		goto fail;
 	}
-	evhttp_set_bevcb(a->http, make_tls_bev, a->tls);
+	evhttp_set_bevcb(a->http, net_tls_accept_bev, a->tls);
 	evhttp_set_max_body_size(a->http, EVHTTP_BODY_LIMIT);
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
 	evhttp_set_timeout(a->http, 30);

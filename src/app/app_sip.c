@@ -79,6 +79,16 @@ struct call_service *app_sip_calls(struct app_sip *sip)
 	return sip->calls;
 }
 
+struct sip_stack *app_sip_stack(struct app_sip *sip)
+{
+	return sip->stack;
+}
+
+struct sip_registrar *app_sip_registrar(struct app_sip *sip)
+{
+	return sip->registrar;
+}
+
 void app_sip_stop(struct app_sip *sip)
 {
 	if (!sip)

@@ -6,6 +6,7 @@
 #include "admin/admin.h"
 #include "app/app_config.h"
 #include "app/app_sip.h"
+#include "prov/prov.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -23,6 +24,7 @@ struct app {
 	struct app_sip *sip;
 	struct net_work_pool *pool; /* signing and key checks, off the loop */
 	struct pki_capf *capf;
+	struct prov *prov;
 };
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -74,6 +76,19 @@ static int start(struct app *app, struct base_err *err)
 	if (pki_capf_start(&app->capf, app->base, app->pki, app->store, app->pool, &capf_opt,
 	                   err) != 0)
 		return -1;
+	struct prov_options prov_opt = {
+	    .tftp_listen = cfg->listen[APP_LISTEN_TFTP].value,
+	    .http_listen = cfg->listen[APP_LISTEN_HTTP].value,
+	    .https_listen = cfg->listen[APP_LISTEN_HTTPS].value,
+	    .sip_listen = cfg->listen[APP_LISTEN_SIP_TCP].value,
+	    .sip_tls_listen = cfg->listen[APP_LISTEN_SIP_TLS].value,
+	    .capf_listen = cfg->listen[APP_LISTEN_CAPF].value,
+	    .tvs_listen = cfg->listen[APP_LISTEN_TVS].value,
+	    .work = app->pool,
+	};
+	if (prov_start(&app->prov, app->base, app->store, app->pki, app_sip_stack(app->sip),
+	               app_sip_registrar(app->sip), &prov_opt, err) != 0)
+		return -1;
 	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir,
 	                                  app_sip_calls(app->sip), app->pool};
 	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
@@ -86,6 +101,7 @@ static void stop(struct app *app)
 	pki_capf_stop(app->capf);
 	net_work_pool_free(app->pool);
 	admin_stop(app->admin);
+	prov_stop(app->prov);
 	app_sip_stop(app->sip);
 	pki_close(app->pki);
 	store_close(app->store);

@@ -87,6 +87,12 @@ int net_tls_reload_cert(SSL_CTX *ctx, const char *cert_path, const char *key_pat
  * (a DNS name or a numeric IP address); also sends host as SNI when it is a name. */
 int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);
 
+/* For evhttp_set_bevcb on a TLS listener: a server-side OpenSSL bufferevent over a new SSL
+ * of ssl_ctx (an SSL_CTX *); NULL when OpenSSL cannot make one. */
+struct bufferevent;
+struct event_base;
+struct bufferevent *net_tls_accept_bev(struct event_base *base, void *ssl_ctx);
+
 /* ---- worker pool ------------------------------------------------------------------------- */
 
 /*

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -212,6 +213,15 @@ int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err)
 		return tls_error(err, "cannot set the expected peer name", host);
 	}
 	return 0;
+}
+
+struct bufferevent *net_tls_accept_bev(struct event_base *base, void *ssl_ctx)
+{
+	SSL *ssl = SSL_new(ssl_ctx);
+	if (!ssl)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                      BEV_OPT_CLOSE_ON_FREE);
 }
 
 int net_tls_set_verify_store(SSL_CTX *ctx, X509_STORE *store, struct base_err *err)

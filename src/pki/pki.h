@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -78,6 +80,173 @@ struct pki_cert_info {
  * frees *out with free(); *out is NULL when *count is 0 (never, today: the CA is there). */
 int pki_cert_list(const struct pki *pki, struct pki_cert_info **out, size_t *count,
                   struct base_err *err);
+
+/* ---- trust lists, signed and encrypted files (trust-lists.md, sgn-and-encrypted-config.md) --
+ *
+ * Every build function returns the complete file in *out (malloc'ed, the caller frees it) and
+ * its size in *out_len; on failure *out is NULL and err says why. Signing uses the
+ * tftp-signer role key (pki_role_ensure() must have run for PKI_ROLE_TFTP_SIGNER and the
+ * other roles the lists name). They are CPU work (one RSA signature each): call them from a
+ * worker, not the event loop. They may be called from several threads at once.
+ */
+
+struct store;
+
+/* Digest of a signature in the Cisco format; the numbers are the format's codes. */
+enum pki_hash {
+	PKI_HASH_SHA1 = 1,
+	PKI_HASH_SHA512 = 3,
+};
+
+/* Roles of a certificate in a trust list (two bytes there, one byte in TVS answers). */
+enum pki_tl_role {
+	PKI_TL_SAST = 0,       /* may sign trust lists */
+	PKI_TL_CCM = 1,        /* the SIP-TLS call agent */
+	PKI_TL_CCM_TFTP = 2,   /* both */
+	PKI_TL_TFTP = 3,       /* signs provisioning files (RSA); HTTPS provisioning (EC) */
+	PKI_TL_CAPF = 4,       /* the CAPF server */
+	PKI_TL_SRST = 5,       /* survivable remote site gateway */
+	PKI_TL_APP_SERVER = 7, /* HTTPS XML-service servers */
+	PKI_TL_TVS = 21,       /* the TVS server */
+};
+
+enum pki_trust_list_kind {
+	PKI_ITL, /* ITLFile.tlv: always served */
+	PKI_CTL, /* CTLFile.tlv: served only in mixed mode */
+};
+
+/* The digest of every signature made from now on (default PKI_HASH_SHA512; SHA-1 for
+ * phones whose firmware predates SHA-512). Call before the first build. */
+void pki_sign_hash_set(struct pki *pki, enum pki_hash hash);
+
+/* Whether the cluster security mode (enterprise parameter cluster_security_mode) is mixed. */
+int pki_cluster_mixed_mode(struct store *store, bool *mixed, struct base_err *err);
+
+/*
+ * Builds ITLFile.tlv or CTLFile.tlv (header FILENAME is always that canonical name, also when
+ * served as ITLSEP<MAC>.tlv): the system's role certificates with their trust-list roles,
+ * signed with PKCS#1 v1.5 by the SAST. A CTL in a cluster that is not in mixed mode fails
+ * with BASE_E_NOT_FOUND (the file does not exist then); store NULL means the caller has
+ * checked the mode (from a worker thread, which must not touch the store). When the tftp-signer
+ * certificate was renewed since the last list, the new list names both the old and the new
+ * certificate as SAST and is still signed by the old key, so phones holding the old list accept it;
+ * once the old certificate has expired lists are signed by the new key alone.
+ */
+int pki_trust_list_build(struct pki *pki, struct store *store, enum pki_trust_list_kind kind,
+                         unsigned char **out, size_t *out_len, struct base_err *err);
+
+/*
+ * <file_name>.sgn: a version 1.0 signed header naming "<file_name>.sgn", then the bytes of
+ * the file unchanged. file_name is the path as served, relative to the provisioning root
+ * ("SEP001122334455.cnf.xml", "Desktops/320x196x4/List.xml").
+ */
+int pki_sgn_build(struct pki *pki, const char *file_name, const unsigned char *data, size_t len,
+                  unsigned char **out, size_t *out_len, struct base_err *err);
+
+/*
+ * <file_name>.enc.sgn: the file encrypted with a fresh AES-128 key per call, the key wrapped
+ * with the RSA public key of phone_cert (its LSC, or its MIC), signed like .sgn. A
+ * certificate without an RSA key is BASE_E_INVALID.
+ */
+int pki_enc_sgn_build(struct pki *pki, const char *file_name, const unsigned char *data, size_t len,
+                      const X509 *phone_cert, unsigned char **out, size_t *out_len,
+                      struct base_err *err);
+
+/*
+ * The minimal configuration served (signed, as <name>.cnf.xml.sgn) instead of the full one
+ * when the device's configuration is encrypted: <fullConfig>false, copies of ipAddressMode,
+ * loadInformation, capfAuthMode and capfList from the full cnf_xml, certHash of phone_cert
+ * and <encrConfig>true. Returns a NUL-terminated XML document (*out_len without the NUL).
+ */
+int pki_enc_stub_build(const char *cnf_xml, size_t len, const X509 *phone_cert, char **out,
+                       size_t *out_len, struct base_err *err);
+
+/* <certHash> of a cnf.xml: MD5 of the certificate's DER, 32 lower-case hex digits. */
+int pki_cert_hash(const X509 *cert, char out[33], struct base_err *err);
+
+/* ---- verifying trust lists and files: what a phone does (ucm-phone) -------------------- */
+
+/* A parsed trust list. */
+struct pki_trust_list;
+
+/*
+ * Parses a trust list strictly (every length checked against its container and the file;
+ * unknown tags, truncation and trailing bytes are BASE_E_BAD_REQUEST) and checks its
+ * signature. previous NULL: trust on first use, the signer must be a SAST record of the file
+ * itself. Otherwise the signer must be a SAST record of previous (an update must be signed by
+ * a key the installed list trusts).
+ */
+int pki_trust_list_load(const unsigned char *data, size_t len,
+                        const struct pki_trust_list *previous, struct pki_trust_list **out,
+                        struct base_err *err);
+void pki_trust_list_free(struct pki_trust_list *list);
+
+size_t pki_trust_list_count(const struct pki_trust_list *list);
+/* Entry i: its role and certificate (owned by the list). */
+void pki_trust_list_entry(const struct pki_trust_list *list, size_t i, enum pki_tl_role *role,
+                          const X509 **cert);
+/* "ITLFile.tlv" or "CTLFile.tlv" as the header says. */
+const char *pki_trust_list_file_name(const struct pki_trust_list *list);
+/* Whether cert is listed with role (CCM_TFTP counts for CCM and for TFTP). */
+bool pki_trust_list_has(const struct pki_trust_list *list, enum pki_tl_role role, const X509 *cert);
+
+/*
+ * Checks a .sgn file: strict parse, version 1.0, header FILENAME equal to expect_name (NULL:
+ * not checked), signer a TFTP (or CCM+TFTP) certificate in one of the lists, signature valid.
+ * *payload points into data (no copy).
+ */
+int pki_sgn_verify(const unsigned char *data, size_t len, const char *expect_name,
+                   const struct pki_trust_list *const *lists, size_t nlists,
+                   const unsigned char **payload, size_t *payload_len, struct base_err *err);
+
+/*
+ * Checks and decrypts a .enc.sgn file with the phone's private key: signature as
+ * pki_sgn_verify(), then key unwrap, AES-128-CBC, padding and the plaintext digest. *out is
+ * malloc'ed and NUL-terminated (*out_len without the NUL).
+ */
+int pki_enc_sgn_open(const unsigned char *data, size_t len, const char *expect_name,
+                     const struct pki_trust_list *const *lists, size_t nlists, EVP_PKEY *phone_key,
+                     unsigned char **out, size_t *out_len, struct base_err *err);
+
+/* ---- TVS (tvs.md): trust verification on 2445/TLS ----------------------------------------- */
+
+#define PKI_TVS_MAX_ROLES 8
+
+struct pki_tvs_msg {
+	uint8_t command; /* 1 VERIFY_REQUEST, 2 VERIFY_RESPONSE */
+	uint32_t session;
+	/* request */
+	char device_name[64];      /* "CP-8865-SEP001122334455", without the leading 0x01 */
+	const unsigned char *cert; /* DER, points into the decoded buffer */
+	size_t cert_len;
+	/* response */
+	int status; /* 0 valid, 1 invalid, -1 absent */
+	uint8_t roles[PKI_TVS_MAX_ROLES];
+	size_t nroles;
+	uint32_t ttl;
+};
+
+/*
+ * Decodes one message from the start of data. Returns the message's size when complete,
+ * 0 when more bytes are needed, -1 (err set) when malformed. Unknown element tags are
+ * skipped; elements must lie inside the message.
+ */
+long pki_tvs_decode(const unsigned char *data, size_t len, struct pki_tvs_msg *msg,
+                    struct base_err *err);
+/* Encodes msg (request or response by msg->command) into a malloc'ed buffer. */
+int pki_tvs_encode(const struct pki_tvs_msg *msg, unsigned char **out, size_t *out_len,
+                   struct base_err *err);
+
+/*
+ * The TVS server: TLS with the tvs role certificate on listen ("0.0.0.0:2445"; empty: not
+ * started), answering VERIFY_REQUESTs from the system's own certificates (the CA and every
+ * role certificate) on base's loop. Malformed requests are dropped with the connection.
+ */
+struct pki_tvs;
+struct event_base;
+int pki_tvs_start(struct pki_tvs **out, struct event_base *base, struct pki *pki,
+                  const char *listen, struct base_err *err);
+void pki_tvs_stop(struct pki_tvs *tvs);
 
 /* Fills info from any certificate (name is copied into info->name). */
 void pki_cert_describe(struct pki_cert_info *info, const char *name, const X509 *cert);

@@ -390,6 +390,16 @@ int sip_registrar_authorize(struct sip_registrar *reg, struct sip_server_tx *tx,
 bool sip_registrar_binding_of(struct sip_registrar *reg, const char *aor,
                               const struct sip_source *src, struct sip_binding *out);
 
+/* ---- unsolicited NOTIFY (sip_notify.c) -------------------------------------------------------
+ */
+
+/* Sends a NOTIFY with `event` (and a body, if any) outside any dialog to the contact of a
+ * binding, over the flow it registered on, and runs its client transaction. NULL when it
+ * could not be sent. */
+struct sip_client_tx *sip_notify_binding(struct sip_stack *stack, const struct sip_binding *b,
+                                         const char *event, const char *content_type,
+                                         const char *body, sip_response_fn fn, void *arg);
+
 /* ---- SDP (RFC 4566), the parts call control reads ---------------------------------------------
  */
 

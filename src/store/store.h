@@ -120,6 +120,33 @@ int store_device_action_request(struct store *store, const char *device, const c
                                 const struct store_actor *actor, json_t **out,
                                 struct base_err *err);
 
+/* Records an action of a kind that has actions: for a device, that device; for a phone
+ * security profile or SIP profile, every device that uses it (one action each, in one
+ * transaction). *out says what was recorded. */
+int store_action_request(struct store *store, const struct store_kind *kind, const char *key,
+                         const char *action, const struct store_actor *actor, json_t **out,
+                         struct base_err *err);
+
+/* ---- what provisioning reads and writes -------------------------------------------------- */
+
+/* A device action waiting to be carried out. */
+struct store_device_action {
+	int64_t id;
+	char device[64];
+	char action[16]; /* apply-config, reset, restart */
+};
+
+/* The pending device actions, oldest first, at most max. */
+int store_device_actions_pending(struct store *store, struct store_device_action *out, size_t max,
+                                 size_t *count, struct base_err *err);
+/* Marks an action done or failed. */
+int store_device_action_finish(struct store *store, int64_t id, bool done, struct base_err *err);
+/* The password of an end user's digest credentials, for the configuration file of a device
+ * that uses them. A secret: never log it, and cleanse the buffer after use.
+ * BASE_E_NOT_FOUND when the user has none. */
+int store_digest_password(struct store *store, const char *user_id, char *out, size_t size,
+                          struct base_err *err);
+
 /* ---- what call control reads and writes -------------------------------------------------- */
 
 /* Bumped by every committed change of configuration, so that callers can cache what they

@@ -90,6 +90,8 @@ bool store_secret_verify(const char *password, const char *encoded);
 /* AES-256-GCM with the store key, base64 text; for digest credentials. */
 int store_secret_seal(struct store *s, const char *plain, char *out, size_t size,
                       struct base_err *err);
+int store_secret_open(struct store *s, const char *sealed, char *out, size_t size,
+                      struct base_err *err);
 int store_secret_digest_ha1(const char *algorithm, const char *user, const char *realm,
                             const char *password, char *out, size_t size, struct base_err *err);
 /* Stores the write-only field `name` of the record `key` (hashing or sealing it). */
@@ -140,5 +142,7 @@ extern const struct store_kind store_kind_end_users, store_kind_app_users, store
 extern const struct store_kind store_kind_issued_certificates;
 
 extern const char *const store_device_types[];
+/* The actions of the profile kinds, carried out on every device that uses the profile. */
+extern const char *const store_profile_actions[];
 
 #endif

@@ -19,9 +19,9 @@ check_modes() {
 	mode_is 600 "$DATA/pki/ca.key"
 	mode_is 600 "$DATA/pki/https.key"
 	local open
-	open=$(find "$DATA" -perm /077 ! -name '*.crt' -printf '%m %p\n')
+	open=$(find "$DATA" -perm /077 ! -name '*.crt' ! -name '*.crl' -printf '%m %p\n')
 	[ -z "$open" ] || fail "files others can access: $open"
-	pass "file modes $1: data dir 0700; ucm.db, store.key, ca.key, https.key 0600; nothing but certificates readable by others"
+	pass "file modes $1: data dir 0700; ucm.db, store.key, ca.key, https.key 0600; nothing but certificates and the CRL readable by others"
 }
 
 # list_all PATH QUERY OUT: every item of a list, paging with limit=1000, as one JSON array.

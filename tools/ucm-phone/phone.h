@@ -37,7 +37,14 @@ struct phone_opts {
 	double after; /* seconds of ringing before answering */
 	bool busy;
 	int count;
+
+	/* boot (phone_boot.c) */
+	bool stay; /* register: stay registered; a resync NOTIFY ends with PHONE_EXIT_RESYNC */
+	bool ca_is_leaf; /* --ca holds the server certificates themselves (from a trust list) */
 };
+
+/* phone_ua_run's status when the server asked a --stay phone to fetch its config again. */
+#define PHONE_EXIT_RESYNC 3
 
 /* Fills o from argv (argv[1] is the command). -1 with err for a usage error. */
 int phone_args_parse(int argc, char **argv, struct phone_opts *o, struct base_err *err);
@@ -47,6 +54,10 @@ void phone_usage(FILE *out);
 
 /* `ucm-phone tls-check HOST:PORT --ca CA`. */
 int phone_tls_check(const char *addr_port, const char *ca);
+
+/* `ucm-phone boot ...` (phone_boot.c); returns the exit status. */
+int phone_boot_main(int argc, char **argv);
+void phone_boot_usage(FILE *out);
 
 /* Runs register, call or answer; returns the exit status. */
 int phone_ua_run(const struct phone_opts *o);

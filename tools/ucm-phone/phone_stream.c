@@ -283,6 +283,9 @@ static struct bufferevent *make_bev(struct phone_stream *s, const struct phone_o
 	if (!s->tls)
 		return bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->ctx = net_tls_client_ctx_new(o->ca, o->cert, o->key, err);
+	/* Trust-list certificates are the servers' own, not their CA: accept them as anchors. */
+	if (s->ctx && o->ca_is_leaf)
+		X509_STORE_set_flags(SSL_CTX_get_cert_store(s->ctx), X509_V_FLAG_PARTIAL_CHAIN);
 	SSL *ssl = s->ctx ? SSL_new(s->ctx) : NULL;
 	if (!ssl || net_tls_set_peer_name(ssl, o->server_host, err) != 0) {
 		SSL_free(ssl);

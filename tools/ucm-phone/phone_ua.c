@@ -218,7 +218,10 @@ static void on_registered(struct phone_ua *ua)
 {
 	switch (ua->o->cmd) {
 	case PHONE_REGISTER:
-		ua_done(ua, 0);
+		if (ua->o->stay)
+			printf("staying registered; waiting for the server\n");
+		else
+			ua_done(ua, 0);
 		break;
 	case PHONE_CALL:
 		call_start(ua);
@@ -267,6 +270,38 @@ static void register_send(struct phone_ua *ua, int expires)
 
 /* ---- requests from the server ---- */
 
+/* The event package of an Event header value, parameters left out. */
+static bool event_is(struct sip_pl value, const char *package)
+{
+	struct sip_pl name = value;
+	for (size_t i = 0; i < value.l; i++) {
+		if (value.p[i] == ';' || value.p[i] == ' ') {
+			name.l = i;
+			break;
+		}
+	}
+	return sip_pl_eq_nocase(name, package);
+}
+
+/* Event: service-control (Cisco: action=apply-config/restart/reset) or check-sync: a --stay
+ * phone ends its run so that boot fetches its files again. */
+static void answer_notify(struct phone_ua *ua, struct phone_incoming *in)
+{
+	const struct sip_msg *req = phone_incoming_msg(in);
+	const struct sip_hdr *event = sip_msg_hdr(req, SIP_HDR_EVENT);
+	bool resync = event && (event_is(event->value, "service-control") ||
+	                        event_is(event->value, "check-sync"));
+	/* The reply frees the request: print it first. */
+	if (resync)
+		printf("NOTIFY %.*s: %.*s\n", (int)event->value.l, event->value.p, (int)req->body.l,
+		       req->body.p);
+	phone_incoming_reply(in, resync ? 200 : 489, NULL, NULL, NULL, 0);
+	if (!resync)
+		return;
+	if (ua->o->stay && !ua->ending)
+		ua_done(ua, PHONE_EXIT_RESYNC);
+}
+
 static void on_request(void *arg, struct phone_incoming *in)
 {
 	struct phone_ua *ua = arg;
@@ -279,6 +314,8 @@ static void on_request(void *arg, struct phone_incoming *in)
 		answer_bye(ua, in);
 	else if (sip_pl_eq(req->method, "CANCEL"))
 		answer_cancel(ua, in);
+	else if (sip_pl_eq(req->method, "NOTIFY"))
+		answer_notify(ua, in);
 	else if (sip_pl_eq(req->method, "OPTIONS"))
 		phone_incoming_reply(in, 200, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n", NULL,
 		                     NULL, 0);

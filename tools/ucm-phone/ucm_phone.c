@@ -15,10 +15,13 @@ int main(int argc, char **argv)
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		phone_usage(stdout);
 		phone_enroll_usage(stdout);
+		phone_boot_usage(stdout);
 		return 0;
 	}
 	if (argc >= 2 && strcmp(argv[1], "enroll") == 0)
 		return phone_enroll_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "boot") == 0)
+		return phone_boot_main(argc, argv);
 	if (argc == 5 && strcmp(argv[1], "tls-check") == 0 && strcmp(argv[3], "--ca") == 0)
 		return phone_tls_check(argv[2], argv[4]);
 	if (argc < 2 || strcmp(argv[1], "tls-check") == 0) {
