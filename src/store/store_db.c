@@ -49,6 +49,17 @@ sqlite3_stmt *store_db_stmt(struct store *s, const char *sql, struct base_err *e
 	return stmt;
 }
 
+sqlite3_stmt *store_db_stmt_at(struct store *s, sqlite3_stmt **slot, const char *sql,
+                               struct base_err *err)
+{
+	if (*slot) {
+		sqlite3_reset(*slot);
+		sqlite3_clear_bindings(*slot);
+		return *slot;
+	}
+	return *slot = store_db_stmt(s, sql, err);
+}
+
 int store_db_exec(struct store *s, const char *sql, struct base_err *err)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -209,7 +220,7 @@ void store_close(struct store *s)
 		return;
 	if (s->stmts)
 		base_hash_free(s->stmts, finalize_statement);
-	free(s->line_cache);
+	store_sip_caches_free(s);
 	if (s->db)
 		sqlite3_close(s->db);
 	OPENSSL_cleanse(s->secret_key, sizeof(s->secret_key));

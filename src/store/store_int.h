@@ -44,6 +44,10 @@ struct store {
 	unsigned char secret_key[32]; /* seals digest credentials (they must be recoverable) */
 	struct base_hash *stmts;      /* prepared statements by their SQL text */
 	struct store_line_cache_slot *line_cache; /* store_sip.c; allocated on first use */
+	/* store_sip.c: digest HA1s by "<algorithm>:<user>", valid for one generation */
+	struct base_hash *ha1_cache;
+	uint64_t ha1_cache_generation, ha1_cache_credentials;
+	sqlite3_stmt *line_devices_stmt, *registration_put_stmt, *registration_delete_stmt;
 	uint64_t credentials_generation;
 	uint64_t generation;                 /* bumped by every configuration commit */
 	uint64_t cert_revocation_generation; /* bumped by every revocation (store_cert.c) */
@@ -51,6 +55,10 @@ struct store {
 
 /* ---- database (store_db.c) ---- */
 sqlite3_stmt *store_db_stmt(struct store *s, const char *sql, struct base_err *err);
+/* The same for a statement of a hot path, remembered in *slot (a member of struct store) so
+ * that later calls skip hashing its text. The statement still belongs to the cache. */
+sqlite3_stmt *store_db_stmt_at(struct store *s, sqlite3_stmt **slot, const char *sql,
+                               struct base_err *err);
 int store_db_exec(struct store *s, const char *sql, struct base_err *err);
 int store_db_begin(struct store *s, struct base_err *err);
 int store_db_commit(struct store *s, struct base_err *err);
@@ -64,6 +72,9 @@ int store_db_lookup_params(struct store *s, const char *sql, const char *const *
 /* The same with one parameter. */
 int store_db_lookup(struct store *s, const char *sql, const char *param, char *out, size_t size,
                     struct base_err *err);
+
+/* ---- store_sip.c ---- */
+void store_sip_caches_free(struct store *s);
 
 /* ---- generic records (store_record.c) ---- */
 const struct store_field *store_kind_key(const struct store_kind *kind);

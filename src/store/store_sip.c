@@ -17,6 +17,8 @@
  */
 #include "store/store_int.h"
 
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,8 +84,8 @@ int store_line_devices(struct store *s, const char *number, struct store_line_de
 {
 	if (line_cache_get(s, number, out, max, count))
 		return 0;
-	sqlite3_stmt *st = store_db_stmt(
-	    s,
+	sqlite3_stmt *st = store_db_stmt_at(
+	    s, &s->line_devices_stmt,
 	    "SELECT d.name, d.type, COALESCE(d.owner_user_id, ''), COALESCE(d.digest_user, ''), "
 	    "p.device_security_mode, p.transport, p.enable_digest_authentication, "
 	    "p.nonce_validity_time, sp.timer_register_expires, l.position "
@@ -118,6 +120,55 @@ int store_line_devices(struct store *s, const char *number, struct store_line_de
 	return 0;
 }
 
+/* Every authenticated request reads an HA1; they change only with the configuration (a
+ * commit, or new credentials after a realm change), so they are kept until it changes. */
+#define HA1_CACHE_MAX 65536
+
+static void ha1_cache_clear(void *value)
+{
+	OPENSSL_cleanse(value, 65);
+	free(value);
+}
+
+static const char *ha1_cache_get(struct store *s, const char *key)
+{
+	if (s->ha1_cache && (s->ha1_cache_generation != s->generation ||
+	                     s->ha1_cache_credentials != s->credentials_generation ||
+	                     base_hash_count(s->ha1_cache) >= HA1_CACHE_MAX)) {
+		base_hash_free(s->ha1_cache, ha1_cache_clear);
+		s->ha1_cache = NULL;
+	}
+	return s->ha1_cache ? base_hash_get(s->ha1_cache, key) : NULL;
+}
+
+static void ha1_cache_put(struct store *s, const char *key, const char *ha1)
+{
+	if (!s->ha1_cache) {
+		if (!(s->ha1_cache = base_hash_new()))
+			return;
+		s->ha1_cache_generation = s->generation;
+		s->ha1_cache_credentials = s->credentials_generation;
+	}
+	char *copy = malloc(65);
+	if (!copy)
+		return;
+	memcpy(copy, ha1, 65);
+	void *old = NULL;
+	if (base_hash_put(s->ha1_cache, key, copy, &old) != 0)
+		ha1_cache_clear(copy);
+	else if (old)
+		ha1_cache_clear(old);
+}
+
+void store_sip_caches_free(struct store *s)
+{
+	if (s->ha1_cache)
+		base_hash_free(s->ha1_cache, ha1_cache_clear);
+	s->ha1_cache = NULL;
+	free(s->line_cache);
+	s->line_cache = NULL;
+}
+
 int store_digest_ha1(struct store *s, const char *user_id, const char *algorithm, char out[65],
                      struct base_err *err)
 {
@@ -129,12 +180,20 @@ int store_digest_ha1(struct store *s, const char *user_id, const char *algorithm
 	        : "SELECT digest_ha1_sha256 FROM end_user WHERE user_id = ?1 AND "
 	          "digest_ha1_sha256 IS NOT NULL UNION ALL SELECT digest_ha1_sha256 FROM app_user "
 	          "WHERE user_id = ?1 AND digest_ha1_sha256 IS NOT NULL";
+	char key[160];
+	snprintf(key, sizeof(key), "%s:%s", md5 ? "MD5" : "SHA-256", user_id);
+	const char *cached = ha1_cache_get(s, key);
+	if (cached) {
+		memcpy(out, cached, 65);
+		return 0;
+	}
 	int found = store_db_lookup(s, sql, user_id, out, 65, err);
 	if (found < 0)
 		return -1;
 	if (!found)
 		return base_err_set(err, BASE_E_NOT_FOUND, "user_id",
 		                    "no digest credentials for %s", user_id);
+	ha1_cache_put(s, key, out);
 	return 0;
 }
 
@@ -151,8 +210,8 @@ static int registration_write(struct store *s, sqlite3_stmt *st, const char *wha
 int store_registration_put(struct store *s, const struct store_registration *r,
                            struct base_err *err)
 {
-	sqlite3_stmt *st = store_db_stmt(
-	    s,
+	sqlite3_stmt *st = store_db_stmt_at(
+	    s, &s->registration_put_stmt,
 	    "INSERT INTO registration(aor, contact, device, instance, transport, source, "
 	    "user_agent, call_id, cseq, expires_at, registered_at) VALUES (?1, ?2, ?3, ?4, ?5, "
 	    "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(aor, contact) DO UPDATE SET device = ?3, "
@@ -175,7 +234,8 @@ int store_registration_delete(struct store *s, const char *aor, const char *cont
                               struct base_err *err)
 {
 	sqlite3_stmt *st =
-	    store_db_stmt(s, "DELETE FROM registration WHERE aor = ?1 AND contact = ?2", err);
+	    store_db_stmt_at(s, &s->registration_delete_stmt,
+	                     "DELETE FROM registration WHERE aor = ?1 AND contact = ?2", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, aor, -1, SQLITE_TRANSIENT);
