@@ -21,6 +21,7 @@ struct app {
 	struct pki *pki;
 	struct admin *admin;
 	struct app_sip *sip;
+	struct pki_tvs *tvs;
 };
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -65,6 +66,9 @@ static int start(struct app *app, struct base_err *err)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the event loop");
 	if (app_sip_start(&app->sip, app->base, app->store, app->pki, cfg, err) != 0)
 		return -1;
+	if (pki_tvs_start(&app->tvs, app->base, app->pki, cfg->listen[APP_LISTEN_TVS].value, err) !=
+	    0)
+		return -1;
 	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir,
 	                                  app_sip_calls(app->sip)};
 	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
@@ -73,6 +77,7 @@ static int start(struct app *app, struct base_err *err)
 static void stop(struct app *app)
 {
 	admin_stop(app->admin);
+	pki_tvs_stop(app->tvs);
 	app_sip_stop(app->sip);
 	pki_close(app->pki);
 	store_close(app->store);

@@ -206,6 +206,14 @@ int pki_enc_sgn_open(const unsigned char *data, size_t len, const char *expect_n
 
 #define PKI_TVS_MAX_ROLES 8
 
+enum {
+	PKI_TVS_VERIFY_REQUEST = 1,
+	PKI_TVS_VERIFY_RESPONSE = 2,
+};
+
+/* How long a phone may keep a verdict (tvsctl's default). */
+#define PKI_TVS_TTL 86400
+
 struct pki_tvs_msg {
 	uint8_t command; /* 1 VERIFY_REQUEST, 2 VERIFY_RESPONSE */
 	uint32_t session;
