@@ -23,6 +23,9 @@ struct admin_options {
 	const char *listen;         /* "127.0.0.1:8443" */
 	const char *data_dir;       /* where bootstrap.token lives */
 	struct call_service *calls; /* live calls for GET /api/v1/calls; may be NULL */
+	/* Signs EST enrollments off the loop. Free it before admin_stop(): its last done()
+	 * callbacks still use the admin. */
+	struct net_work_pool *work;
 };
 
 int admin_start(struct admin **out, struct event_base *base, struct store *store, struct pki *pki,

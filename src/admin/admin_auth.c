@@ -115,8 +115,8 @@ static void cache_store(struct admin *a, const char *user, const unsigned char d
 }
 
 /* Splits "Basic base64(user:password)" into its parts. */
-static int parse_basic(const char *header, char *user, size_t user_size, char *password,
-                       size_t password_size)
+int admin_parse_basic(const char *header, char *user, size_t user_size, char *password,
+                      size_t password_size)
 {
 	if (!header || strncasecmp(header, "Basic ", 6) != 0)
 		return -1;
@@ -155,7 +155,7 @@ int admin_auth_check(struct admin_call *call, struct base_err *err)
 	    evhttp_find_header(evhttp_request_get_input_headers(call->req), "Authorization");
 	char user[129] = "", password[600] = "";
 	int rc;
-	if (parse_basic(header, user, sizeof(user), password, sizeof(password)) != 0) {
+	if (admin_parse_basic(header, user, sizeof(user), password, sizeof(password)) != 0) {
 		rc = base_err_set(err, BASE_E_UNAUTHORIZED, NULL,
 		                  "this call needs an administrator's user ID and password");
 		if (header)

@@ -31,6 +31,8 @@ struct admin {
 	struct store *store;
 	struct pki *pki;
 	struct call_service *calls;
+	struct net_work_pool *work;    /* signing off the loop (EST) */
+	struct base_hash *est_pending; /* owners with an EST enrollment being signed */
 	char token_path[4096];
 	char token[2 * ADMIN_TOKEN_BYTES + 1]; /* empty once an administrator exists */
 	struct admin_auth_entry auth_cache[ADMIN_AUTH_CACHE];
@@ -52,10 +54,23 @@ int admin_read_body(struct admin_call *call, json_t **out, struct base_err *err)
 
 /* admin_auth.c */
 int admin_auth_check(struct admin_call *call, struct base_err *err);
+/* Splits an "Authorization: Basic ..." header; -1 when it is not one. */
+int admin_parse_basic(const char *header, char *user, size_t user_size, char *password,
+                      size_t password_size);
 int admin_bootstrap_prepare(struct admin *admin, const char *data_dir, struct base_err *err);
 void admin_route_init(struct admin_call *call);
 
 /* admin_routes.c */
 void admin_route(struct admin_call *call, const char *path);
+
+/* admin_est.c: RFC 7030 under /.well-known/est/ (op is what follows) and the CRL. */
+void admin_est_route(struct admin_call *call, const char *op);
+void admin_crl_serve(struct admin_call *call);
+int admin_est_start(struct admin *admin, struct base_err *err);
+void admin_est_stop(struct admin *admin);
+
+/* admin_certs.c: /api/v1/certificates, trust stores, the revoke-certificate action.
+ * Returns true when it handled the request. */
+bool admin_certs_route(struct admin_call *call, char *const *seg, int nseg);
 
 #endif

@@ -197,10 +197,10 @@ static void serve_action(struct admin_call *call, const struct store_kind *kind,
 	else if (!store_kind_actions(kind))
 		base_err_set(&err, BASE_E_NOT_FOUND, NULL, "%s have no actions",
 		             store_kind_name(kind));
-	else if (store_device_action_request(call->admin->store, key, action, &actor, &out, &err) ==
+	else if (store_action_request(call->admin->store, kind, key, action, &actor, &out, &err) ==
 	         0) {
-		base_log(BASE_LOG_INFO, "admin", "%s of device %s requested by %s from %s", action,
-		         key, call->user, call->source);
+		base_log(BASE_LOG_INFO, "admin", "%s of %s %s requested by %s from %s", action,
+		         store_kind_name(kind), key, call->user, call->source);
 		admin_reply_json(call, 202, out);
 		return;
 	}

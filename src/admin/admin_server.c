@@ -15,6 +15,8 @@
 /* evhttp itself refuses bodies past this with its own 413; between ADMIN_MAX_BODY and this we
  * answer with a JSON error. */
 #define EVHTTP_BODY_LIMIT (2 * ADMIN_MAX_BODY)
+#define EST_PREFIX        "/.well-known/est/"
+#define CRL_PATH          "/crl/ca.crl"
 
 void admin_reply_json(struct admin_call *call, int status, json_t *body)
 {
@@ -74,17 +76,32 @@ static void handle_request(struct evhttp_request *req, void *arg)
 	base_strlcpy(call.source, peer ? peer : "unknown", sizeof(call.source));
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	admin_route(&call, path ? path : "/");
+	if (path && strncmp(path, EST_PREFIX, strlen(EST_PREFIX)) == 0)
+		admin_est_route(&call, path + strlen(EST_PREFIX));
+	else if (path && strcmp(path, CRL_PATH) == 0)
+		admin_crl_serve(&call);
+	else
+		admin_route(&call, path ? path : "/");
 }
 
-static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
+/* Issued certificates point at our CRL on this listener: https://<host>:<port>/crl/ca.crl,
+ * with this host's name when the listener is on every address. */
+static int set_crl_url(struct pki *pki, const char *listen, struct base_err *err)
 {
-	SSL_CTX *ctx = arg;
-	SSL *ssl = SSL_new(ctx);
-	if (!ssl)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	                                      BEV_OPT_CLOSE_ON_FREE);
+	const char *colon = strrchr(listen, ':');
+	char host[NET_ADDR_STRLEN] = "", url[300];
+	if (!colon)
+		return base_err_set(err, BASE_E_INVALID, "listen", "no port in %s", listen);
+	size_t len = (size_t)(colon - listen);
+	if (len == 0 || (len == 1 && listen[0] == '*') || strncmp(listen, "0.0.0.0", len) == 0 ||
+	    strncmp(listen, "[::]", len) == 0) {
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			base_strlcpy(host, "localhost", sizeof(host));
+	} else {
+		snprintf(host, sizeof(host), "%.*s", (int)len, listen);
+	}
+	snprintf(url, sizeof(url), "https://%s:%s%s", host, colon + 1, CRL_PATH);
+	return pki_set_crl_url(pki, url, err);
 }
 
 int admin_start(struct admin **out, struct event_base *base, struct store *store, struct pki *pki,
@@ -93,11 +110,18 @@ int admin_start(struct admin **out, struct event_base *base, struct store *store
 	struct admin *a = calloc(1, sizeof(*a));
 	if (!a)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
-	a->base = base, a->store = store, a->pki = pki, a->calls = opt->calls;
+	a->base = base, a->store = store, a->pki = pki, a->calls = opt->calls, a->work = opt->work;
 	int fd = -1;
+	/* Client certificates are asked for (EST re-enrollment), never required, and checked
+	 * against the CA and its CRL: a revoked LSC fails the handshake. */
 	if (pki_role_ensure(pki, PKI_ROLE_HTTPS, err) != 0 ||
 	    !(a->tls = net_tls_server_ctx_new(pki_role_cert_path(pki, PKI_ROLE_HTTPS),
-	                                      pki_role_key_path(pki, PKI_ROLE_HTTPS), NULL, err)) ||
+	                                      pki_role_key_path(pki, PKI_ROLE_HTTPS),
+	                                      pki_ca_cert_path(pki), err)) ||
+	    pki_crl_start(pki, base, store, err) != 0 ||
+	    pki_tls_verify_attach(pki, a->tls, err) != 0 ||
+	    pki_tls_role_attach(pki, a->tls, PKI_ROLE_HTTPS, err) != 0 ||
+	    admin_est_start(a, err) != 0 || set_crl_url(pki, opt->listen, err) != 0 ||
 	    admin_bootstrap_prepare(a, opt->data_dir, err) != 0 ||
 	    (fd = net_listen_tcp(opt->listen, 128, err)) < 0)
 		goto fail;
@@ -106,7 +130,7 @@ int admin_start(struct admin **out, struct event_base *base, struct store *store
 		base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the HTTP server");
 		goto fail;
 	}
-	evhttp_set_bevcb(a->http, make_tls_bev, a->tls);
+	evhttp_set_bevcb(a->http, net_tls_accept_bev, a->tls);
 	evhttp_set_max_body_size(a->http, EVHTTP_BODY_LIMIT);
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
 	evhttp_set_timeout(a->http, 30);
@@ -137,6 +161,11 @@ void admin_stop(struct admin *a)
 		return;
 	if (a->http)
 		evhttp_free(a->http);
+	admin_est_stop(a);
+	if (a->tls) {
+		pki_tls_verify_detach(a->pki, a->tls);
+		pki_tls_role_detach(a->pki, a->tls);
+	}
 	SSL_CTX_free(a->tls);
 	OPENSSL_cleanse(a->token, sizeof(a->token));
 	free(a);

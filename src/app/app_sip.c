@@ -15,6 +15,8 @@ struct app_sip {
 	struct sip_stack *stack;
 	struct sip_registrar *registrar;
 	struct call_service *calls;
+	struct pki *pki;
+	SSL_CTX *tls; /* attached to pki for CRL and certificate reloads */
 };
 
 static void on_request(void *arg, struct sip_server_tx *tx)
@@ -59,6 +61,15 @@ int app_sip_start(struct app_sip **out, struct event_base *base, struct store *s
 		app_sip_stop(sip);
 		return -1;
 	}
+	/* Phones' certificates are checked against the CA and its CRL, reloaded when a
+	 * certificate is revoked; a renewed SIP certificate serves new connections. */
+	sip->pki = pki;
+	sip->tls = sip_transport_tls_ctx(sip_stack_transport(sip->stack));
+	if (sip->tls && (pki_tls_verify_attach(pki, sip->tls, err) != 0 ||
+	                 pki_tls_role_attach(pki, sip->tls, PKI_ROLE_SIP_TLS, err) != 0)) {
+		app_sip_stop(sip);
+		return -1;
+	}
 	*out = sip;
 	return 0;
 }
@@ -68,10 +79,24 @@ struct call_service *app_sip_calls(struct app_sip *sip)
 	return sip->calls;
 }
 
+struct sip_stack *app_sip_stack(struct app_sip *sip)
+{
+	return sip->stack;
+}
+
+struct sip_registrar *app_sip_registrar(struct app_sip *sip)
+{
+	return sip->registrar;
+}
+
 void app_sip_stop(struct app_sip *sip)
 {
 	if (!sip)
 		return;
+	if (sip->tls) {
+		pki_tls_verify_detach(sip->pki, sip->tls);
+		pki_tls_role_detach(sip->pki, sip->tls);
+	}
 	call_service_stop(sip->calls);
 	sip_registrar_stop(sip->registrar);
 	sip_stack_stop(sip->stack);

@@ -14,6 +14,9 @@ int app_sip_start(struct app_sip **out, struct event_base *base, struct store *s
                   struct pki *pki, const struct app_config *cfg, struct base_err *err);
 /* Call control, for the API's view of live calls. */
 struct call_service *app_sip_calls(struct app_sip *sip);
+/* The stack and the registrar, for provisioning to reach registered phones. */
+struct sip_stack *app_sip_stack(struct app_sip *sip);
+struct sip_registrar *app_sip_registrar(struct app_sip *sip);
 void app_sip_stop(struct app_sip *sip);
 
 #endif

@@ -6,6 +6,7 @@
 #include "admin/admin.h"
 #include "app/app_config.h"
 #include "app/app_sip.h"
+#include "prov/prov.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -21,7 +22,10 @@ struct app {
 	struct pki *pki;
 	struct admin *admin;
 	struct app_sip *sip;
+	struct prov *prov;
 	struct pki_tvs *tvs;
+
+	struct net_work_pool *work; /* signing and key checks off the loop */
 };
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -64,20 +68,38 @@ static int start(struct app *app, struct base_err *err)
 	base_log(BASE_LOG_INFO, "app", "store %s opened", db);
 	if (!(app->base = event_base_new()))
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "cannot create the event loop");
+	if (net_work_pool_new(&app->work, app->base, 2, 0, err) != 0 ||
+	    pki_crl_start(app->pki, app->base, app->store, err) != 0)
+		return -1;
 	if (app_sip_start(&app->sip, app->base, app->store, app->pki, cfg, err) != 0)
 		return -1;
 	if (pki_tvs_start(&app->tvs, app->base, app->pki, cfg->listen[APP_LISTEN_TVS].value, err) !=
 	    0)
 		return -1;
+	struct prov_options prov_opt = {
+	    .tftp_listen = cfg->listen[APP_LISTEN_TFTP].value,
+	    .http_listen = cfg->listen[APP_LISTEN_HTTP].value,
+	    .https_listen = cfg->listen[APP_LISTEN_HTTPS].value,
+	    .sip_listen = cfg->listen[APP_LISTEN_SIP_TCP].value,
+	    .sip_tls_listen = cfg->listen[APP_LISTEN_SIP_TLS].value,
+	    .capf_listen = cfg->listen[APP_LISTEN_CAPF].value,
+	    .tvs_listen = cfg->listen[APP_LISTEN_TVS].value,
+	};
+	if (prov_start(&app->prov, app->base, app->store, app->pki, app_sip_stack(app->sip),
+	               app_sip_registrar(app->sip), &prov_opt, err) != 0)
+		return -1;
 	struct admin_options admin_opt = {cfg->listen[APP_LISTEN_ADMIN].value, cfg->data_dir,
-	                                  app_sip_calls(app->sip)};
+	                                  app_sip_calls(app->sip), app->work};
 	return admin_start(&app->admin, app->base, app->store, app->pki, &admin_opt, err);
 }
 
 static void stop(struct app *app)
 {
+	/* The pool first: its last completions still use the services. */
+	net_work_pool_free(app->work);
 	admin_stop(app->admin);
 	pki_tvs_stop(app->tvs);
+	prov_stop(app->prov);
 	app_sip_stop(app->sip);
 	pki_close(app->pki);
 	store_close(app->store);

@@ -69,8 +69,58 @@ SSL_CTX *net_tls_server_ctx_new(const char *cert_path, const char *key_path, con
 SSL_CTX *net_tls_client_ctx_new(const char *ca_path, const char *cert_path, const char *key_path,
                                 struct base_err *err);
 
+/*
+ * Replaces what verifies peer certificates on ctx from the next handshake on: store (which
+ * ctx up-references) holds the trusted CAs and, with X509_V_FLAG_CRL_CHECK set on it, their
+ * CRLs, so revoked certificates fail the handshake. Connections already up are untouched.
+ * Call on the thread that runs ctx's handshakes (the loop).
+ */
+int net_tls_set_verify_store(SSL_CTX *ctx, X509_STORE *store, struct base_err *err);
+
+/* Loads a new certificate (chain) and key into ctx for the connections made from now on;
+ * connected peers keep the certificate they were shown. Checks the pair first, so a bad
+ * pair leaves ctx as it was. */
+int net_tls_reload_cert(SSL_CTX *ctx, const char *cert_path, const char *key_path,
+                        struct base_err *err);
+
 /* Makes the handshake of a client connection fail unless the server certificate is for host
  * (a DNS name or a numeric IP address); also sends host as SNI when it is a name. */
 int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);
+
+/* For evhttp_set_bevcb on a TLS listener: a server-side OpenSSL bufferevent over a new SSL
+ * of ssl_ctx (an SSL_CTX *); NULL when OpenSSL cannot make one. */
+struct bufferevent;
+struct event_base;
+struct bufferevent *net_tls_accept_bev(struct event_base *base, void *ssl_ctx);
+
+/* ---- worker pool ------------------------------------------------------------------------- */
+
+/*
+ * A few threads for CPU-heavy work (signing, key checks) that must not stall the event loop.
+ * work(arg) runs on a worker thread; afterwards done(arg) runs on the loop thread of the
+ * event_base the pool was made for, so done() may touch sockets and in-memory state. Work
+ * functions must not touch the loop's state or the store: give them copies in arg.
+ *
+ * Every accepted job gets exactly one done() call, also when the pool is freed first (see
+ * net_work_pool_free), so whoever owns arg can always free it in done().
+ */
+struct net_work_pool;
+struct event_base;
+
+typedef void (*net_work_fn)(void *arg);
+
+/* threads: 1..64; queue_max: jobs waiting or running before net_work_submit refuses more
+ * (BASE_E_THROTTLED), 0 for 1024. */
+int net_work_pool_new(struct net_work_pool **out, struct event_base *base, unsigned threads,
+                      unsigned queue_max, struct base_err *err);
+/* Queues a job; call from the loop thread. BASE_E_THROTTLED when the queue is full, so a
+ * burst of enrollments gets "try later" instead of unbounded memory. */
+int net_work_submit(struct net_work_pool *pool, net_work_fn work, net_work_fn done, void *arg,
+                    struct base_err *err);
+/* Jobs queued or running, for metrics and tests. */
+unsigned net_work_pending(const struct net_work_pool *pool);
+/* Runs the queued jobs to the end, joins the threads, then calls the done() of every job
+ * not yet reported, on the calling thread (the loop thread, at shutdown). */
+void net_work_pool_free(struct net_work_pool *pool);
 
 #endif

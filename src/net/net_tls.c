@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -212,4 +213,42 @@ int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err)
 		return tls_error(err, "cannot set the expected peer name", host);
 	}
 	return 0;
+}
+
+struct bufferevent *net_tls_accept_bev(struct event_base *base, void *ssl_ctx)
+{
+	SSL *ssl = SSL_new(ssl_ctx);
+	if (!ssl)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                      BEV_OPT_CLOSE_ON_FREE);
+}
+
+int net_tls_set_verify_store(SSL_CTX *ctx, X509_STORE *store, struct base_err *err)
+{
+	ERR_clear_error();
+	if (!store || SSL_CTX_set1_verify_cert_store(ctx, store) != 1) {
+		return tls_error(err, "cannot set the certificate verification store", NULL);
+	}
+	return 0;
+}
+
+int net_tls_reload_cert(SSL_CTX *ctx, const char *cert_path, const char *key_path,
+                        struct base_err *err)
+{
+	/* A scratch context first: loading into ctx directly could leave it with the new
+	 * certificate and the old key when the key is bad. */
+	SSL_CTX *check = SSL_CTX_new(TLS_server_method());
+	int rc;
+
+	ERR_clear_error();
+	if (!check) {
+		return tls_error(err, "cannot create a context", NULL);
+	}
+	rc = use_cert_and_key(check, cert_path, key_path, err);
+	SSL_CTX_free(check);
+	if (rc < 0) {
+		return -1;
+	}
+	return use_cert_and_key(ctx, cert_path, key_path, err);
 }

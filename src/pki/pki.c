@@ -203,7 +203,9 @@ int pki_open(struct pki **out, const char *data_dir, struct base_err *err)
 	}
 	for (int r = 0; r < PKI_ROLE_COUNT; r++) {
 		if (path_join(pki->role_cert_path[r], pki->dir, role_names[r], ".crt", err) < 0 ||
-		    path_join(pki->role_key_path[r], pki->dir, role_names[r], ".key", err) < 0) {
+		    path_join(pki->role_key_path[r], pki->dir, role_names[r], ".key", err) < 0 ||
+		    path_join(pki->role_previous_path[r], pki->dir, role_names[r], ".previous.crt",
+		              err) < 0) {
 			goto fail;
 		}
 	}
@@ -223,6 +225,8 @@ void pki_close(struct pki *pki)
 	if (!pki) {
 		return;
 	}
+	pki_crl_free(pki);
+	pki_renew_free(pki);
 	X509_free(pki->ca_cert);
 	EVP_PKEY_free(pki->ca_key);
 	free(pki);
@@ -230,7 +234,7 @@ void pki_close(struct pki *pki)
 
 /* The name certificates are issued for. Falls back to "localhost" when the host name would
  * not make a valid DNS name or CN (at most 64 characters). */
-static void local_hostname(char *out, size_t size)
+void pki_local_hostname(char *out, size_t size)
 {
 	char buf[256] = "";
 	size_t len;
@@ -339,8 +343,8 @@ static int role_check(const struct pki *pki, enum pki_role role, const char *hos
 	return rc;
 }
 
-static int role_issue(struct pki *pki, enum pki_role role, const char *host, const char *why,
-                      struct base_err *err)
+int pki_role_issue(struct pki *pki, enum pki_role role, const char *host, const char *why,
+                   struct base_err *err)
 {
 	const struct pki_cert_spec spec = {
 	    .cn = host,
@@ -378,10 +382,10 @@ int pki_role_ensure(struct pki *pki, enum pki_role role, struct base_err *err)
 	if (!role_valid(role)) {
 		return base_err_set(err, BASE_E_INVALID, NULL, "pki: unknown role %d", (int)role);
 	}
-	local_hostname(host, sizeof(host));
+	pki_local_hostname(host, sizeof(host));
 	rc = role_check(pki, role, host, &why, err);
 	if (rc != 0) {
 		return rc < 0 ? -1 : 0;
 	}
-	return role_issue(pki, role, host, why, err);
+	return pki_role_issue(pki, role, host, why, err);
 }

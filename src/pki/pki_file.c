@@ -94,8 +94,8 @@ static int fsync_parent(const char *path, struct base_err *err)
 /* Writes to "<path>.tmp" created 0600 with O_EXCL (so it is never someone else's file or a
  * symlink), syncs it, then renames it over path: a crash leaves the old file or the new one,
  * never half a key. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
-                        struct base_err *err)
+int pki_file_write(const char *path, const char *data, size_t len, mode_t mode,
+                   struct base_err *err)
 {
 	char tmp[PATH_MAX];
 	int fd;
@@ -162,7 +162,7 @@ static int save_bio(const char *path, BIO *bio, mode_t mode, struct base_err *er
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "pki: nothing to write to %s",
 		                    path);
 	}
-	return write_atomic(path, data, (size_t)len, mode, err);
+	return pki_file_write(path, data, (size_t)len, mode, err);
 }
 
 int pki_key_save(const char *path, EVP_PKEY *key, struct base_err *err)

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "pki/pki.h"
 
@@ -20,9 +21,13 @@ struct pki {
 	char ca_key_path[PATH_MAX];
 	char role_cert_path[PKI_ROLE_COUNT][PATH_MAX];
 	char role_key_path[PKI_ROLE_COUNT][PATH_MAX];
+	char role_previous_path[PKI_ROLE_COUNT][PATH_MAX]; /* pki_renew.c: after a renewal */
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;
-	enum pki_hash sign_hash; /* 0: the default, PKI_HASH_SHA512 */
+	enum pki_hash sign_hash;     /* 0: the default, PKI_HASH_SHA512 */
+	char crl_url[512];           /* CRL distribution point of issued LSCs; "" for none */
+	struct pki_revocation *rev;  /* pki_crl.c: the CRL and the TLS contexts that use it */
+	struct pki_renewal *renewal; /* pki_renew.c: attached role contexts, previous certs */
 };
 
 /* ---- pki_file.c: PEM files on disk ---- */
@@ -37,6 +42,9 @@ int pki_key_save(const char *path, EVP_PKEY *key, struct base_err *err);
 int pki_cert_save(const char *path, X509 *cert, struct base_err *err);
 int pki_key_load(const char *path, EVP_PKEY **out, struct base_err *err);
 int pki_cert_load(const char *path, X509 **out, struct base_err *err);
+/* The atomic write behind the two saves, for other files (the CRL). */
+int pki_file_write(const char *path, const char *data, size_t len, mode_t mode,
+                   struct base_err *err);
 
 /* ---- pki_issue.c: keys and certificates ---- */
 
@@ -232,5 +240,22 @@ int pki_enc_file_build(const struct pki_signer *signer, const char *name, uint32
 const X509 *pki_trust_list_find_signer(const struct pki_trust_list *list, enum pki_tl_role role,
                                        const char *issuer, const unsigned char *serial,
                                        size_t serial_len);
+
+/* Exported from pki_issue.c for pki_lsc.c. */
+int pki_set_random_serial(X509 *x);
+/* A new v3 certificate with a random 128-bit serial, nothing else; NULL with err set. */
+X509 *pki_cert_new_v3(struct base_err *err);
+/* value in openssl.cnf syntax ("critical,CA:FALSE"). */
+int pki_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value);
+
+/* pki.c, for renewals: the host name role certificates are for, and issuing a new key and
+ * certificate for a role whatever the state of the old ones. */
+void pki_local_hostname(char *out, size_t size);
+int pki_role_issue(struct pki *pki, enum pki_role role, const char *host, const char *why,
+                   struct base_err *err);
+
+/* pki_crl.c, pki_renew.c: release what pki_crl_start / pki_tls_attach set up. */
+void pki_crl_free(struct pki *pki);
+void pki_renew_free(struct pki *pki);
 
 #endif

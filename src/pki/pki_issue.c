@@ -23,7 +23,7 @@ EVP_PKEY *pki_rsa_keygen(unsigned bits, struct base_err *err)
 
 /* A random positive 128-bit serial: unpredictable serials keep a chosen-prefix collision
  * attack on the CA's signatures out of reach (CA/Browser Forum asks for 64 bits or more). */
-static int set_random_serial(X509 *x)
+int pki_set_random_serial(X509 *x)
 {
 	BIGNUM *bn = BN_new();
 	ASN1_INTEGER *serial = NULL;
@@ -76,7 +76,7 @@ static time_t years_from_now(int years)
 
 /* value uses openssl.cnf syntax ("critical,CA:TRUE"); ctx names subject and issuer so that
  * the key identifier extensions can be computed. */
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+int pki_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 {
 	X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
 	int ok;
@@ -132,13 +132,13 @@ static int add_extensions(X509 *x, X509 *issuer, const struct pki_cert_spec *spe
 	X509V3_CTX ctx;
 
 	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	if (add_ext(x, &ctx, NID_subject_key_identifier, "hash") < 0) {
+	if (pki_add_ext(x, &ctx, NID_subject_key_identifier, "hash") < 0) {
 		return -1;
 	}
 	if (spec->ca) {
 		/* A self-signed root needs no authorityKeyIdentifier (RFC 5280 4.2.1.1). */
-		if (add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
-		    add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") < 0) {
+		if (pki_add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
+		    pki_add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") < 0) {
 			return -1;
 		}
 		return 0;
@@ -146,30 +146,40 @@ static int add_extensions(X509 *x, X509 *issuer, const struct pki_cert_spec *spe
 	/* keyEncipherment besides digitalSignature: RSA server certificates conventionally
 	 * carry both, and some older TLS stacks refuse one without it even though our own
 	 * contexts only negotiate ECDHE. */
-	if (add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") < 0 ||
-	    add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
-	    add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature,keyEncipherment") < 0 ||
-	    add_ext(x, &ctx, NID_ext_key_usage,
-	            spec->client_auth ? "serverAuth,clientAuth" : "serverAuth") < 0 ||
+	if (pki_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") < 0 ||
+	    pki_add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+	    pki_add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature,keyEncipherment") < 0 ||
+	    pki_add_ext(x, &ctx, NID_ext_key_usage,
+	                spec->client_auth ? "serverAuth,clientAuth" : "serverAuth") < 0 ||
 	    add_san(x, spec->host) < 0) {
 		return -1;
 	}
 	return 0;
 }
 
-X509 *pki_cert_issue(const struct pki_cert_spec *spec, EVP_PKEY *key, X509 *issuer,
-                     EVP_PKEY *issuer_key, struct base_err *err)
+X509 *pki_cert_new_v3(struct base_err *err)
 {
 	X509 *x;
 
 	ERR_clear_error();
 	x = X509_new();
-	if (!x) {
-		pki_ssl_error(err, "cannot allocate a certificate", NULL);
+	if (!x || X509_set_version(x, X509_VERSION_3) != 1 || pki_set_random_serial(x) < 0) {
+		pki_ssl_error(err, "cannot start a certificate", NULL);
+		X509_free(x);
 		return NULL;
 	}
-	if (X509_set_version(x, X509_VERSION_3) != 1 || set_random_serial(x) < 0 ||
-	    set_name(x, spec) < 0 || X509_set_pubkey(x, key) != 1) {
+	return x;
+}
+
+X509 *pki_cert_issue(const struct pki_cert_spec *spec, EVP_PKEY *key, X509 *issuer,
+                     EVP_PKEY *issuer_key, struct base_err *err)
+{
+	X509 *x = pki_cert_new_v3(err);
+
+	if (!x) {
+		return NULL;
+	}
+	if (set_name(x, spec) < 0 || X509_set_pubkey(x, key) != 1) {
 		goto fail;
 	}
 	if (X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)

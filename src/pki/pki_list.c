@@ -71,7 +71,7 @@ static void fingerprint_format(const X509 *cert, char out[96])
 	out[o] = '\0';
 }
 
-static void describe(struct pki_cert_info *info, const char *name, const X509 *cert)
+void pki_cert_describe(struct pki_cert_info *info, const char *name, const X509 *cert)
 {
 	EVP_PKEY *key = X509_get0_pubkey(cert);
 
@@ -109,7 +109,7 @@ int pki_cert_list(const struct pki *pki, struct pki_cert_info **out, size_t *cou
 	if (!list) {
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "pki: out of memory");
 	}
-	describe(&list[n++], "ca", pki->ca_cert);
+	pki_cert_describe(&list[n++], "ca", pki->ca_cert);
 	for (int r = 0; r < PKI_ROLE_COUNT; r++) {
 		int have = pki_file_exists(pki->role_cert_path[r], err);
 		X509 *cert;
@@ -123,7 +123,7 @@ int pki_cert_list(const struct pki *pki, struct pki_cert_info **out, size_t *cou
 			free(list);
 			return -1;
 		}
-		describe(&list[n++], pki_role_name((enum pki_role)r), cert);
+		pki_cert_describe(&list[n++], pki_role_name((enum pki_role)r), cert);
 		X509_free(cert);
 	}
 	*out = list;

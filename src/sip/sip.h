@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 /* ---- pointer-length strings ---------------------------------------------------------------- */
 
 struct sip_pl {
@@ -270,6 +272,9 @@ void sip_transport_set_close_handler(struct sip_transport *tp, sip_closed_fn fn,
 /* The address and listening port of this transport as seen from dst (for Via and Contact). */
 void sip_transport_local(struct sip_transport *tp, const struct sip_source *dst, char *host,
                          size_t size, uint16_t *port);
+/* The TLS server context of the listener (NULL without TLS), for reloading its certificate
+ * and the CRL that checks phones' certificates while it runs. */
+SSL_CTX *sip_transport_tls_ctx(struct sip_transport *tp);
 /* Sends to where `dst` says: over its connection for TCP/TLS (-1 when it has closed), or as
  * a datagram. */
 int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, const char *data,
@@ -380,6 +385,16 @@ int sip_registrar_authorize(struct sip_registrar *reg, struct sip_server_tx *tx,
  * how call control knows which device sent a request. */
 bool sip_registrar_binding_of(struct sip_registrar *reg, const char *aor,
                               const struct sip_source *src, struct sip_binding *out);
+
+/* ---- unsolicited NOTIFY (sip_notify.c) -------------------------------------------------------
+ */
+
+/* Sends a NOTIFY with `event` (and a body, if any) outside any dialog to the contact of a
+ * binding, over the flow it registered on, and runs its client transaction. NULL when it
+ * could not be sent. */
+struct sip_client_tx *sip_notify_binding(struct sip_stack *stack, const struct sip_binding *b,
+                                         const char *event, const char *content_type,
+                                         const char *body, sip_response_fn fn, void *arg);
 
 /* ---- SDP (RFC 4566), the parts call control reads ---------------------------------------------
  */

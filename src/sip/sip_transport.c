@@ -436,3 +436,8 @@ int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, c
 	return sendto(tp->udp_fd, data, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len ? 0
 	                                                                                    : -1;
 }
+
+SSL_CTX *sip_transport_tls_ctx(struct sip_transport *tp)
+{
+	return tp->tls_ctx;
+}

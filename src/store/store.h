@@ -120,6 +120,33 @@ int store_device_action_request(struct store *store, const char *device, const c
                                 const struct store_actor *actor, json_t **out,
                                 struct base_err *err);
 
+/* Records an action of a kind that has actions: for a device, that device; for a phone
+ * security profile or SIP profile, every device that uses it (one action each, in one
+ * transaction). *out says what was recorded. */
+int store_action_request(struct store *store, const struct store_kind *kind, const char *key,
+                         const char *action, const struct store_actor *actor, json_t **out,
+                         struct base_err *err);
+
+/* ---- what provisioning reads and writes -------------------------------------------------- */
+
+/* A device action waiting to be carried out. */
+struct store_device_action {
+	int64_t id;
+	char device[64];
+	char action[16]; /* apply-config, reset, restart */
+};
+
+/* The pending device actions, oldest first, at most max. */
+int store_device_actions_pending(struct store *store, struct store_device_action *out, size_t max,
+                                 size_t *count, struct base_err *err);
+/* Marks an action done or failed. */
+int store_device_action_finish(struct store *store, int64_t id, bool done, struct base_err *err);
+/* The password of an end user's digest credentials, for the configuration file of a device
+ * that uses them. A secret: never log it, and cleanse the buffer after use.
+ * BASE_E_NOT_FOUND when the user has none. */
+int store_digest_password(struct store *store, const char *user_id, char *out, size_t size,
+                          struct base_err *err);
+
 /* ---- what call control reads and writes -------------------------------------------------- */
 
 /* Bumped by every committed change of configuration, so that callers can cache what they
@@ -189,5 +216,135 @@ int store_admin_verify(struct store *store, const char *user_id, const char *pas
                        struct base_err *err);
 /* Changes whenever any password changes, so callers can drop cached verifications. */
 uint64_t store_credentials_generation(const struct store *store);
+
+/* ---- certificates the system CA issued (store_cert.c) ------------------------------------ */
+
+/* Whose certificate: a device, or one instance of an application or end user (CAPF
+ * profile). Text form "device", "application_user", "end_user" as in the API. */
+enum store_cert_owner_type {
+	STORE_CERT_DEVICE,
+	STORE_CERT_APPLICATION_USER,
+	STORE_CERT_END_USER,
+};
+
+struct store_cert_owner {
+	enum store_cert_owner_type type;
+	char name[129];        /* device name, or user ID */
+	char instance_id[129]; /* users: the CAPF profile's instance ID; "" for devices */
+};
+
+/* One issued certificate (an LSC). Strings are NUL-terminated; pem is malloc'd. */
+struct store_cert {
+	char serial[64]; /* upper-case hex, no separators */
+	struct store_cert_owner owner;
+	char subject[256];  /* RFC 2253 */
+	char key_type[16];  /* "RSA", "EC" */
+	int key_bits;       /* 2048, 256, ... */
+	int64_t not_before; /* seconds since the epoch */
+	int64_t not_after;
+	char sha256_fingerprint[96]; /* "AB:CD:..." */
+	char status[16];             /* "valid" or "revoked" */
+	int64_t revoked_at;          /* 0 unless revoked */
+	char revocation_reason[32];  /* RFC 5280 reason in snake case: "superseded", ... */
+	int64_t issued_at;
+	char issued_by[16]; /* the protocol that enrolled it: "capf", "est" */
+	char *pem;
+};
+
+/* Frees what a store_cert owns (its pem), not the struct itself. */
+void store_cert_clear(struct store_cert *c);
+const char *store_cert_owner_type_name(enum store_cert_owner_type type);
+/* Parses the text form; -1 for anything else. */
+int store_cert_owner_type_parse(const char *name, enum store_cert_owner_type *out);
+
+/* The RFC 5280 CRLReason names accepted for revocation, NULL-terminated, in code order where
+ * the code is the index ("unspecified" = 0, ..., "aa_compromise" = 10; 7 is unused and
+ * listed as ""). */
+extern const char *const store_cert_revocation_reasons[];
+
+/*
+ * Records a newly issued certificate in one transaction: every still-valid certificate of
+ * the same owner is revoked as "superseded" (requirements 3.6: an upgrade replaces the LSC),
+ * a device's lsc_status becomes "installed", and the audit log gets an "issue-certificate"
+ * entry on the owner. c->status and revocation fields are ignored.
+ */
+int store_cert_add(struct store *store, const struct store_cert *c, const struct store_actor *actor,
+                   struct base_err *err);
+
+/* The owner's current certificate: the newest valid one that has not expired.
+ * BASE_E_NOT_FOUND when there is none. Fill `out` with store_cert_clear() afterwards. */
+int store_cert_current(struct store *store, const struct store_cert_owner *owner,
+                       struct store_cert *out, struct base_err *err);
+/* By serial (hex, any case). BASE_E_NOT_FOUND when unknown. */
+int store_cert_get(struct store *store, const char *serial, struct store_cert *out,
+                   struct base_err *err);
+
+/*
+ * Revokes one certificate (reason from store_cert_revocation_reasons). Revoking a revoked
+ * certificate is BASE_E_CONFLICT. When it was a device's last valid certificate, the device's
+ * lsc_status goes back to "not_installed". Audited as "revoke-certificate" on the owner.
+ */
+int store_cert_revoke(struct store *store, const char *serial, const char *reason,
+                      const struct store_actor *actor, struct base_err *err);
+/* Revokes every valid certificate of an owner (CAPF delete, the revoke action);
+ * *count says how many (0 is not an error). */
+int store_cert_revoke_owner(struct store *store, const struct store_cert_owner *owner,
+                            const char *reason, const struct store_actor *actor, int *count,
+                            struct base_err *err);
+
+/* Calls fn for every revoked certificate that has not expired by `now`, for the CRL. */
+int store_cert_revoked_each(struct store *store, int64_t now,
+                            void (*fn)(void *arg, const char *serial, int64_t revoked_at,
+                                       const char *reason),
+                            void *arg, struct base_err *err);
+/* Bumped by every revocation, so that whoever publishes the CRL knows when to rebuild. */
+uint64_t store_cert_revocation_generation(const struct store *store);
+
+/* A service or enterprise parameter as an integer or boolean ("true"); def when missing or
+ * malformed. */
+long long store_param_int(struct store *store, const char *name, long long def);
+bool store_param_bool(struct store *store, const char *name, bool def);
+
+/* ---- CAPF sessions (store_capf.c) ---------------------------------------------------------
+ * What the CAPF server reads about the operation an administrator scheduled, and how it
+ * writes back the outcome of each attempt: status on the record, audit entry, same
+ * transaction. */
+
+struct store_capf_op {
+	char kind[16];  /* "devices" or "capf-profiles" */
+	char name[129]; /* device name or CAPF profile name: what the phone sends */
+	struct store_cert_owner owner;
+	char device_type[24]; /* "" for CAPF profiles */
+	char operation[24];   /* no_pending, install_upgrade, delete, troubleshoot */
+	char mode[40];        /* by_authentication_string, by_null_string, ... */
+	char auth_string[16]; /* a secret: never logged; "" when none */
+	int key_size;         /* RSA bits */
+	char key_type[16];    /* rsa, ec_p256, ec_p384 */
+	int64_t completes_by; /* 0: no deadline */
+	char status[160];     /* capf_operation_status */
+	int wrong_strings;    /* wrong strings given against the current string */
+};
+
+/*
+ * The operation for the name a phone sent in DEVICE_NAME: a device of that name, else an
+ * application or end-user CAPF profile of that name. BASE_E_NOT_FOUND when neither exists.
+ */
+int store_capf_op_find(struct store *store, const char *name, struct store_capf_op *op,
+                       struct base_err *err);
+
+/* What one CAPF attempt changed. */
+struct store_capf_outcome {
+	const char *status; /* the new capf_operation_status; NULL: unchanged */
+	const char *reason; /* why, for the audit log ("" or NULL: none) */
+	bool complete;      /* done: the operation returns to no_pending, the string is used up */
+	bool clear_string;  /* the string may no longer be used (locked, expired) */
+	bool wrong_string;  /* one more wrong string against the current string */
+};
+
+/* Writes the outcome and an audit entry "capf-<what>" (e.g. "capf-install") on the record,
+ * in one transaction. */
+int store_capf_op_record(struct store *store, const struct store_capf_op *op, const char *what,
+                         const struct store_capf_outcome *outcome, const struct store_actor *actor,
+                         struct base_err *err);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "store/store_int.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 const char *const store_capf_authentication_modes[] = {"by_authentication_string", "by_null_string",
                                                        "by_existing_certificate_lsc",
                                                        "by_existing_certificate_mic", NULL};
+
+const char *const store_capf_key_types[] = {"rsa", "ec_p256", "ec_p384", NULL};
 
 bool store_device_type_is_jabber_mobile(const char *type)
 {
@@ -226,6 +229,7 @@ static const struct store_field capf_profile_fields[] = {
      .def = "by_authentication_string"},
     STORE_CAPF_STRING_FIELDS,
     {.name = "capf_key_size", .type = STORE_T_INTEGER, .def = "2048"},
+    STORE_CAPF_KEY_TYPE_FIELD,
     {.name = "capf_operation_completes_by", .type = STORE_T_TIMESTAMP},
     {.name = "capf_operation_status",
      .type = STORE_T_STRING,
@@ -272,3 +276,180 @@ const struct store_kind store_kind_capf_profiles = {
     .methods = STORE_M_ALL,
     .validate = validate_capf_profile,
 };
+
+/* ---- what the CAPF server reads and writes ---- */
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	return v ? (const char *)v : "";
+}
+
+/* The hex SHA-256 of a string, so wrong strings are counted per string without keeping it. */
+static void string_digest(const char *value, char out[65])
+{
+	unsigned char md[32];
+	unsigned len = sizeof(md);
+	EVP_Digest(value, strlen(value), md, &len, EVP_sha256(), NULL);
+	base_hex(md, sizeof(md), out);
+}
+
+static int read_wrong_strings(struct store *s, struct store_capf_op *op, struct base_err *err)
+{
+	char digest[65], count[16];
+	string_digest(op->auth_string, digest);
+	const char *params[] = {op->kind, op->name, digest};
+	int found = store_db_lookup_params(s,
+	                                   "SELECT wrong_strings FROM capf_attempt WHERE kind = ?1 "
+	                                   "AND name = ?2 AND string_digest = ?3",
+	                                   params, 3, count, sizeof(count), err);
+	if (found < 0)
+		return -1;
+	op->wrong_strings = found ? atoi(count) : 0;
+	return 0;
+}
+
+/* Reads one row of the columns both tables share, in this order. */
+#define CAPF_COLUMNS                                                                               \
+	"name, capf_certificate_operation, capf_authentication_mode, "                             \
+	"coalesce(capf_authentication_string, ''), capf_key_size, capf_key_type, "                 \
+	"coalesce(capf_operation_completes_by, 0), capf_operation_status"
+
+/* The columns after CAPF_COLUMNS: device type, owner name, instance ID, user type. */
+static int load_op(struct store *s, const char *sql, const char *name, struct store_capf_op *op,
+                   char user_type[24], struct base_err *err)
+{
+	sqlite3_stmt *st = store_db_stmt(s, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		base_strlcpy(op->name, column_text(st, 0), sizeof(op->name));
+		base_strlcpy(op->operation, column_text(st, 1), sizeof(op->operation));
+		base_strlcpy(op->mode, column_text(st, 2), sizeof(op->mode));
+		base_strlcpy(op->auth_string, column_text(st, 3), sizeof(op->auth_string));
+		op->key_size = sqlite3_column_int(st, 4);
+		base_strlcpy(op->key_type, column_text(st, 5), sizeof(op->key_type));
+		op->completes_by = sqlite3_column_int64(st, 6);
+		base_strlcpy(op->status, column_text(st, 7), sizeof(op->status));
+		base_strlcpy(op->device_type, column_text(st, 8), sizeof(op->device_type));
+		base_strlcpy(op->owner.name, column_text(st, 9), sizeof(op->owner.name));
+		base_strlcpy(op->owner.instance_id, column_text(st, 10),
+		             sizeof(op->owner.instance_id));
+		base_strlcpy(user_type, column_text(st, 11), 24);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "reading a CAPF operation");
+}
+
+int store_capf_op_find(struct store *s, const char *name, struct store_capf_op *op,
+                       struct base_err *err)
+{
+	memset(op, 0, sizeof(*op));
+	char user_type[24] = "";
+	int found =
+	    load_op(s, "SELECT " CAPF_COLUMNS ", type, name, '', '' FROM device WHERE name = ?1",
+	            name, op, user_type, err);
+	if (found > 0) {
+		base_strlcpy(op->kind, "devices", sizeof(op->kind));
+		op->owner.type = STORE_CERT_DEVICE;
+	} else if (found == 0) {
+		found = load_op(s,
+		                "SELECT " CAPF_COLUMNS ", '', user_id, instance_id, user_type "
+		                "FROM capf_profile WHERE name = ?1",
+		                name, op, user_type, err);
+		base_strlcpy(op->kind, "capf-profiles", sizeof(op->kind));
+		op->owner.type = strcmp(user_type, "end_user") == 0 ? STORE_CERT_END_USER
+		                                                    : STORE_CERT_APPLICATION_USER;
+	}
+	if (found < 0)
+		return -1;
+	if (found == 0)
+		return base_err_set(err, BASE_E_NOT_FOUND, "device_name",
+		                    "no device or CAPF profile is named %s", name);
+	return read_wrong_strings(s, op, err);
+}
+
+static int count_wrong_string(struct store *s, const struct store_capf_op *op, struct base_err *err)
+{
+	char digest[65];
+	string_digest(op->auth_string, digest);
+	sqlite3_stmt *st = store_db_stmt(
+	    s,
+	    "INSERT INTO capf_attempt(kind, name, string_digest, wrong_strings) "
+	    "VALUES (?1, ?2, ?3, 1) ON CONFLICT(kind, name) DO UPDATE SET "
+	    "wrong_strings = CASE WHEN string_digest = ?3 THEN wrong_strings + 1 ELSE 1 END, "
+	    "string_digest = ?3",
+	    err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, op->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, digest, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "counting a wrong string");
+}
+
+static int update_op(struct store *s, const struct store_kind *kind, const struct store_capf_op *op,
+                     const struct store_capf_outcome *o, struct base_err *err)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+	         "UPDATE %s SET capf_operation_status = coalesce(?2, capf_operation_status), "
+	         "capf_certificate_operation = CASE WHEN ?3 THEN 'no_pending' ELSE "
+	         "capf_certificate_operation END, capf_authentication_string = CASE WHEN ?4 "
+	         "THEN NULL ELSE capf_authentication_string END WHERE name = ?1",
+	         kind->table);
+	sqlite3_stmt *st = store_db_stmt(s, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, op->name, -1, SQLITE_TRANSIENT);
+	if (o->status)
+		sqlite3_bind_text(st, 2, o->status, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_int(st, 3, o->complete);
+	sqlite3_bind_int(st, 4, o->complete || o->clear_string);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "recording a CAPF outcome");
+}
+
+int store_capf_op_record(struct store *s, const struct store_capf_op *op, const char *what,
+                         const struct store_capf_outcome *o, const struct store_actor *actor,
+                         struct base_err *err)
+{
+	const struct store_kind *kind = store_kind_find(op->kind);
+	if (!kind)
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "unknown CAPF record kind %s",
+		                    op->kind);
+	char action[48];
+	snprintf(action, sizeof(action), "capf-%s", what);
+	json_t *before = json_pack("{s:s, s:s}", "capf_operation_status", op->status,
+	                           "capf_certificate_operation", op->operation);
+	json_t *after = json_pack("{s:s, s:s, s:s}", "capf_operation_status",
+	                          o->status ? o->status : op->status, "capf_certificate_operation",
+	                          o->complete ? "no_pending" : op->operation, "reason",
+	                          o->reason ? o->reason : "");
+	if (o->wrong_string)
+		json_object_set_new(after, "wrong_authentication_strings",
+		                    json_integer(op->wrong_strings + 1));
+	int rc = store_db_begin(s, err);
+	if (rc == 0 && o->wrong_string)
+		rc = count_wrong_string(s, op, err);
+	if (rc == 0)
+		rc = update_op(s, kind, op, o, err);
+	if (rc == 0)
+		rc = store_audit_append(s, actor, action, kind, op->name, before, after, NULL, err);
+	if (rc == 0)
+		rc = store_db_commit(s, err);
+	else
+		store_db_rollback(s);
+	json_decref(before);
+	json_decref(after);
+	return rc;
+}

@@ -86,6 +86,7 @@ static const struct store_field device_fields[] = {
     {.name = "capf_key_size",
      .type = STORE_T_INTEGER,
      .description = "Must equal the phone security profile's key size"},
+    STORE_CAPF_KEY_TYPE_FIELD,
     {.name = "capf_operation_completes_by",
      .type = STORE_T_TIMESTAMP,
      .description = "Deadline; defaults to now + capf_operation_expires_in_days"},

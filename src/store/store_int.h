@@ -48,7 +48,8 @@ struct store {
 	struct store_stmt_cache_entry *stmts;
 	size_t nstmts;
 	uint64_t credentials_generation;
-	uint64_t generation; /* bumped by every configuration commit */
+	uint64_t generation;                 /* bumped by every configuration commit */
+	uint64_t cert_revocation_generation; /* bumped by every revocation (store_cert.c) */
 };
 
 /* ---- database (store_db.c) ---- */
@@ -92,6 +93,8 @@ bool store_secret_verify(const char *password, const char *encoded);
 /* AES-256-GCM with the store key, base64 text; for digest credentials. */
 int store_secret_seal(struct store *s, const char *plain, char *out, size_t size,
                       struct base_err *err);
+int store_secret_open(struct store *s, const char *sealed, char *out, size_t size,
+                      struct base_err *err);
 int store_secret_digest_ha1(const char *algorithm, const char *user, const char *realm,
                             const char *password, char *out, size_t size, struct base_err *err);
 /* Stores the write-only field `name` of the record `key` (hashing or sealing it). */
@@ -120,6 +123,14 @@ int store_capf_check_mode(const char *field, const char *device_type, const char
 		.flags = STORE_F_VIRTUAL, .description = "Set true to have a string generated"     \
 	}
 
+/* The kind of key CAPF asks for: RSA of capf_key_size bits, or EC on a curve. */
+extern const char *const store_capf_key_types[];
+#define STORE_CAPF_KEY_TYPE_FIELD                                                                  \
+	{                                                                                          \
+		.name = "capf_key_type", .type = STORE_T_ENUM, .values = store_capf_key_types,     \
+		.def = "rsa", .description = "rsa (capf_key_size bits), ec_p256 or ec_p384"        \
+	}
+
 int store_capf_validate(struct store *s, json_t *rec, const json_t *before, const json_t *input,
                         const char *prefix, struct base_err *err);
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size);
@@ -131,7 +142,10 @@ extern const struct store_kind store_kind_end_users, store_kind_app_users, store
     store_kind_sip_trunks, store_kind_capf_profiles, store_kind_enterprise_parameters,
     store_kind_service_parameters, store_kind_device_actions, store_kind_audit_log,
     store_kind_registrations;
+extern const struct store_kind store_kind_issued_certificates;
 
 extern const char *const store_device_types[];
+/* The actions of the profile kinds, carried out on every device that uses the profile. */
+extern const char *const store_profile_actions[];
 
 #endif

@@ -36,6 +36,8 @@ static const struct param_spec param_specs[] = {
     {"capf_max_key_generation_retries", PARAM_INT, 0, 10, NULL},
     {"capf_wrong_authentication_string_limit", PARAM_INT, 1, 100, NULL},
     {"admin_failed_login_limit", PARAM_INT, 1, 1000, NULL},
+    {"allow_weak_rsa", PARAM_ENUM, 0, 0, booleans},
+    {"certificate_overlap_days", PARAM_INT, 0, 365, NULL},
 };
 
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size)

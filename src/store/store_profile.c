@@ -88,6 +88,7 @@ const struct store_kind store_kind_sip_profiles = {
     .table = "sip_profile",
     .fields = sip_profile_fields,
     .methods = STORE_M_ALL,
+    .actions = store_profile_actions,
     .validate = validate_sip_profile,
 };
 
@@ -193,6 +194,7 @@ const struct store_kind store_kind_phone_security_profiles = {
     .table = "phone_security_profile",
     .fields = phone_security_profile_fields,
     .methods = STORE_M_ALL,
+    .actions = store_profile_actions,
     .builtin_read_only = true,
     .validate = validate_phone_security_profile,
     .write_extra = propagate_key_size,

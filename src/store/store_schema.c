@@ -19,6 +19,7 @@ const struct store_kind *const store_kinds[] = {
     &store_kind_device_actions,
     &store_kind_registrations,
     &store_kind_audit_log,
+    &store_kind_issued_certificates,
     NULL,
 };
 

@@ -148,6 +148,33 @@ int store_secret_seal(struct store *s, const char *plain, char *out, size_t size
 	return 0;
 }
 
+/* The inverse of store_secret_seal; fails on anything it did not write with this key. */
+int store_secret_open(struct store *s, const char *sealed, char *out, size_t size,
+                      struct base_err *err)
+{
+	size_t hex = strlen(sealed), n = hex / 2;
+	unsigned char raw[600], plain[600];
+	if (hex % 2 || n < 12 + 16 || n > sizeof(raw))
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "a sealed secret is damaged");
+	for (size_t i = 0; i < n; i++)
+		if (sscanf(sealed + 2 * i, "%2hhx", &raw[i]) != 1)
+			return base_err_set(err, BASE_E_INTERNAL, NULL,
+			                    "a sealed secret is damaged");
+	int len = (int)(n - 12 - 16), got = 0, fin = 0;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	bool ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, s->secret_key, raw) &&
+	          EVP_DecryptUpdate(ctx, plain, &got, raw + 12, len) &&
+	          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, raw + 12 + len) &&
+	          EVP_DecryptFinal_ex(ctx, plain + got, &fin) && (size_t)(got + fin) < size;
+	EVP_CIPHER_CTX_free(ctx);
+	if (ok) {
+		memcpy(out, plain, (size_t)(got + fin));
+		out[got + fin] = '\0';
+	}
+	OPENSSL_cleanse(plain, sizeof(plain));
+	return ok ? 0 : base_err_set(err, BASE_E_INTERNAL, NULL, "a sealed secret does not open");
+}
+
 int store_secret_digest_ha1(const char *algorithm, const char *user, const char *realm,
                             const char *password, char *out, size_t size, struct base_err *err)
 {
