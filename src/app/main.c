@@ -84,6 +84,7 @@ static int start(struct app *app, struct base_err *err)
 	    .sip_tls_listen = cfg->listen[APP_LISTEN_SIP_TLS].value,
 	    .capf_listen = cfg->listen[APP_LISTEN_CAPF].value,
 	    .tvs_listen = cfg->listen[APP_LISTEN_TVS].value,
+	    .work = app->work,
 	};
 	if (prov_start(&app->prov, app->base, app->store, app->pki, app_sip_stack(app->sip),
 	               app_sip_registrar(app->sip), &prov_opt, err) != 0)

@@ -253,7 +253,10 @@ int pki_trust_list_build(struct pki *pki, struct store *store, enum pki_trust_li
 
 	*out = NULL;
 	*out_len = 0;
-	if (ctl && pki_cluster_mixed_mode(store, &mixed, err) < 0) {
+	/* Without a store the caller has checked the mode: a worker thread must not read it. */
+	if (ctl && !store) {
+		mixed = true;
+	} else if (ctl && pki_cluster_mixed_mode(store, &mixed, err) < 0) {
 		return -1;
 	}
 	if (ctl && !mixed) {

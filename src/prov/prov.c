@@ -54,7 +54,15 @@ int prov_start(struct prov **out, struct event_base *base, struct store *store, 
 	    .timeout_ms = 1000,
 	    .retries = 5,
 	};
-	if (!(p->files = prov_files_new(store, pki, &ports))) {
+	/* The roles trust lists name, and the one that signs files. */
+	static const enum pki_role roles[] = {PKI_ROLE_TFTP_SIGNER, PKI_ROLE_CAPF, PKI_ROLE_TVS,
+	                                      PKI_ROLE_SIP_TLS, PKI_ROLE_HTTPS};
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (pki_role_ensure(pki, roles[i], err) != 0) {
+			free(p);
+			return -1;
+		}
+	if (!(p->files = prov_files_new(store, pki, opt->work, &ports))) {
 		free(p);
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
@@ -62,8 +70,7 @@ int prov_start(struct prov **out, struct event_base *base, struct store *store, 
 	    (given(opt->http_listen) && prov_http_start(&p->http, base, p->files, opt->http_listen,
 	                                                PROV_VIA_HTTP, NULL, NULL, err)) ||
 	    (given(opt->https_listen) &&
-	     (pki_role_ensure(pki, PKI_ROLE_HTTPS, err) != 0 ||
-	      prov_http_start(&p->https, base, p->files, opt->https_listen, PROV_VIA_HTTPS,
+	     (prov_http_start(&p->https, base, p->files, opt->https_listen, PROV_VIA_HTTPS,
 	                      pki_role_cert_path(pki, PKI_ROLE_HTTPS),
 	                      pki_role_key_path(pki, PKI_ROLE_HTTPS), err))) ||
 	    prov_actions_start(&p->actions, base, store, p->files, sip, registrar, err) != 0) {

@@ -137,6 +137,7 @@ struct prov_options {
 	const char *https_listen;
 	/* Listen addresses of the other services, whose ports configurations tell phones. */
 	const char *sip_listen, *sip_tls_listen, *capf_listen, *tvs_listen;
+	struct net_work_pool *work;   /* where files are signed; NULL: on the loop */
 	int max_transfers;            /* TFTP transfers at once; 0: default */
 	int max_transfers_per_source; /* from one address; 0: default */
 };

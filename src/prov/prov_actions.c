@@ -97,7 +97,8 @@ static void version_stamp(struct prov_actions *pa, const char *device, const str
 	*out = '\0';
 	snprintf(name, sizeof(name), "%s.cnf.xml", device);
 	sip_stack_local(pa->sip, &b->flow, host, sizeof(host), &port);
-	if (prov_files_fetch(pa->files, name, PROV_VIA_HTTP, host, &f, NULL) != 0)
+	struct base_err err;
+	if (prov_files_fetch(pa->files, name, PROV_VIA_HTTP, host, &f, NULL, NULL, &err) != 0)
 		return;
 	const char *start = memmem(f->data, f->len, "<versionStamp>", 14);
 	const char *end =

@@ -11,10 +11,12 @@
 #include "prov/prov_int.h"
 #include "store/store.h"
 
+#include "pki/pki.h"
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,29 @@ struct cnf {
 	char digest_user[129];
 	char digest_password[256]; /* a secret: cleansed in cnf_free */
 };
+
+X509 *prov_cnf_device_cert(struct store *store, const char *device)
+{
+	struct store_cert_owner owner = {.type = STORE_CERT_DEVICE};
+	struct store_cert c = {0};
+	base_strlcpy(owner.name, device, sizeof(owner.name));
+	if (store_cert_current(store, &owner, &c, NULL) != 0)
+		return NULL;
+	BIO *bio = c.pem ? BIO_new_mem_buf(c.pem, -1) : NULL;
+	X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	store_cert_clear(&c);
+	return cert;
+}
+
+/* certHash: MD5 of the DER of the device's certificate, empty until it has one. */
+static void cert_hash(struct store *store, const char *device, char out[33])
+{
+	X509 *cert = prov_cnf_device_cert(store, device);
+	if (!cert || pki_cert_hash(cert, out, NULL) != 0)
+		out[0] = '\0';
+	X509_free(cert);
+}
 
 static const char *str(const json_t *rec, const char *key)
 {
@@ -411,8 +436,9 @@ int prov_cnf_device(struct store *store, const struct prov_servers *srv, const c
 	addf(dev, "transportLayerProtocol", "%d", c.transport);
 	add(dev, "TLSResumptionTimer", "3600");
 	add_capf(dev, c.device, srv);
-	/* The MD5 of the device's certificate once CAPF has issued one (capf.md). */
-	add(dev, "certHash", "");
+	char hash[33];
+	cert_hash(store, c.name, hash);
+	add(dev, "certHash", hash);
 	add(dev, "encrConfig", "false");
 	add_user(dev, c.device);
 	cnf_free(&c);

@@ -53,6 +53,31 @@ static void local_host(struct evhttp_request *req, char *out, size_t size)
 		net_addr_format_host((struct sockaddr *)&ss, out, size);
 }
 
+/* A request whose file is being signed. */
+struct waiting {
+	struct prov_http *h;
+	struct evhttp_request *req;
+};
+
+static void reply_file(struct prov_http *h, struct evhttp_request *req, struct prov_file *file,
+                       const struct base_err *err);
+
+static void on_file_ready(void *arg, struct prov_file *file, const struct base_err *err)
+{
+	struct waiting *w = arg;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(w->req), NULL, NULL);
+	reply_file(w->h, w->req, file ? prov_file_ref(file) : NULL, err);
+	free(w);
+}
+
+static void on_close(struct evhttp_connection *conn, void *arg)
+{
+	(void)conn;
+	struct waiting *w = arg;
+	prov_files_cancel(w->h->files, on_file_ready, w);
+	free(w);
+}
+
 static void handle(struct evhttp_request *req, void *arg)
 {
 	struct prov_http *h = arg;
@@ -74,15 +99,36 @@ static void handle(struct evhttp_request *req, void *arg)
 	}
 	char host[NET_ADDR_STRLEN];
 	local_host(req, host, sizeof(host));
-	struct prov_file *file;
+	struct prov_file *file = NULL;
 	struct base_err err = {0};
-	int rc = prov_files_fetch(h->files, name, h->via, host, &file, &err);
+	struct waiting *w = calloc(1, sizeof(*w));
+	int rc = w ? prov_files_fetch(h->files, name, h->via, host, &file, on_file_ready, w, &err)
+	           : base_err_set(&err, BASE_E_INTERNAL, NULL, "out of memory");
 	free(name);
-	if (rc != 0) {
-		if (err.code == BASE_E_INTERNAL)
-			base_log(BASE_LOG_ERROR, "prov", "http %s: %s", path, err.message);
-		reply_text(req, err.code == BASE_E_INTERNAL ? 500 : 404,
-		           err.code == BASE_E_INTERNAL ? "Internal Server Error" : "Not Found");
+	if (rc == 1) {
+		/* Until the file is signed; if the client leaves first, forget the request. */
+		w->h = h, w->req = req;
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, w);
+		return;
+	}
+	free(w);
+	reply_file(h, req, file, &err);
+}
+
+static void reply_file(struct prov_http *h, struct evhttp_request *req, struct prov_file *file,
+                       const struct base_err *err)
+{
+	(void)h;
+	if (!file) {
+		if (err->code == BASE_E_INTERNAL)
+			base_log(BASE_LOG_ERROR, "prov", "http %s: %s", evhttp_request_get_uri(req),
+			         err->message);
+		if (err->code == BASE_E_THROTTLED)
+			reply_text(req, 503, "Service Unavailable");
+		else
+			reply_text(req, err->code == BASE_E_INTERNAL ? 500 : 404,
+			           err->code == BASE_E_INTERNAL ? "Internal Server Error"
+			                                        : "Not Found");
 		return;
 	}
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);

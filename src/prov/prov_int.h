@@ -26,17 +26,27 @@ void prov_file_unref(struct prov_file *f);
 
 /* The namespace and its cache. */
 struct prov_files;
+struct net_work_pool;
 
-struct prov_files *prov_files_new(struct store *store, struct pki *pki,
+/* A file that was not ready when asked for: f (borrowed: take a reference to keep it), or
+ * NULL and err. Called on the loop. */
+typedef void (*prov_fetch_fn)(void *arg, struct prov_file *f, const struct base_err *err);
+
+/* work NULL: files are signed on the calling thread (tests). */
+struct prov_files *prov_files_new(struct store *store, struct pki *pki, struct net_work_pool *work,
                                   const struct prov_servers *ports);
 void prov_files_free(struct prov_files *files);
 /*
  * The file `name` as asked through `via` by a client that reached us at `host`. 0 with *out
- * (release with prov_file_unref), or -1 with err: BASE_E_NOT_FOUND for no such file,
- * BASE_E_FORBIDDEN for a name that would leave the namespace, BASE_E_INTERNAL otherwise.
+ * (release with prov_file_unref); 1 when the file is being signed: fn(arg, ...) follows on
+ * the loop; -1 with err: BASE_E_NOT_FOUND for no such file, BASE_E_FORBIDDEN for a name that
+ * would leave the namespace, BASE_E_THROTTLED when too many requests wait, BASE_E_INTERNAL.
  */
 int prov_files_fetch(struct prov_files *files, const char *name, enum prov_via via,
-                     const char *host, struct prov_file **out, struct base_err *err);
+                     const char *host, struct prov_file **out, prov_fetch_fn fn, void *arg,
+                     struct base_err *err);
+/* Forgets a waiting request (its client went away). */
+void prov_files_cancel(struct prov_files *files, prov_fetch_fn fn, void *arg);
 /* How many files were generated (not served from the cache) so far: for tests and logs. */
 uint64_t prov_files_generated(const struct prov_files *files);
 
@@ -46,6 +56,8 @@ uint64_t prov_files_generated(const struct prov_files *files);
  * profile asks for TFTP encrypted config (sgn-and-encrypted-config.md §2.4). */
 int prov_cnf_stub(struct store *store, const struct prov_servers *srv, const char *device,
                   unsigned char **out, size_t *len, struct base_err *err);
+/* The certificate the system issued to a device (its LSC), or NULL; X509_free() it. */
+struct x509_st *prov_cnf_device_cert(struct store *store, const char *device);
 /* True when the device's phone security profile sets TFTP encrypted config. */
 bool prov_cnf_encrypted(struct store *store, const char *device);
 /* The service profile file a Jabber client reads after its configuration. */

@@ -44,6 +44,16 @@ struct xfer {
 	uint8_t *pkt; /* blksize + 4 */
 };
 
+/* A read request whose file is being signed. */
+struct waiting {
+	struct prov_tftp *srv;
+	struct waiting *prev, *next;
+	struct prov_tftp_request req;
+	struct sockaddr_storage local, peer;
+	socklen_t peer_len;
+	char source[NET_ADDR_STRLEN];
+};
+
 struct prov_tftp {
 	struct event_base *base;
 	struct prov_files *files;
@@ -55,6 +65,8 @@ struct prov_tftp {
 	struct base_hash *per_source; /* source host -> count, stored in the pointer */
 	int active;
 	struct xfer *xfers;
+	struct waiting *waiting; /* requests whose file is not ready */
+	int nwaiting;
 };
 
 /* ---- transfers ---- */
@@ -298,6 +310,68 @@ static enum prov_tftp_error tftp_code(enum base_err_code code)
 	                                  : PROV_TFTP_E_UNDEFINED;
 }
 
+static void refuse(struct prov_tftp *srv, const struct prov_tftp_request *req,
+                   const struct sockaddr_storage *peer, socklen_t peer_len, const char *source,
+                   const struct base_err *err)
+{
+	if (err->code != BASE_E_NOT_FOUND)
+		base_log(err->code == BASE_E_INTERNAL ? BASE_LOG_ERROR : BASE_LOG_DEBUG, "prov",
+		         "tftp %s for %s: %s", req->filename, source, err->message);
+	reply_error(srv, peer, peer_len, tftp_code(err->code),
+	            err->code == BASE_E_NOT_FOUND ? "File not found" : err->message);
+}
+
+static void waiting_unlink(struct waiting *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		w->srv->waiting = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->srv->nwaiting--;
+}
+
+/* A signed file is ready for a request that waited for it: the transfer starts (or the
+ * request is refused). */
+static void on_file_ready(void *arg, struct prov_file *file, const struct base_err *err)
+{
+	struct waiting *w = arg;
+	waiting_unlink(w);
+	if (file)
+		xfer_start(w->srv, &w->req, prov_file_ref(file), &w->local, &w->peer, w->peer_len,
+		           w->source);
+	else
+		refuse(w->srv, &w->req, &w->peer, w->peer_len, w->source, err);
+	free(w);
+}
+
+/* Fetches the requested file; *w is the request's place in the queue of those waiting for a
+ * file being signed, linked when the answer is 1. */
+static int fetch(struct prov_tftp *srv, const struct prov_tftp_request *req, const char *host,
+                 const struct sockaddr_storage *local, const struct sockaddr_storage *peer,
+                 socklen_t peer_len, const char *source, struct prov_file **file,
+                 struct base_err *err)
+{
+	struct waiting *w = srv->nwaiting < srv->opt.max_transfers ? calloc(1, sizeof(*w)) : NULL;
+	if (!w)
+		return base_err_set(err, BASE_E_THROTTLED, NULL, "too many requests waiting");
+	w->srv = srv, w->req = *req, w->local = *local, w->peer = *peer, w->peer_len = peer_len;
+	base_strlcpy(w->source, source, sizeof(w->source));
+	int rc = prov_files_fetch(srv->files, req->filename, PROV_VIA_TFTP, host, file,
+	                          on_file_ready, w, err);
+	if (rc != 1) {
+		free(w);
+		return rc;
+	}
+	w->next = srv->waiting;
+	if (srv->waiting)
+		srv->waiting->prev = w;
+	srv->waiting = w;
+	srv->nwaiting++;
+	return 1;
+}
+
 static void handle_request(struct prov_tftp *srv, const uint8_t *pkt, size_t len,
                            const struct sockaddr_storage *peer, socklen_t peer_len,
                            const struct sockaddr_storage *local)
@@ -324,15 +398,12 @@ static void handle_request(struct prov_tftp *srv, const uint8_t *pkt, size_t len
 		return;
 	}
 	net_addr_format_host((const struct sockaddr *)local, host, sizeof(host));
-	struct prov_file *file;
-	if (prov_files_fetch(srv->files, req.filename, PROV_VIA_TFTP, host, &file, &err) != 0) {
-		if (err.code != BASE_E_NOT_FOUND)
-			base_log(err.code == BASE_E_INTERNAL ? BASE_LOG_ERROR : BASE_LOG_DEBUG,
-			         "prov", "tftp %s for %s: %s", req.filename, source, err.message);
-		reply_error(srv, peer, peer_len, tftp_code(err.code),
-		            err.code == BASE_E_NOT_FOUND ? "File not found" : err.message);
+	struct prov_file *file = NULL;
+	int rc = fetch(srv, &req, host, local, peer, peer_len, source, &file, &err);
+	if (rc < 0)
+		refuse(srv, &req, peer, peer_len, source, &err);
+	if (rc != 0)
 		return;
-	}
 	base_log(BASE_LOG_DEBUG, "prov", "tftp %s to %s", req.filename, source);
 	xfer_start(srv, &req, file, local, peer, peer_len, source);
 }
@@ -419,6 +490,12 @@ void prov_tftp_stop(struct prov_tftp *srv)
 		return;
 	while (srv->xfers)
 		xfer_end(srv->xfers, "stopped");
+	while (srv->waiting) {
+		struct waiting *w = srv->waiting;
+		prov_files_cancel(srv->files, on_file_ready, w);
+		waiting_unlink(w);
+		free(w);
+	}
 	if (srv->readable)
 		event_free(srv->readable);
 	if (srv->fd >= 0)
