@@ -124,6 +124,17 @@ static void known_load(struct pki_tvs *tvs)
 	tvs->loaded_at = time(NULL);
 }
 
+static const struct known_cert *known_find(const struct pki_tvs *tvs,
+                                           const unsigned char sha256[32])
+{
+	for (size_t i = 0; i < tvs->nknown; i++) {
+		if (memcmp(tvs->known[i].sha256, sha256, 32) == 0) {
+			return &tvs->known[i];
+		}
+	}
+	return NULL;
+}
+
 /* The answer to one request. */
 static void verdict(struct pki_tvs *tvs, const struct pki_tvs_msg *req, struct pki_tvs_msg *resp)
 {
@@ -143,17 +154,22 @@ static void verdict(struct pki_tvs *tvs, const struct pki_tvs_msg *req, struct p
 		return;
 	}
 	X509_free(cert);
+	/* Certificates are renewed and created in place: a miss looks again (at most once a
+	 * second, so unknown certificates cannot make the server read files all the time). */
 	if (time(NULL) - tvs->loaded_at >= REFRESH_SECONDS) {
 		known_load(tvs);
 	}
-	for (size_t i = 0; i < tvs->nknown; i++) {
-		if (memcmp(tvs->known[i].sha256, sha256, sizeof(sha256)) == 0) {
-			resp->status = 0;
-			memcpy(resp->roles, tvs->known[i].roles, tvs->known[i].nroles);
-			resp->nroles = tvs->known[i].nroles;
-			resp->ttl = PKI_TVS_TTL;
-			break;
-		}
+	const struct known_cert *k = known_find(tvs, sha256);
+
+	if (!k && time(NULL) != tvs->loaded_at) {
+		known_load(tvs);
+		k = known_find(tvs, sha256);
+	}
+	if (k) {
+		resp->status = 0;
+		memcpy(resp->roles, k->roles, k->nroles);
+		resp->nroles = k->nroles;
+		resp->ttl = PKI_TVS_TTL;
 	}
 	base_log(BASE_LOG_DEBUG, "tvs", "%s asked about a certificate: %s", req->device_name,
 	         resp->status == 0 ? "known" : "unknown");

@@ -6,7 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 
 TVS_PORT=$(free_port)
-export TVS_PORT
+HTTP_PORT=$(free_port)
+export TVS_PORT HTTP_PORT
 start_ucmd
 init_admin
 PKI=$DATA/pki
@@ -20,12 +21,11 @@ out=$(q --cert-file "$PKI/tvs.crt")
 [[ $out == *"status 0 (trusted), roles TVS, ttl 86400" ]] || fail "tvs: $out"
 pass "the TVS certificate is trusted as TVS"
 
-# The signer exists once a trust list was built or a config signed; make it directly if not.
-if [ -f "$PKI/tftp-signer.crt" ]; then
-	out=$(q --cert-file "$PKI/tftp-signer.crt")
-	[[ $out == *"roles SAST,TFTP, ttl 86400" ]] || fail "tftp-signer: $out"
-	pass "the signer is trusted as SAST and TFTP"
-fi
+# The signer signs the trust list: fetching one makes sure it exists.
+curl -sf -o "$T/ITLFile.tlv" "http://127.0.0.1:$HTTP_PORT/ITLFile.tlv" || fail "no ITLFile.tlv"
+out=$(q --cert-file "$PKI/tftp-signer.crt")
+[[ $out == *"roles SAST,TFTP, ttl 86400" ]] || fail "tftp-signer: $out"
+pass "the signer is trusted as SAST and TFTP"
 
 device_cert SEP001122334455
 out=$(q --cert-file "$T/SEP001122334455.crt")
