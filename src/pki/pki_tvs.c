@@ -292,7 +292,14 @@ int pki_tvs_start(struct pki_tvs **out, struct event_base *base, struct pki *pki
 	tvs->base = base;
 	tvs->ctx = net_tls_server_ctx_new(pki->role_cert_path[PKI_ROLE_TVS],
 	                                  pki->role_key_path[PKI_ROLE_TVS], NULL, err);
-	if (!tvs->ctx || (fd = net_listen_tcp(listen, 128, err)) < 0) {
+	/* A renewed tvs certificate is presented from the next handshake on. */
+	if (!tvs->ctx || pki_tls_role_attach(pki, tvs->ctx, PKI_ROLE_TVS, err) < 0) {
+		SSL_CTX_free(tvs->ctx);
+		tvs->ctx = NULL;
+		pki_tvs_stop(tvs);
+		return -1;
+	}
+	if ((fd = net_listen_tcp(listen, 128, err)) < 0) {
 		pki_tvs_stop(tvs);
 		return -1;
 	}
@@ -319,6 +326,9 @@ void pki_tvs_stop(struct pki_tvs *tvs)
 	if (tvs->listener) {
 		evconnlistener_free(tvs->listener);
 	}
-	SSL_CTX_free(tvs->ctx);
+	if (tvs->ctx) {
+		pki_tls_role_detach(tvs->pki, tvs->ctx);
+		SSL_CTX_free(tvs->ctx);
+	}
 	free(tvs);
 }
