@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -26,11 +26,10 @@
 #include "net/net.h"
 #include "pki/pki_int.h"
 
-#define MAX_CONNS       1000
-#define IDLE_SECONDS    10
-#define MAX_MESSAGE     (10 + 0xffff)
-#define REFRESH_SECONDS 60 /* role certificates are renewed in place: look again now and then */
-#define MAX_KNOWN       (PKI_ROLE_COUNT + 1)
+#define MAX_CONNS    1000
+#define IDLE_SECONDS 10
+#define MAX_MESSAGE  (10 + 0xffff)
+#define MAX_KNOWN    (PKI_ROLE_COUNT + 1)
 
 struct known_cert {
 	unsigned char sha256[32];
@@ -47,7 +46,7 @@ struct pki_tvs {
 	size_t nconns;
 	struct known_cert known[MAX_KNOWN];
 	size_t nknown;
-	time_t loaded_at;
+	uint64_t loaded_stamp; /* files_stamp() when known[] was read */
 };
 
 struct tvs_conn {
@@ -102,26 +101,69 @@ static void known_add(struct pki_tvs *tvs, const char *path, const uint8_t *role
 	ERR_clear_error();
 }
 
-static void known_load(struct pki_tvs *tvs)
+/* The certificate files TVS answers from: each role's, then the previous trust-list signer
+ * (it still signs lists for a while after a renewal). */
+static size_t files(const struct pki_tvs *tvs, const char *paths[MAX_KNOWN],
+                    enum pki_role roles[MAX_KNOWN], char sast[PATH_MAX])
 {
-	uint8_t roles[PKI_TVS_MAX_ROLES];
-	char path[PATH_MAX];
+	size_t n = 0;
+	uint8_t unused[PKI_TVS_MAX_ROLES];
 
-	tvs->nknown = 0;
 	for (int r = 0; r < PKI_ROLE_COUNT; r++) {
-		size_t n = roles_of((enum pki_role)r, roles);
-
-		if (n) {
-			known_add(tvs, tvs->pki->role_cert_path[r], roles, n);
+		if (roles_of((enum pki_role)r, unused)) {
+			roles[n] = (enum pki_role)r;
+			paths[n++] = tvs->pki->role_cert_path[r];
 		}
 	}
-	/* The trust-list signer before a renewal still signs lists for a while. */
-	roles[0] = PKI_TL_SAST;
-	if (snprintf(path, sizeof(path), "%s/trust-list-sast.crt", tvs->pki->dir) <
-	    (int)sizeof(path)) {
-		known_add(tvs, path, roles, 1);
+	if (snprintf(sast, PATH_MAX, "%s/trust-list-sast.crt", tvs->pki->dir) < PATH_MAX) {
+		roles[n] = PKI_ROLE_COUNT; /* SAST only */
+		paths[n++] = sast;
 	}
-	tvs->loaded_at = time(NULL);
+	return n;
+}
+
+/* Changes whenever one of the files is written (they are replaced by rename): a stat per
+ * file instead of reading and parsing them for every request. */
+static uint64_t files_stamp(const struct pki_tvs *tvs)
+{
+	const char *paths[MAX_KNOWN];
+	enum pki_role roles[MAX_KNOWN];
+	char sast[PATH_MAX];
+	size_t n = files(tvs, paths, roles, sast);
+	uint64_t stamp = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		uint64_t v = stat(paths[i], &st) == 0
+		                 ? (uint64_t)st.st_ino ^ (uint64_t)st.st_mtim.tv_sec << 20 ^
+		                       (uint64_t)st.st_mtim.tv_nsec ^ (uint64_t)st.st_size << 40
+		                 : 0;
+
+		stamp = (stamp ^ v) * 1099511628211ULL;
+	}
+	return stamp;
+}
+
+static void known_load(struct pki_tvs *tvs)
+{
+	const char *paths[MAX_KNOWN];
+	enum pki_role which[MAX_KNOWN];
+	char sast[PATH_MAX];
+	size_t n = files(tvs, paths, which, sast);
+	uint8_t roles[PKI_TVS_MAX_ROLES];
+
+	tvs->loaded_stamp = files_stamp(tvs);
+	tvs->nknown = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t nroles = 1;
+
+		if (which[i] == PKI_ROLE_COUNT) {
+			roles[0] = PKI_TL_SAST;
+		} else {
+			nroles = roles_of(which[i], roles);
+		}
+		known_add(tvs, paths[i], roles, nroles);
+	}
 }
 
 static const struct known_cert *known_find(const struct pki_tvs *tvs,
@@ -154,17 +196,12 @@ static void verdict(struct pki_tvs *tvs, const struct pki_tvs_msg *req, struct p
 		return;
 	}
 	X509_free(cert);
-	/* Certificates are renewed and created in place: a miss looks again (at most once a
-	 * second, so unknown certificates cannot make the server read files all the time). */
-	if (time(NULL) - tvs->loaded_at >= REFRESH_SECONDS) {
+	/* Certificates are renewed and created in place: read them again when they changed. */
+	if (files_stamp(tvs) != tvs->loaded_stamp) {
 		known_load(tvs);
 	}
 	const struct known_cert *k = known_find(tvs, sha256);
 
-	if (!k && time(NULL) != tvs->loaded_at) {
-		known_load(tvs);
-		k = known_find(tvs, sha256);
-	}
 	if (k) {
 		resp->status = 0;
 		memcpy(resp->roles, k->roles, k->nroles);
