@@ -25,6 +25,7 @@ struct app {
 	struct net_work_pool *pool; /* signing and key checks, off the loop */
 	struct pki_capf *capf;
 	struct prov *prov;
+	struct pki_tvs *tvs;
 };
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -74,7 +75,9 @@ static int start(struct app *app, struct base_err *err)
 		return -1;
 	struct pki_capf_options capf_opt = {.listen = cfg->listen[APP_LISTEN_CAPF].value};
 	if (pki_capf_start(&app->capf, app->base, app->pki, app->store, app->pool, &capf_opt,
-	                   err) != 0)
+	                   err) != 0 ||
+	    pki_tvs_start(&app->tvs, app->base, app->pki, cfg->listen[APP_LISTEN_TVS].value, err) !=
+	        0)
 		return -1;
 	struct prov_options prov_opt = {
 	    .tftp_listen = cfg->listen[APP_LISTEN_TFTP].value,
@@ -101,6 +104,7 @@ static void stop(struct app *app)
 	pki_capf_stop(app->capf);
 	net_work_pool_free(app->pool);
 	admin_stop(app->admin);
+	pki_tvs_stop(app->tvs);
 	prov_stop(app->prov);
 	app_sip_stop(app->sip);
 	pki_close(app->pki);

@@ -127,10 +127,11 @@ int pki_cluster_mixed_mode(struct store *store, bool *mixed, struct base_err *er
  * served as ITLSEP<MAC>.tlv): the system's role certificates with their trust-list roles,
  * signed with PKCS#1 v1.5 by the SAST. A CTL in a cluster that is not in mixed mode fails
  * with BASE_E_NOT_FOUND (the file does not exist then); store NULL means the caller has
- * checked the mode (from a worker thread, which must not touch the store). When the tftp-signer
- * certificate was renewed since the last list, the new list names both the old and the new
- * certificate as SAST and is still signed by the old key, so phones holding the old list accept it;
- * once the old certificate has expired lists are signed by the new key alone.
+ * checked the mode (from a worker thread, which must not touch the store). When the
+ * tftp-signer certificate was renewed since the last list, the new list names both the old
+ * and the new certificate as SAST and is still signed by the old key, so phones holding the
+ * old list accept it; 30 days after the renewal (or when the old certificate expires, if
+ * sooner) lists are signed by the new key alone.
  */
 int pki_trust_list_build(struct pki *pki, struct store *store, enum pki_trust_list_kind kind,
                          unsigned char **out, size_t *out_len, struct base_err *err);
@@ -211,6 +212,14 @@ int pki_enc_sgn_open(const unsigned char *data, size_t len, const char *expect_n
 /* ---- TVS (tvs.md): trust verification on 2445/TLS ----------------------------------------- */
 
 #define PKI_TVS_MAX_ROLES 8
+
+enum {
+	PKI_TVS_VERIFY_REQUEST = 1,
+	PKI_TVS_VERIFY_RESPONSE = 2,
+};
+
+/* How long a phone may keep a verdict (tvsctl's default). */
+#define PKI_TVS_TTL 86400
 
 struct pki_tvs_msg {
 	uint8_t command; /* 1 VERIFY_REQUEST, 2 VERIFY_RESPONSE */

@@ -145,11 +145,25 @@ static int last_sast_paths(const struct pki *pki, char cert[PATH_MAX], char key[
 	return 0;
 }
 
+/* How long phones get to fetch a list naming a renewed signer before it signs alone. */
+#define HANDOVER_DAYS 30
+
+static time_t handover_end(const ASN1_TIME *issued)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(issued, &tm) != 1) {
+		return 0;
+	}
+	return timegm(&tm) + (time_t)HANDOVER_DAYS * 86400;
+}
+
 /*
  * Picks the SAST that signs this list (under sast_lock). Normally the current tftp-signer.
  * After a renewal, the one that signed the last list keeps signing, and is listed as a
- * second SAST next to the new certificate, until it expires: phones that hold a list from
- * before the renewal accept the update and learn the new certificate from it.
+ * second SAST next to the new certificate, for HANDOVER_DAYS (or until it expires): phones
+ * that hold a list from before the renewal accept the update and learn the new certificate
+ * from it.
  */
 static int sast_choose(const struct pki *pki, struct pki_signer *current,
                        struct pki_signer *previous, struct base_err *err)
@@ -169,8 +183,12 @@ static int sast_choose(const struct pki *pki, struct pki_signer *current,
 			pki_signer_free(previous);
 			return 0;
 		}
+		/* The hand-over ends when the old certificate expires, and at the latest
+		 * HANDOVER_DAYS after the new one was issued (a renewal after a key compromise
+		 * must not leave the old key signing for years). */
+		time_t end = handover_end(X509_get0_notBefore(current->cert));
 		if (X509_cmp_time(X509_get0_notAfter(previous->cert), NULL) > 0 &&
-		    EVP_PKEY_get_base_id(previous->key) == EVP_PKEY_RSA) {
+		    time(NULL) < end && EVP_PKEY_get_base_id(previous->key) == EVP_PKEY_RSA) {
 			return 0;
 		}
 		base_log(BASE_LOG_INFO, "pki",

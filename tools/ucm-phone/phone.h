@@ -58,6 +58,9 @@ int phone_tls_check(const char *addr_port, const char *ca);
 /* `ucm-phone boot ...` (phone_boot.c); returns the exit status. */
 int phone_boot_main(int argc, char **argv);
 void phone_boot_usage(FILE *out);
+/* `ucm-phone tvs-query ...` (phone_tvs.c). */
+int phone_tvs_query(int argc, char **argv);
+void phone_tvs_usage(FILE *out);
 
 /* Runs register, call or answer; returns the exit status. */
 int phone_ua_run(const struct phone_opts *o);

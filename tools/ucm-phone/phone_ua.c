@@ -291,14 +291,11 @@ static void answer_notify(struct phone_ua *ua, struct phone_incoming *in)
 	const struct sip_hdr *event = sip_msg_hdr(req, SIP_HDR_EVENT);
 	bool resync = event && (event_is(event->value, "service-control") ||
 	                        event_is(event->value, "check-sync"));
-	/* The reply frees the request: print it first. */
-	if (resync)
+	if (resync) /* before the reply, which frees the request */
 		printf("NOTIFY %.*s: %.*s\n", (int)event->value.l, event->value.p, (int)req->body.l,
 		       req->body.p);
 	phone_incoming_reply(in, resync ? 200 : 489, NULL, NULL, NULL, 0);
-	if (!resync)
-		return;
-	if (ua->o->stay && !ua->ending)
+	if (resync && ua->o->stay && !ua->ending)
 		ua_done(ua, PHONE_EXIT_RESYNC);
 }
 

@@ -16,10 +16,13 @@ int main(int argc, char **argv)
 		phone_usage(stdout);
 		phone_enroll_usage(stdout);
 		phone_boot_usage(stdout);
+		phone_tvs_usage(stdout);
 		return 0;
 	}
 	if (argc >= 2 && strcmp(argv[1], "enroll") == 0)
 		return phone_enroll_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "tvs-query") == 0)
+		return phone_tvs_query(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "boot") == 0)
 		return phone_boot_main(argc, argv);
 	if (argc == 5 && strcmp(argv[1], "tls-check") == 0 && strcmp(argv[3], "--ca") == 0)
