@@ -293,10 +293,10 @@ static void revoke_owner(struct admin_call *call, const char *name)
 			publish(a);
 			base_log(BASE_LOG_INFO, "admin", "revoked %d certificate(s) of %s by %s",
 			         count, op.name, call->user);
-			json_decref(body);
-			admin_reply_json(call, 200,
-			                 json_pack("{s:s, s:i, s:s}", "owner", op.name, "revoked",
-			                           (json_int_t)count, "reason", reason));
+			json_t *reply = json_pack("{s:s, s:i, s:s}", "owner", op.name, "revoked",
+			                          (json_int_t)count, "reason", reason);
+			json_decref(body); /* reason points into it */
+			admin_reply_json(call, 200, reply);
 			return;
 		}
 	}
