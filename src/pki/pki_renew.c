@@ -145,7 +145,7 @@ static int keep_previous(struct pki *pki, enum pki_role role, int overlap_days,
 	}
 	int n = snprintf(until_text, sizeof(until_text), "%lld\n", (long long)until);
 	side_path(pki, role, ".previous.until", path, sizeof(path));
-	return pki_file_write(path, until_text, (size_t)n, 0644, err);
+	return pki_file_write(path, until_text, (size_t)n, 0600, err);
 }
 
 static int check_overlap(int overlap_days, struct base_err *err)
@@ -396,7 +396,7 @@ int pki_role_install(struct pki *pki, enum pki_role role, const char *pem, size_
 	if (keep_previous(pki, role, overlap_days, err) < 0 ||
 	    pki_key_save(pki->role_key_path[role], key, err) < 0 ||
 	    pki_file_write(pki->role_cert_path[role], pem, len, 0644, err) < 0 ||
-	    pki_file_write(marker, "external\n", 9, 0644, err) < 0) {
+	    pki_file_write(marker, "external\n", 9, 0600, err) < 0) {
 		goto out;
 	}
 	if (unlink(key_path) < 0) {
