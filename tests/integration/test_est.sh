@@ -166,6 +166,25 @@ certs_of "$T/est.out" >"$T/renew.crt"
 openssl verify -CAfile "$DATA/pki/ca.crt" "$T/renew.crt" >/dev/null || fail "renewed cert"
 pass "simplereenroll with the current LSC gives a new one"
 
+# ---- a CTI application instance (application user CAPF profile) ----
+api POST app-users -d '{"user_id": "ctiapp"}' >/dev/null
+expect_status 201 "application user created"
+api POST capf-profiles -d '{"name": "ctiapp-node1", "user_type": "application_user",
+	"user_id": "ctiapp", "instance_id": "node1", "capf_certificate_operation": "install_upgrade",
+	"capf_authentication_string": "777777"}' >/dev/null
+expect_status 201 "CAPF profile for instance node1"
+csr app rsa:2048 ctiapp
+est simpleenroll "$T/app.b64" -u "ctiapp-node1:777777"
+[ "$STATUS" = 200 ] || fail "instance enroll: HTTP $STATUS $(cat "$T/est.out")"
+certs_of "$T/est.out" | openssl x509 -noout -text >"$T/app.txt"
+grep -q "Subject: CN = ctiapp" "$T/app.txt" && grep -q "URI:ctiapp/node1" "$T/app.txt" ||
+	fail "instance certificate: $(grep -E 'Subject:|URI' "$T/app.txt")"
+[ "$(api GET capf-profiles/ctiapp-node1 | json "['capf_operation_status']")" = \
+	"Install/Upgrade successful" ] || fail "profile status"
+api GET "issued-certificates?owner=ctiapp" >"$T/app.json"
+[ "$(json "['items'][0]['instance_id']" <"$T/app.json")" = node1 ] || fail "registry instance"
+pass "an application instance enrolls by its CAPF profile: CN = user, URI = user/instance"
+
 api GET "audit-log?record_key=$DEV&limit=1000" >"$T/audit.json"
 python3 - "$T/audit.json" <<'EOF' || fail "audit log"
 import json, sys
