@@ -166,6 +166,18 @@ certs_of "$T/est.out" >"$T/renew.crt"
 openssl verify -CAfile "$DATA/pki/ca.crt" "$T/renew.crt" >/dev/null || fail "renewed cert"
 pass "simplereenroll with the current LSC gives a new one"
 
+# ---- simpleenroll by an existing certificate (the LSC, over TLS client authentication) ----
+api PATCH "devices/$DEV" -d '{"capf_certificate_operation": "install_upgrade",
+	"capf_authentication_mode": "by_existing_certificate_lsc"}' >/dev/null
+expect_status 200 "install by existing certificate scheduled"
+csr bycert ec:P-256
+est simpleenroll "$T/bycert.b64"
+[ "$STATUS" = 401 ] || fail "existing-certificate mode without one: HTTP $STATUS"
+est simpleenroll "$T/bycert.b64" --cert "$T/renew.crt" --key "$T/renew.key"
+[ "$STATUS" = 200 ] || fail "enroll by LSC: HTTP $STATUS $(cat "$T/est.out")"
+[ "$(device capf_operation_status)" = "Install/Upgrade successful" ] || fail "status by LSC"
+pass "by existing certificate: refused without one, enrolled with the current LSC"
+
 # ---- a CTI application instance (application user CAPF profile) ----
 api POST app-users -d '{"user_id": "ctiapp"}' >/dev/null
 expect_status 201 "application user created"
