@@ -178,6 +178,20 @@ est simpleenroll "$T/bycert.b64" --cert "$T/renew.crt" --key "$T/renew.key"
 [ "$(device capf_operation_status)" = "Install/Upgrade successful" ] || fail "status by LSC"
 pass "by existing certificate: refused without one, enrolled with the current LSC"
 
+# ---- by null string, with ucm-phone as the client ----
+api PATCH "devices/$DEV" -d '{"capf_certificate_operation": "install_upgrade",
+	"capf_authentication_mode": "by_null_string", "capf_key_type": "rsa"}' >/dev/null
+expect_status 200 "install by null string scheduled"
+timeout 30 "$UCM_PHONE" enroll --protocol est --server "127.0.0.1:$ADMIN_PORT" \
+	--ca "$DATA/pki/ca.crt" --device $DEV --auth null --cert "$T/null.crt" --key "$T/null.key" \
+	>"$T/null.out" 2>&1 || fail "ucm-phone null-string enroll: $(cat "$T/null.out")"
+openssl verify -CAfile "$DATA/pki/ca.crt" "$T/null.crt" >/dev/null || fail "null-string cert"
+timeout 30 "$UCM_PHONE" enroll --protocol est --server "127.0.0.1:$ADMIN_PORT" \
+	--ca "$DATA/pki/ca.crt" --device $DEV --auth null --cert "$T/null2.crt" --key "$T/null2.key" \
+	>"$T/null.out" 2>&1 && fail "a second null-string enroll succeeded"
+grep -q "HTTP 403" "$T/null.out" || fail "second null-string enroll: $(cat "$T/null.out")"
+pass "ucm-phone enrolls by null string once; the next attempt is refused (403)"
+
 # ---- a CTI application instance (application user CAPF profile) ----
 api POST app-users -d '{"user_id": "ctiapp"}' >/dev/null
 expect_status 201 "application user created"
