@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
@@ -139,6 +140,17 @@ int pki_est_csr_check(X509_REQ *req, const char *name, EVP_PKEY **key, struct ba
 		ERR_clear_error();
 		return base_err_set(err, BASE_E_BAD_REQUEST, "csr",
 		                    "the request's signature does not verify with its key");
+	}
+	/* A proof made with a broken digest proves little: SHA-1 and MD5 collisions can be
+	 * bought. Ed25519 and other digest-free signatures report NID_undef and are fine. */
+	int md_nid = NID_undef, pkey_nid = NID_undef;
+	if (!OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, &pkey_nid) ||
+	    md_nid == NID_sha1 || md_nid == NID_md5 || md_nid == NID_md5_sha1 ||
+	    md_nid == NID_md4) {
+		return base_err_set(
+		    err, BASE_E_BAD_REQUEST, "csr",
+		    "the request is signed with %s; SHA-256 or stronger is required",
+		    md_nid == NID_undef ? "an unknown algorithm" : OBJ_nid2sn(md_nid));
 	}
 	if (subject_cn(req, cn, sizeof(cn)) < 0) {
 		return base_err_set(err, BASE_E_BAD_REQUEST, "csr",

@@ -322,7 +322,7 @@ static void test_role_ops_on_workers(void **state)
 
 /* ---- EST formats ---- */
 
-enum spoil { INTACT, BAD_SIGNATURE, TRAILING_BYTES };
+enum spoil { INTACT, BAD_SIGNATURE, TRAILING_BYTES, SHA1_SIGNED };
 
 static char *csr_b64(EVP_PKEY *key, const char *cn, bool newlines, enum spoil spoil)
 {
@@ -338,7 +338,7 @@ static char *csr_b64(EVP_PKEY *key, const char *cn, bool newlines, enum spoil sp
 		                           (const unsigned char *)cn, -1, -1, 0);
 	}
 	X509_REQ_set_pubkey(req, key);
-	X509_REQ_sign(req, key, EVP_sha256());
+	X509_REQ_sign(req, key, spoil == SHA1_SIGNED ? EVP_sha1() : EVP_sha256());
 	n = i2d_X509_REQ(req, &der);
 	if (spoil == BAD_SIGNATURE) {
 		der[n - 3] ^= 1; /* inside the signature */
@@ -370,6 +370,7 @@ static void test_est_csr(void **state)
 	char *flat = csr_b64(key, NULL, false, INTACT);
 	char *tampered = csr_b64(key, "SEP001122334455", false, BAD_SIGNATURE);
 	char *trailing = csr_b64(key, "SEP001122334455", false, TRAILING_BYTES);
+	char *sha1 = csr_b64(key, "SEP001122334455", false, SHA1_SIGNED);
 
 	assert_int_equal(pki_est_csr_decode(lines, strlen(lines), &req, &err), 0);
 	assert_int_equal(pki_est_csr_check(req, "sep001122334455", &got, &err), 0);
@@ -391,6 +392,14 @@ static void test_est_csr(void **state)
 	assert_null(got);
 	X509_REQ_free(req);
 
+	/* A valid signature, but over SHA-1. */
+	assert_int_equal(pki_est_csr_decode(sha1, strlen(sha1), &req, &err), 0);
+	assert_int_equal(pki_est_csr_check(req, "SEP001122334455", &got, &err), -1);
+	assert_int_equal(err.code, BASE_E_BAD_REQUEST);
+	assert_non_null(strstr(err.message, "SHA1"));
+	assert_null(got);
+	X509_REQ_free(req);
+
 	/* Not base64, base64 of junk, padding in the middle, only padding; DER with bytes after
 	 * it; too big. */
 	const char *bad[] = {"", "@@@@", "AAAA", "QUJD=QUJD", "====", NULL};
@@ -402,6 +411,7 @@ static void test_est_csr(void **state)
 	assert_int_equal(pki_est_csr_decode(trailing, strlen(trailing), &req, &err), -1);
 	assert_int_equal(err.code, BASE_E_BAD_REQUEST);
 	free(trailing);
+	free(sha1);
 	char *big = malloc(40000);
 	memset(big, 'A', 40000);
 	assert_int_equal(pki_est_csr_decode(big, 40000, &req, &err), -1);
