@@ -78,15 +78,6 @@ int prov_legacy_plan(struct store *store, const struct prov_servers *srv, const 
 	/* The name must be the one of the device's model, and its profile must encrypt. */
 	if (prov_legacy_device_bits(store, device) != bits || !prov_cnf_encrypted(store, device))
 		return refuse(err, name);
-	if (bits == 256 && !store_param_bool(store, "legacy_rc4_config_encryption", false)) {
-		base_log(
-		    BASE_LOG_WARN, "prov",
-		    "%s: not served: 7905G/7912G configuration encryption is RC4, which is "
-		    "broken (RFC 7465); set the service parameter legacy_rc4_config_encryption "
-		    "to true to serve it anyway",
-		    name);
-		return refuse(err, name);
-	}
 	if (store_device_symmetric_key(store, device, hex, err) != 0) {
 		if (err->code == BASE_E_NOT_FOUND)
 			base_log(BASE_LOG_WARN, "prov",
@@ -94,6 +85,16 @@ int prov_legacy_plan(struct store *store, const struct prov_servers *srv, const 
 			         "symmetric key; it cannot get its configuration (set or generate "
 			         "one)",
 			         name, device);
+		return refuse(err, name);
+	}
+	if (bits == 256 && !store_param_bool(store, "legacy_rc4_config_encryption", false)) {
+		base_log(
+		    BASE_LOG_WARN, "prov",
+		    "%s: not served: 7905G/7912G configuration encryption is RC4, which is "
+		    "broken (RFC 7465); set the service parameter legacy_rc4_config_encryption "
+		    "to true to serve it anyway",
+		    name);
+		OPENSSL_cleanse(hex, sizeof(hex));
 		return refuse(err, name);
 	}
 	size_t n = 0;

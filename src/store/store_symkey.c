@@ -184,6 +184,13 @@ static int generate(struct store *s, const char *device, const struct store_acto
 		                 "device", name, "bits", bits, "symmetric_key", hex, "note",
 		                 "shown only this once: enter it on the phone (Settings > Security "
 		                 "Configuration > Set Cfg Encrypt Key)");
+	/* The 256-bit models encrypt with RC4: say now that it stays unused unless allowed. */
+	if (rc == 0 && bits == 256 && !store_param_bool(s, "legacy_rc4_config_encryption", false))
+		json_object_set_new(*out, "warning",
+		                    json_string("this model's configuration encryption is RC4, "
+		                                "which is broken (RFC 7465): its encrypted file "
+		                                "is not served unless the service parameter "
+		                                "legacy_rc4_config_encryption is true"));
 out:
 	OPENSSL_cleanse(raw, sizeof(raw));
 	OPENSSL_cleanse(hex, sizeof(hex));

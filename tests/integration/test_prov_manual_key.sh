@@ -142,6 +142,8 @@ api POST "devices/$R/generate-symmetric-key" >/dev/null
 expect_status 202 "a 256-bit key for $R"
 RKEY=$(printf '%s' "$BODY" | json "['symmetric_key']")
 [ ${#RKEY} = 64 ] || fail "7905G key: $RKEY"
+printf '%s' "$BODY" | json "['warning']" | grep -q "RC4, which is broken" ||
+	fail "no RC4 warning in the answer: $BODY"
 [ "$(http LD000000007905.x x)" = 404 ] || fail "RC4 file served without the legacy flag"
 grep -q "LD000000007905.x: not served: 7905G/7912G configuration encryption is RC4, which is broken" \
 	"$T/ucmd.log" || fail "no log line saying why"
