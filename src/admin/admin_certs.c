@@ -134,70 +134,104 @@ static const char *body_pem(const json_t *body, struct base_err *err)
 	return pem;
 }
 
-/* POST certificates/<role>/<action>. */
+/* What the audit, the log and the reply of a role action need, whether it finishes now
+ * (install) or on the loop after a worker (renew, csr). */
+struct role_call {
+	struct admin_call call; /* req stays valid until answered: see admin_est.c */
+	char role[32];
+	char action[16];
+};
+
+static void role_finish(struct role_call *rc, const char *csr, const struct base_err *failed)
+{
+	struct admin_call *call = &rc->call;
+	struct base_err err = {0};
+	char what[48];
+
+	if (failed) {
+		admin_reply_error(call, failed);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s-certificate", rc->action);
+	if (audit(call, what, "certificates", rc->role, json_pack("{s:s}", "role", rc->role),
+	          &err) != 0) {
+		admin_reply_error(call, &err);
+		return;
+	}
+	base_log(BASE_LOG_INFO, "admin", "%s of the %s certificate by %s from %s", rc->action,
+	         rc->role, call->user, call->source);
+	if (csr) {
+		admin_reply_json(call, 200, json_pack("{s:s, s:s}", "name", rc->role, "csr", csr));
+	} else {
+		list_certificates(call, rc->role);
+	}
+}
+
+static void on_role_done(void *arg, const char *csr, const struct base_err *err)
+{
+	struct role_call *rc = arg;
+
+	role_finish(rc, csr, err);
+	free(rc);
+}
+
+static int read_optional_body(struct admin_call *call, json_t **body, struct base_err *err)
+{
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(call->req)) == 0) {
+		*body = json_object();
+		return 0;
+	}
+	return admin_read_body(call, body, err);
+}
+
+/* POST certificates/<role>/<action>. Key generation and signing go to the workers. */
 static void role_action(struct admin_call *call, const char *role_name, const char *action)
 {
 	struct admin *a = call->admin;
 	struct base_err err = {0};
+	struct role_call *rc = calloc(1, sizeof(*rc));
 	enum pki_role role;
-	json_t *body = NULL, *reply = NULL;
-	char *csr = NULL;
+	json_t *body = NULL;
 	const char *pem;
-	int rc = -1;
+	bool renew = strcmp(action, "renew") == 0, csr = strcmp(action, "csr") == 0;
 
+	if (!rc) {
+		base_err_set(&err, BASE_E_INTERNAL, NULL, "out of memory");
+		admin_reply_error(call, &err);
+		return;
+	}
+	rc->call = *call;
+	base_strlcpy(rc->role, role_name, sizeof(rc->role));
+	base_strlcpy(rc->action, action, sizeof(rc->action));
 	if (pki_role_parse(role_name, &role) != 0) {
 		base_err_set(&err, BASE_E_NOT_FOUND, NULL, "no role certificate %s", role_name);
 	} else if (evhttp_request_get_command(call->req) != EVHTTP_REQ_POST) {
 		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "certificate actions are POSTed");
-	} else if (evbuffer_get_length(evhttp_request_get_input_buffer(call->req)) == 0) {
-		body = json_object();
-		rc = 0;
-	} else {
-		rc = admin_read_body(call, &body, &err);
-	}
-	if (rc != 0) {
-		goto out;
-	}
-	rc = -1;
-	if (strcmp(action, "renew") == 0) {
-		rc = pki_role_renew(a->pki, role, overlap_days(a, body), &err);
-	} else if (strcmp(action, "csr") == 0) {
-		rc = pki_role_csr(a->pki, role, &csr, &err);
-		if (rc == 0) {
-			reply = json_pack("{s:s, s:s}", "name", role_name, "csr", csr);
+	} else if (read_optional_body(call, &body, &err) != 0) {
+		/* err says why */
+	} else if (renew || csr) {
+		if (pki_role_op_async(
+		        a->pki, a->work, role, renew ? PKI_ROLE_OP_RENEW : PKI_ROLE_OP_CSR,
+		        renew ? overlap_days(a, body) : 0, on_role_done, rc, &err) == 0) {
+			json_decref(body);
+			return; /* answered by on_role_done */
 		}
 	} else if (strcmp(action, "install") == 0) {
-		rc = (pem = body_pem(body, &err)) ? pki_role_install(a->pki, role, pem, strlen(pem),
-		                                                     overlap_days(a, body), &err)
-		                                  : -1;
+		if ((pem = body_pem(body, &err)) &&
+		    pki_role_install(a->pki, role, pem, strlen(pem), overlap_days(a, body), &err) ==
+		        0) {
+			role_finish(rc, NULL, NULL);
+			json_decref(body);
+			free(rc);
+			return;
+		}
 	} else {
 		base_err_set(&err, BASE_E_NOT_FOUND, NULL,
 		             "certificates have the actions renew, csr and install");
 	}
-	if (rc == 0) {
-		char what[48];
-
-		snprintf(what, sizeof(what), "%s-certificate", action);
-		rc = audit(call, what, "certificates", role_name,
-		           json_pack("{s:s}", "role", role_name), &err);
-	}
-	if (rc == 0) {
-		base_log(BASE_LOG_INFO, "admin", "%s of the %s certificate by %s from %s", action,
-		         role_name, call->user, call->source);
-		if (reply) {
-			admin_reply_json(call, 200, reply);
-			reply = NULL;
-		} else {
-			list_certificates(call, role_name);
-		}
-	}
-out:
-	if (rc != 0) {
-		admin_reply_error(call, &err);
-	}
-	json_decref(reply);
+	admin_reply_error(call, &err);
 	json_decref(body);
-	free(csr);
+	free(rc);
 }
 
 static void trust_store(struct admin_call *call, const char *store, const char *fingerprint)
@@ -293,10 +327,10 @@ static void revoke_owner(struct admin_call *call, const char *name)
 			publish(a);
 			base_log(BASE_LOG_INFO, "admin", "revoked %d certificate(s) of %s by %s",
 			         count, op.name, call->user);
-			json_decref(body);
-			admin_reply_json(call, 200,
-			                 json_pack("{s:s, s:i, s:s}", "owner", op.name, "revoked",
-			                           (json_int_t)count, "reason", reason));
+			json_t *reply = json_pack("{s:s, s:i, s:s}", "owner", op.name, "revoked",
+			                          (json_int_t)count, "reason", reason);
+			json_decref(body); /* reason points into it */
+			admin_reply_json(call, 200, reply);
 			return;
 		}
 	}

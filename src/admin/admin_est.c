@@ -23,11 +23,13 @@
 
 #define EST_REALM "Basic realm=\"OpenUCM EST\", charset=\"UTF-8\""
 
-/* An enrollment waiting for its signature. */
+/* An enrollment waiting for its signature. The request stays ours until we answer it: when
+ * the client goes away first, libevent detaches the request from the dead connection instead
+ * of freeing it, and answering it then frees it. (evhttp_free at shutdown would free it, so
+ * the worker pool is freed before the admin: see admin_options.work.) */
 struct est_job {
 	struct admin *admin;
-	struct evhttp_request *req; /* NULL once the client closed the connection */
-	struct evhttp_connection *conn;
+	struct evhttp_request *req;
 	struct store_capf_op op;
 	bool reenroll;
 	char source[64];
@@ -166,14 +168,6 @@ static void record(struct admin *a, const struct store_capf_op *op, const char *
 
 /* ---- signing and the reply ---- */
 
-static void on_conn_close(struct evhttp_connection *conn, void *arg)
-{
-	struct est_job *job = arg;
-
-	(void)conn;
-	job->req = NULL;
-}
-
 static void on_issued(void *arg, X509 *cert, const struct base_err *err)
 {
 	struct est_job *job = arg;
@@ -196,13 +190,10 @@ static void on_issued(void *arg, X509 *cert, const struct base_err *err)
 	if (!job->reenroll || pending) {
 		record(a, &job->op, job->source, &o);
 	}
-	if (job->req) {
-		evhttp_connection_set_closecb(job->conn, NULL, NULL);
-		if (cert) {
-			reply_certs(job->req, &cert, 1);
-		} else {
-			reply_error(job->req, err);
-		}
+	if (cert) {
+		reply_certs(job->req, &cert, 1);
+	} else {
+		reply_error(job->req, err);
 	}
 	free(base_hash_remove(a->est_pending, job->op.name));
 	free(job);
@@ -230,11 +221,7 @@ static int start_signing(struct admin_call *call, const struct store_capf_op *op
 		base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	*job = (struct est_job){.admin = a,
-	                        .req = call->req,
-	                        .conn = evhttp_request_get_connection(call->req),
-	                        .op = *op,
-	                        .reenroll = reenroll};
+	*job = (struct est_job){.admin = a, .req = call->req, .op = *op, .reenroll = reenroll};
 	base_strlcpy(job->source, call->source, sizeof(job->source));
 	const struct store_actor actor = {op->name, call->source};
 	if (pki_lsc_issue_async(a->pki, a->work, a->store, &spec, key, "est", &actor, on_issued,
@@ -243,9 +230,6 @@ static int start_signing(struct admin_call *call, const struct store_capf_op *op
 		goto out;
 	}
 	base_hash_put(a->est_pending, op->name, strdup(op->name), NULL);
-	/* Only one request at a time is in flight on a connection, so its close callback is
-	 * ours until the reply. */
-	evhttp_connection_set_closecb(job->conn, on_conn_close, job);
 	rc = 0;
 out:
 	EVP_PKEY_free(key);

@@ -652,6 +652,18 @@ int pki_role_previous_list(const struct pki *pki, struct pki_cert_info **out, si
 int pki_role_csr(struct pki *pki, enum pki_role role, char **pem, struct base_err *err);
 int pki_role_install(struct pki *pki, enum pki_role role, const char *pem, size_t len,
                      int overlap_days, struct base_err *err);
+/*
+ * pki_role_renew and pki_role_csr with the key generation and signing on a worker of pool:
+ * done(arg, csr, NULL) follows on the loop (csr is the PEM request for PKI_ROLE_OP_CSR,
+ * borrowed during the call; NULL for a renewal, whose contexts are reloaded by then), or
+ * done(arg, NULL, err). While one runs, another renewal, CSR or install of the same role is
+ * BASE_E_CONFLICT.
+ */
+enum pki_role_op { PKI_ROLE_OP_RENEW, PKI_ROLE_OP_CSR };
+typedef void (*pki_role_done_fn)(void *arg, const char *csr, const struct base_err *err);
+int pki_role_op_async(struct pki *pki, struct net_work_pool *pool, enum pki_role role,
+                      enum pki_role_op op, int overlap_days, pki_role_done_fn done, void *arg,
+                      struct base_err *err);
 /* "https" -> PKI_ROLE_HTTPS ...; -1 for an unknown name. */
 int pki_role_parse(const char *name, enum pki_role *out);
 

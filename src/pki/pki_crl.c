@@ -168,7 +168,7 @@ static int crl_save(struct pki_revocation *rev, X509_CRL *crl, struct base_err *
 
 	if (bio && PEM_write_bio_X509_CRL(bio, crl) == 1 &&
 	    (len = BIO_get_mem_data(bio, &data)) > 0) {
-		rc = pki_file_write(rev->path, data, (size_t)len, 0644, err);
+		rc = pki_file_write(rev->path, data, (size_t)len, 0600, err);
 	} else {
 		pki_ssl_error(err, "cannot encode the CRL", NULL);
 	}

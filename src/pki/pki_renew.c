@@ -29,6 +29,7 @@ struct role_ctx {
 struct pki_renewal {
 	struct role_ctx ctxs[MAX_CONTEXTS];
 	size_t nctx;
+	bool busy[PKI_ROLE_COUNT]; /* a renewal or CSR of the role is on a worker */
 };
 
 int pki_role_parse(const char *name, enum pki_role *out)
@@ -145,7 +146,7 @@ static int keep_previous(struct pki *pki, enum pki_role role, int overlap_days,
 	}
 	int n = snprintf(until_text, sizeof(until_text), "%lld\n", (long long)until);
 	side_path(pki, role, ".previous.until", path, sizeof(path));
-	return pki_file_write(path, until_text, (size_t)n, 0644, err);
+	return pki_file_write(path, until_text, (size_t)n, 0600, err);
 }
 
 static int check_overlap(int overlap_days, struct base_err *err)
@@ -198,12 +199,13 @@ out:
 	return rc;
 }
 
-int pki_role_renew(struct pki *pki, enum pki_role role, int overlap_days, struct base_err *err)
+/* The files of a renewal: previous kept, new pair issued, external marker gone. Touches no
+ * TLS context, so a worker may run it. */
+static int renew_files(struct pki *pki, enum pki_role role, int overlap_days, struct base_err *err)
 {
 	char host[64], marker[PATH_MAX + 32];
 
-	if (check_role(role, err) < 0 || check_overlap(overlap_days, err) < 0 ||
-	    keep_previous(pki, role, overlap_days, err) < 0) {
+	if (keep_previous(pki, role, overlap_days, err) < 0) {
 		return -1;
 	}
 	pki_local_hostname(host, sizeof(host));
@@ -213,7 +215,93 @@ int pki_role_renew(struct pki *pki, enum pki_role role, int overlap_days, struct
 	/* Renewed by our own CA: an external certificate it replaced is no longer kept. */
 	external_path(pki, role, marker, sizeof(marker));
 	unlink(marker);
+	return 0;
+}
+
+int pki_role_renew(struct pki *pki, enum pki_role role, int overlap_days, struct base_err *err)
+{
+	if (check_role(role, err) < 0 || check_overlap(overlap_days, err) < 0 ||
+	    renew_files(pki, role, overlap_days, err) < 0) {
+		return -1;
+	}
 	return reload_contexts(pki, role, err);
+}
+
+struct role_job {
+	struct pki *pki;
+	enum pki_role role;
+	enum pki_role_op op;
+	int overlap_days;
+	pki_role_done_fn done;
+	void *arg;
+	char *csr;
+	int rc;
+	struct base_err err;
+};
+
+static void role_work(void *arg)
+{
+	struct role_job *job = arg;
+
+	job->rc = job->op == PKI_ROLE_OP_RENEW
+	              ? renew_files(job->pki, job->role, job->overlap_days, &job->err)
+	              : pki_role_csr(job->pki, job->role, &job->csr, &job->err);
+}
+
+static void role_done(void *arg)
+{
+	struct role_job *job = arg;
+
+	if (job->rc == 0 && job->op == PKI_ROLE_OP_RENEW) {
+		job->rc = reload_contexts(job->pki, job->role, &job->err);
+	}
+	job->pki->renewal->busy[job->role] = false;
+	job->done(job->arg, job->csr, job->rc == 0 ? NULL : &job->err);
+	free(job->csr);
+	free(job);
+}
+
+static int check_idle(struct pki *pki, enum pki_role role, struct base_err *err)
+{
+	struct pki_renewal *rn = renewal(pki);
+
+	if (!rn) {
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "pki: out of memory");
+	}
+	if (rn->busy[role]) {
+		return base_err_set(err, BASE_E_CONFLICT, "role",
+		                    "the %s certificate is being renewed or requested; try again",
+		                    pki_role_name(role));
+	}
+	return 0;
+}
+
+int pki_role_op_async(struct pki *pki, struct net_work_pool *pool, enum pki_role role,
+                      enum pki_role_op op, int overlap_days, pki_role_done_fn done, void *arg,
+                      struct base_err *err)
+{
+	struct role_job *job;
+
+	if (check_role(role, err) < 0 || check_overlap(overlap_days, err) < 0 ||
+	    check_idle(pki, role, err) < 0) {
+		return -1;
+	}
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		return base_err_set(err, BASE_E_INTERNAL, NULL, "pki: out of memory");
+	}
+	*job = (struct role_job){.pki = pki,
+	                         .role = role,
+	                         .op = op,
+	                         .overlap_days = overlap_days,
+	                         .done = done,
+	                         .arg = arg};
+	if (net_work_submit(pool, role_work, role_done, job, err) < 0) {
+		free(job);
+		return -1;
+	}
+	pki->renewal->busy[role] = true;
+	return 0;
 }
 
 const char *pki_role_previous_path(const struct pki *pki, enum pki_role role)
@@ -365,7 +453,7 @@ int pki_role_install(struct pki *pki, enum pki_role role, const char *pem, size_
 	int rc = -1;
 
 	if (check_role(role, err) < 0 || check_overlap(overlap_days, err) < 0 ||
-	    !(cert = first_cert(pem, len, err))) {
+	    check_idle(pki, role, err) < 0 || !(cert = first_cert(pem, len, err))) {
 		return -1;
 	}
 	side_path(pki, role, ".pending.key", key_path, sizeof(key_path));
@@ -396,7 +484,7 @@ int pki_role_install(struct pki *pki, enum pki_role role, const char *pem, size_
 	if (keep_previous(pki, role, overlap_days, err) < 0 ||
 	    pki_key_save(pki->role_key_path[role], key, err) < 0 ||
 	    pki_file_write(pki->role_cert_path[role], pem, len, 0644, err) < 0 ||
-	    pki_file_write(marker, "external\n", 9, 0644, err) < 0) {
+	    pki_file_write(marker, "external\n", 9, 0600, err) < 0) {
 		goto out;
 	}
 	if (unlink(key_path) < 0) {

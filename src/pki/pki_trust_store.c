@@ -2,8 +2,9 @@
  * Named trust stores: sets of CA certificates an administrator trusts for one purpose, for
  * example "manufacturer", the CAs that sign phones' factory certificates (MICs), against
  * which CAPF verifies a MIC. Each store is a directory <data_dir>/pki/trust/<name>/ holding
- * one PEM file per certificate, named by its SHA-256 fingerprint in lower-case hex, so the
- * same certificate cannot be added twice and files can be inspected with openssl.
+ * one PEM file (.crt; .pem files put there by hand are read too) per certificate, named by its
+ * SHA-256 fingerprint in lower-case hex, so the same certificate cannot be added twice and
+ * files can be inspected with openssl.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -125,7 +126,7 @@ int pki_trust_add(struct pki *pki, const char *store, const char *pem, size_t le
 	}
 	pki_cert_describe(out, store, cert);
 	fingerprint_hex(out->sha256_fingerprint, hex);
-	snprintf(path, sizeof(path), "%s/%s.pem", dir, hex);
+	snprintf(path, sizeof(path), "%s/%s.crt", dir, hex);
 	char trust_dir[PATH_MAX + 8];
 	snprintf(trust_dir, sizeof(trust_dir), "%s/trust", pki->dir);
 	if (make_dir(trust_dir, err) < 0 || make_dir(dir, err) < 0) {
@@ -158,8 +159,14 @@ int pki_trust_remove(struct pki *pki, const char *store, const char *fingerprint
 		return base_err_set(err, BASE_E_INVALID, "fingerprint",
 		                    "give the certificate's SHA-256 fingerprint");
 	}
-	snprintf(path, sizeof(path), "%s/%s.pem", dir, hex);
-	if (unlink(path) < 0) {
+	snprintf(path, sizeof(path), "%s/%s.crt", dir, hex);
+	int rc = unlink(path);
+	if (rc < 0 && errno == ENOENT) {
+		/* A certificate an administrator copied in by hand under the older name. */
+		snprintf(path, sizeof(path), "%s/%s.pem", dir, hex);
+		rc = unlink(path);
+	}
+	if (rc < 0) {
 		if (errno == ENOENT) {
 			return base_err_set(err, BASE_E_NOT_FOUND, "fingerprint",
 			                    "trust store %s has no such certificate", store);
@@ -195,7 +202,8 @@ static int each_cert(const struct pki *pki, const char *store, int (*fn)(void *a
 		size_t n = strlen(e->d_name);
 		X509 *cert;
 
-		if (n != 68 || strcmp(e->d_name + 64, ".pem") != 0) {
+		if (n != 68 ||
+		    (strcmp(e->d_name + 64, ".crt") != 0 && strcmp(e->d_name + 64, ".pem") != 0)) {
 			continue;
 		}
 		if (++seen > MAX_STORE_SIZE) {

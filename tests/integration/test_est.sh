@@ -166,6 +166,51 @@ certs_of "$T/est.out" >"$T/renew.crt"
 openssl verify -CAfile "$DATA/pki/ca.crt" "$T/renew.crt" >/dev/null || fail "renewed cert"
 pass "simplereenroll with the current LSC gives a new one"
 
+# ---- simpleenroll by an existing certificate (the LSC, over TLS client authentication) ----
+api PATCH "devices/$DEV" -d '{"capf_certificate_operation": "install_upgrade",
+	"capf_authentication_mode": "by_existing_certificate_lsc"}' >/dev/null
+expect_status 200 "install by existing certificate scheduled"
+csr bycert ec:P-256
+est simpleenroll "$T/bycert.b64"
+[ "$STATUS" = 401 ] || fail "existing-certificate mode without one: HTTP $STATUS"
+est simpleenroll "$T/bycert.b64" --cert "$T/renew.crt" --key "$T/renew.key"
+[ "$STATUS" = 200 ] || fail "enroll by LSC: HTTP $STATUS $(cat "$T/est.out")"
+[ "$(device capf_operation_status)" = "Install/Upgrade successful" ] || fail "status by LSC"
+pass "by existing certificate: refused without one, enrolled with the current LSC"
+
+# ---- by null string, with ucm-phone as the client ----
+api PATCH "devices/$DEV" -d '{"capf_certificate_operation": "install_upgrade",
+	"capf_authentication_mode": "by_null_string", "capf_key_type": "rsa"}' >/dev/null
+expect_status 200 "install by null string scheduled"
+timeout 30 "$UCM_PHONE" enroll --protocol est --server "127.0.0.1:$ADMIN_PORT" \
+	--ca "$DATA/pki/ca.crt" --device $DEV --auth null --cert "$T/null.crt" --key "$T/null.key" \
+	>"$T/null.out" 2>&1 || fail "ucm-phone null-string enroll: $(cat "$T/null.out")"
+openssl verify -CAfile "$DATA/pki/ca.crt" "$T/null.crt" >/dev/null || fail "null-string cert"
+timeout 30 "$UCM_PHONE" enroll --protocol est --server "127.0.0.1:$ADMIN_PORT" \
+	--ca "$DATA/pki/ca.crt" --device $DEV --auth null --cert "$T/null2.crt" --key "$T/null2.key" \
+	>"$T/null.out" 2>&1 && fail "a second null-string enroll succeeded"
+grep -q "HTTP 403" "$T/null.out" || fail "second null-string enroll: $(cat "$T/null.out")"
+pass "ucm-phone enrolls by null string once; the next attempt is refused (403)"
+
+# ---- a CTI application instance (application user CAPF profile) ----
+api POST app-users -d '{"user_id": "ctiapp"}' >/dev/null
+expect_status 201 "application user created"
+api POST capf-profiles -d '{"name": "ctiapp-node1", "user_type": "application_user",
+	"user_id": "ctiapp", "instance_id": "node1", "capf_certificate_operation": "install_upgrade",
+	"capf_authentication_string": "777777"}' >/dev/null
+expect_status 201 "CAPF profile for instance node1"
+csr app rsa:2048 ctiapp
+est simpleenroll "$T/app.b64" -u "ctiapp-node1:777777"
+[ "$STATUS" = 200 ] || fail "instance enroll: HTTP $STATUS $(cat "$T/est.out")"
+certs_of "$T/est.out" | openssl x509 -noout -text >"$T/app.txt"
+grep -q "Subject: CN = ctiapp" "$T/app.txt" && grep -q "URI:ctiapp/node1" "$T/app.txt" ||
+	fail "instance certificate: $(grep -E 'Subject:|URI' "$T/app.txt")"
+[ "$(api GET capf-profiles/ctiapp-node1 | json "['capf_operation_status']")" = \
+	"Install/Upgrade successful" ] || fail "profile status"
+api GET "issued-certificates?owner=ctiapp" >"$T/app.json"
+[ "$(json "['items'][0]['instance_id']" <"$T/app.json")" = node1 ] || fail "registry instance"
+pass "an application instance enrolls by its CAPF profile: CN = user, URI = user/instance"
+
 api GET "audit-log?record_key=$DEV&limit=1000" >"$T/audit.json"
 python3 - "$T/audit.json" <<'EOF' || fail "audit log"
 import json, sys

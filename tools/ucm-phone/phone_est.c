@@ -1,7 +1,7 @@
 /*
  * The device side of EST (RFC 7030), as any standards-based phone does it: make a key, send
  * a PKCS#10 request for it to /.well-known/est/simpleenroll (authenticated by the one-time
- * string as HTTP Basic password, or by nothing for a null-string operation), or to
+ * string as HTTP Basic password, or an empty one for a null-string operation), or to
  * simplereenroll with the current LSC as TLS client certificate, and keep the certificate
  * that comes back in the PKCS#7 certs-only reply.
  */
@@ -87,10 +87,13 @@ static int post(const struct phone_enroll_opts *o, const char *op, const char *b
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
-	if (o->auth == PHONE_AUTH_STRING) {
+	/* The device names itself as the Basic user; a null-string operation has an empty
+	 * password. */
+	if (o->auth == PHONE_AUTH_STRING || o->auth == PHONE_AUTH_NULL) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, o->device);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, o->auth_string);
+		curl_easy_setopt(c, CURLOPT_PASSWORD,
+		                 o->auth == PHONE_AUTH_NULL ? "" : o->auth_string);
 	}
 	if (o->auth == PHONE_AUTH_LSC || o->auth == PHONE_AUTH_MIC) {
 		curl_easy_setopt(c, CURLOPT_SSLCERT, o->auth_cert);

@@ -267,6 +267,59 @@ static void test_external_ca_install(void **state)
 	EVP_PKEY_free(ext_ca);
 }
 
+struct role_result {
+	int calls;
+	bool csr;
+	struct event_base *base;
+};
+
+static void on_role(void *arg, const char *csr, const struct base_err *err)
+{
+	struct role_result *r = arg;
+
+	assert_null(err);
+	r->calls++;
+	r->csr |= csr && strstr(csr, "BEGIN CERTIFICATE REQUEST");
+	if (r->calls == 2) {
+		event_base_loopbreak(r->base);
+	}
+}
+
+static void test_role_ops_on_workers(void **state)
+{
+	struct fixture *f = *state;
+	struct base_err err = {0};
+	struct net_work_pool *pool = NULL;
+	struct role_result r = {.base = f->base};
+	SSL_CTX *ctx;
+
+	assert_int_equal(pki_role_ensure(f->pki, PKI_ROLE_TVS, &err), 0);
+	ctx = net_tls_server_ctx_new(pki_role_cert_path(f->pki, PKI_ROLE_TVS),
+	                             pki_role_key_path(f->pki, PKI_ROLE_TVS), NULL, &err);
+	X509 *old = X509_dup(ctx_cert(ctx));
+	assert_int_equal(pki_tls_role_attach(f->pki, ctx, PKI_ROLE_TVS, &err), 0);
+	assert_int_equal(net_work_pool_new(&pool, f->base, 2, 0, &err), 0);
+	assert_int_equal(
+	    pki_role_op_async(f->pki, pool, PKI_ROLE_TVS, PKI_ROLE_OP_RENEW, 1, on_role, &r, &err),
+	    0);
+	/* One operation per role at a time. */
+	assert_int_equal(
+	    pki_role_op_async(f->pki, pool, PKI_ROLE_TVS, PKI_ROLE_OP_CSR, 0, on_role, &r, &err),
+	    -1);
+	assert_int_equal(err.code, BASE_E_CONFLICT);
+	assert_int_equal(
+	    pki_role_op_async(f->pki, pool, PKI_ROLE_CAPF, PKI_ROLE_OP_CSR, 0, on_role, &r, &err),
+	    0);
+	event_base_dispatch(f->base);
+	assert_int_equal(r.calls, 2);
+	assert_true(r.csr);
+	assert_int_not_equal(X509_cmp(old, ctx_cert(ctx)), 0);
+	net_work_pool_free(pool);
+	pki_tls_role_detach(f->pki, ctx);
+	SSL_CTX_free(ctx);
+	X509_free(old);
+}
+
 /* ---- EST formats ---- */
 
 enum spoil { INTACT, BAD_SIGNATURE, TRAILING_BYTES };
@@ -393,6 +446,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crl_reaches_tls_contexts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_renew_reloads_and_keeps_previous, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_external_ca_install, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_role_ops_on_workers, setup, teardown),
 	    cmocka_unit_test(test_est_csr),
 	    cmocka_unit_test_setup_teardown(test_est_certs_only, setup, teardown),
 	};
