@@ -209,6 +209,26 @@ int pki_enc_sgn_open(const unsigned char *data, size_t len, const char *expect_n
                      const struct pki_trust_list *const *lists, size_t nlists, EVP_PKEY *phone_key,
                      unsigned char **out, size_t *out_len, struct base_err *err);
 
+/*
+ * OpenUCM's manual-key file for the legacy models (docs/legacy-config-encryption.md): the
+ * .enc.sgn envelope (version 2.0, signed by the tftp signer) with no wrapped key, the
+ * content encrypted with the phone's stored symmetric key: 16 bytes AES-128-CBC (7940G,
+ * 7960G), 32 bytes RC4 (7905G, 7912G; legacy, broken). file_name is the name served
+ * ("SIP<MAC>.cnf.enc.sgn", "LD<MAC>.x").
+ */
+int pki_manual_sgn_build(struct pki *pki, const char *file_name, const unsigned char *key,
+                         size_t key_len, const unsigned char *data, size_t len, unsigned char **out,
+                         size_t *out_len, struct base_err *err);
+/*
+ * Checks and decrypts such a file with the symmetric key: signature as pki_sgn_verify()
+ * when nlists > 0 (the legacy phones themselves ignore it), then decryption and the keyed
+ * plaintext check; a wrong key is BASE_E_BAD_REQUEST. *out as pki_enc_sgn_open().
+ */
+int pki_manual_sgn_open(const unsigned char *data, size_t len, const char *expect_name,
+                        const struct pki_trust_list *const *lists, size_t nlists,
+                        const unsigned char *key, size_t key_len, unsigned char **out,
+                        size_t *out_len, struct base_err *err);
+
 /* ---- TVS (tvs.md): trust verification on 2445/TLS ----------------------------------------- */
 
 #define PKI_TVS_MAX_ROLES 8

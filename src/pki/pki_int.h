@@ -206,6 +206,7 @@ struct pki_header {
 	size_t iv_len;
 	unsigned pad_count;
 	unsigned key_size;
+	int key_algorithm; /* 1: wrapped AES key; PKI_KEY_ALG_MANUAL_*: ours, no wrapped key */
 	const unsigned char *wrapped_key;
 	size_t wrapped_key_len;
 	int plain_hash;
@@ -227,6 +228,36 @@ int pki_signer_load(const struct pki *pki, struct pki_signer *signer, struct bas
 void pki_signer_free(struct pki_signer *signer);
 
 /* ---- pki_sgn.c ---- */
+
+/* ENCRYPTION_KEY_ALGORITHM values of OpenUCM's manual-key files (docs/legacy-config-
+ * encryption.md): the key is the phone's stored symmetric key, so no ENCRYPTION_KEY. */
+#define PKI_KEY_ALG_MANUAL_AES128 0x80
+#define PKI_KEY_ALG_MANUAL_RC4    0x81
+#define PKI_ENC_PAD_BYTE          0x0D
+
+/* AES-128-CBC without padding over len bytes (a multiple of 16). */
+int pki_aes128_cbc(bool encrypt, const unsigned char key[16], const unsigned char iv[16],
+                   const unsigned char *in, size_t len, unsigned char *out, struct base_err *err);
+/* ENCRYPTION_INFO {IV_INFO {18, IV, PADDING}, KEY_INFO {22, KEY_SIZE, KEY_ALGORITHM[, KEY]}},
+ * then the plaintext digest TLVs; wrapped NULL leaves out ENCRYPTION_KEY. */
+struct pki_enc_info {
+	const unsigned char *iv;
+	size_t iv_len;
+	unsigned pad;
+	unsigned key_bits;
+	int key_algorithm;
+	const unsigned char *wrapped;
+	size_t wrapped_len;
+	int hash;
+	const unsigned char *digest;
+	size_t digest_len;
+};
+void pki_enc_info_put(struct pki_buf *b, const struct pki_enc_info *info);
+/* Strict parse, version major.0, FILENAME expect_name (NULL: any), signer a TFTP certificate
+ * of the lists, signature valid. */
+int pki_signed_check(const unsigned char *data, size_t len, const char *expect_name, uint8_t major,
+                     const struct pki_trust_list *const *lists, size_t nlists, struct pki_header *h,
+                     struct base_err *err);
 
 /* The .enc.sgn file named name (with its extension) for pub, signed by signer. */
 int pki_enc_file_build(const struct pki_signer *signer, const char *name, uint32_t timestamp,

@@ -18,7 +18,7 @@
 #define AES_KEY_LEN  16
 #define AES_IV_LEN   16
 #define AES_BLOCK    16
-#define ENC_PAD_BYTE 0x0D /* carriage return, not PKCS#7: what the reference writes */
+#define ENC_PAD_BYTE PKI_ENC_PAD_BYTE /* carriage return, not PKCS#7: as the reference */
 
 /* "<file_name><ext>" into out; file names are short paths under the provisioning root. */
 static int signed_name(char out[256], const char *file_name, const char *ext, struct base_err *err)
@@ -66,7 +66,7 @@ int pki_sgn_build(struct pki *pki, const char *file_name, const unsigned char *d
 
 /* ---- encrypting ---------------------------------------------------------------------------- */
 
-static int aes_cbc(bool encrypt, const unsigned char key[AES_KEY_LEN],
+int pki_aes128_cbc(bool encrypt, const unsigned char key[AES_KEY_LEN],
                    const unsigned char iv[AES_IV_LEN], const unsigned char *in, size_t len,
                    unsigned char *out, struct base_err *err)
 {
@@ -98,28 +98,27 @@ static int wrap_key(EVP_PKEY *pub, const unsigned char key[AES_KEY_LEN], unsigne
 	return ok ? 0 : pki_ssl_error(err, "cannot wrap the file key", NULL);
 }
 
-static void encryption_info_put(struct pki_buf *b, const unsigned char iv[AES_IV_LEN], unsigned pad,
-                                const unsigned char *wrapped, size_t wrapped_len, int hash,
-                                const unsigned char *digest, size_t digest_len)
+void pki_enc_info_put(struct pki_buf *b, const struct pki_enc_info *e)
 {
 	size_t info = pki_tlv_open(b, PKI_H_ENCRYPTION_INFO);
 	size_t iv_info = pki_tlv_open(b, PKI_H_ENCRYPTION_IV_INFO);
 
 	pki_tlv_u8(b, PKI_H_ENCRYPTION_UNKNOWN1, 0);
-	pki_tlv_put(b, PKI_H_ENCRYPTION_IV, iv, AES_IV_LEN);
-	pki_tlv_u16(b, PKI_H_ENCRYPTION_PADDING, (uint16_t)pad);
+	pki_tlv_put(b, PKI_H_ENCRYPTION_IV, e->iv, e->iv_len);
+	pki_tlv_u16(b, PKI_H_ENCRYPTION_PADDING, (uint16_t)e->pad);
 	pki_tlv_close(b, iv_info);
 	size_t key_info = pki_tlv_open(b, PKI_H_ENCRYPTION_KEY_INFO);
 
 	pki_tlv_u8(b, PKI_H_ENCRYPTION_UNKNOWN2, 0);
-	/* 8 × the wrapped key's length, as the reference writes it (the RSA size). */
-	pki_tlv_u16(b, PKI_H_ENCRYPTION_KEY_SIZE, (uint16_t)(wrapped_len * 8));
-	pki_tlv_u8(b, PKI_H_ENCRYPTION_KEY_ALGORITHM, 1);
-	pki_tlv_put(b, PKI_H_ENCRYPTION_KEY, wrapped, wrapped_len);
+	pki_tlv_u16(b, PKI_H_ENCRYPTION_KEY_SIZE, (uint16_t)e->key_bits);
+	pki_tlv_u8(b, PKI_H_ENCRYPTION_KEY_ALGORITHM, (uint8_t)e->key_algorithm);
+	if (e->wrapped) {
+		pki_tlv_put(b, PKI_H_ENCRYPTION_KEY, e->wrapped, e->wrapped_len);
+	}
 	pki_tlv_close(b, key_info);
 	pki_tlv_close(b, info);
-	pki_tlv_u8(b, PKI_H_ENCRYPTION_HASH_ALGORITHM, (uint8_t)hash);
-	pki_tlv_put(b, PKI_H_ENCRYPTION_HASH, digest, digest_len);
+	pki_tlv_u8(b, PKI_H_ENCRYPTION_HASH_ALGORITHM, (uint8_t)e->hash);
+	pki_tlv_put(b, PKI_H_ENCRYPTION_HASH, e->digest, e->digest_len);
 }
 
 int pki_enc_file_build(const struct pki_signer *signer, const char *name, uint32_t timestamp,
@@ -151,12 +150,16 @@ int pki_enc_file_build(const struct pki_signer *signer, const char *name, uint32
 	}
 	memcpy(cipher, data, len);
 	memset(cipher + len, ENC_PAD_BYTE, pad);
-	if (aes_cbc(true, key, iv, cipher, len + pad, cipher, err) < 0 ||
+	if (pki_aes128_cbc(true, key, iv, cipher, len + pad, cipher, err) < 0 ||
 	    wrap_key(pub, key, &wrapped, &wrapped_len, err) < 0) {
 		goto done;
 	}
-	encryption_info_put(&extra, iv, (unsigned)pad, wrapped, wrapped_len, signer->hash, digest,
-	                    digest_len);
+	/* KEY_SIZE is 8 × the wrapped key's length, as the reference writes it (the RSA size). */
+	const struct pki_enc_info info = {
+	    iv,     AES_IV_LEN, (unsigned)pad, (unsigned)(wrapped_len * 8),
+	    1,      wrapped,    wrapped_len,   signer->hash,
+	    digest, digest_len};
+	pki_enc_info_put(&extra, &info);
 	if (extra.failed) {
 		base_err_set(err, BASE_E_INTERNAL, NULL,
 		             "pki: cannot encode the encryption header");
@@ -217,9 +220,9 @@ int pki_cert_hash(const X509 *cert, char out[33], struct base_err *err)
 /* ---- verifying and opening --------------------------------------------------------------- */
 
 /* Parse, expected version and name, signer among the lists' TFTP certificates, signature. */
-static int signed_check(const unsigned char *data, size_t len, const char *expect_name,
-                        uint8_t major, const struct pki_trust_list *const *lists, size_t nlists,
-                        struct pki_header *h, struct base_err *err)
+int pki_signed_check(const unsigned char *data, size_t len, const char *expect_name, uint8_t major,
+                     const struct pki_trust_list *const *lists, size_t nlists, struct pki_header *h,
+                     struct base_err *err)
 {
 	const X509 *signer = NULL;
 
@@ -257,7 +260,7 @@ int pki_sgn_verify(const unsigned char *data, size_t len, const char *expect_nam
 
 	*payload = NULL;
 	*payload_len = 0;
-	if (signed_check(data, len, expect_name, 1, lists, nlists, &h, err) < 0) {
+	if (pki_signed_check(data, len, expect_name, 1, lists, nlists, &h, err) < 0) {
 		return -1;
 	}
 	*payload = data + h.length;
@@ -329,10 +332,16 @@ int pki_enc_sgn_open(const unsigned char *data, size_t len, const char *expect_n
 
 	*out = NULL;
 	*out_len = 0;
-	if (signed_check(data, len, expect_name, 2, lists, nlists, &h, err) < 0) {
+	if (pki_signed_check(data, len, expect_name, 2, lists, nlists, &h, err) < 0) {
 		return -1;
 	}
 	body_len = len - h.length;
+	if (h.key_algorithm != 1) {
+		return base_err_set(err, BASE_E_BAD_REQUEST, NULL,
+		                    "%s is encrypted with a manual symmetric key, not for a phone "
+		                    "certificate",
+		                    h.file_name);
+	}
 	if (h.iv_len != AES_IV_LEN || body_len == 0 || body_len % AES_BLOCK != 0 ||
 	    h.pad_count < 1 || h.pad_count > AES_BLOCK) {
 		return base_err_set(err, BASE_E_BAD_REQUEST, NULL,
@@ -346,7 +355,7 @@ int pki_enc_sgn_open(const unsigned char *data, size_t len, const char *expect_n
 		OPENSSL_cleanse(key, sizeof(key));
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
-	int rc = aes_cbc(false, key, h.iv, data + h.length, body_len, plain, err);
+	int rc = pki_aes128_cbc(false, key, h.iv, data + h.length, body_len, plain, err);
 
 	OPENSSL_cleanse(key, sizeof(key));
 	if (rc < 0 || plain_check(&h, plain, body_len, &plain_len, err) < 0) {

@@ -396,13 +396,9 @@ static int check_complete(struct parse *p)
 	    PKI_H_TIMESTAMP,
 	};
 	static const uint8_t encryption[] = {
-	    PKI_H_ENCRYPTION_IV,
-	    PKI_H_ENCRYPTION_PADDING,
-	    PKI_H_ENCRYPTION_KEY_SIZE,
-	    PKI_H_ENCRYPTION_KEY,
-	    PKI_H_ENCRYPTION_KEY_ALGORITHM,
-	    PKI_H_ENCRYPTION_HASH,
-	    PKI_H_ENCRYPTION_HASH_ALGORITHM,
+	    PKI_H_ENCRYPTION_IV,       PKI_H_ENCRYPTION_PADDING,
+	    PKI_H_ENCRYPTION_KEY_SIZE, PKI_H_ENCRYPTION_KEY_ALGORITHM,
+	    PKI_H_ENCRYPTION_HASH,     PKI_H_ENCRYPTION_HASH_ALGORITHM,
 	};
 	struct pki_header *h = p->h;
 
@@ -415,7 +411,13 @@ static int check_complete(struct parse *p)
 		                    WHAT ": signature algorithm or size not RSA as announced");
 	}
 	h->encrypted = (p->seen & (1u << PKI_H_ENCRYPTION_INFO)) != 0;
-	if (h->encrypted && (!seen_all(p, encryption, sizeof(encryption)) || p->key_alg != 1)) {
+	/* A wrapped key (algorithm 1), or our manual-key algorithms, which carry none. */
+	bool wrapped = (p->seen & (1u << PKI_H_ENCRYPTION_KEY)) != 0;
+	bool manual =
+	    p->key_alg == PKI_KEY_ALG_MANUAL_AES128 || p->key_alg == PKI_KEY_ALG_MANUAL_RC4;
+	h->key_algorithm = p->key_alg;
+	if (h->encrypted && (!seen_all(p, encryption, sizeof(encryption)) ||
+	                     (p->key_alg == 1 ? !wrapped : !manual || wrapped))) {
 		return base_err_set(p->err, BASE_E_BAD_REQUEST, NULL,
 		                    WHAT ": incomplete encryption information");
 	}

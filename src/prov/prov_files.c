@@ -14,6 +14,8 @@
  *   <any of the above but .tlv>.sgn               signed with the tftp-signer key
  *   <device>.cnf.xml.enc.sgn                      encrypted for the phone's certificate, only
  *                                                 when its profile sets TFTP encrypted config
+ *   SIP<MAC>.cnf.enc.sgn, LD<MAC>.x               the same for legacy phones, with their
+ *                                                 manual symmetric key (prov_legacy.c)
  *
  * Reading the store and building XML happen on the loop; RSA signing and encryption run on
  * the worker pool with copies of what they need. Requests for a file being made wait for
@@ -48,12 +50,14 @@ struct job {
 	const char *content_type;
 	struct waiter *waiters;
 	/* input, owned by the job */
-	enum { JOB_SGN, JOB_ENC_SGN, JOB_TRUST_LIST } kind;
+	enum { JOB_SGN, JOB_ENC_SGN, JOB_TRUST_LIST, JOB_MANUAL } kind;
 	enum pki_trust_list_kind list;
 	char sign_name[PROV_TFTP_MAX_NAME + 1];
 	unsigned char *data;
 	size_t len;
 	X509 *cert;
+	unsigned char manual_key[32]; /* JOB_MANUAL: the device's symmetric key */
+	size_t manual_key_len;
 	/* output */
 	unsigned char *out;
 	size_t out_len;
@@ -208,8 +212,11 @@ static int make_plain(struct prov_files *files, const char *name, const struct p
 	if (device_of(name, "", device, sizeof(device))) {
 		if (!prov_cnf_encrypted(store, device))
 			return prov_cnf_device(store, srv, device, true, out, len, err);
-		/* Encrypted configuration: the plain name gets the stub, never the secrets. */
-		X509 *cert = prov_cnf_device_cert(store, device);
+		/* Encrypted configuration: the plain name gets the stub, never the secrets.
+		 * Manual-key phones have no certificate hash to compare. */
+		X509 *cert = prov_legacy_device_bits(store, device)
+		                 ? NULL
+		                 : prov_cnf_device_cert(store, device);
 		if (!cert)
 			return prov_cnf_stub(store, srv, device, out, len, err);
 		unsigned char *full;
@@ -243,11 +250,23 @@ static int plan_job(struct prov_files *files, const char *name, const struct pro
 		/* Only for devices whose profile asks for it, and that have a certificate to
 		 * encrypt to; otherwise "not found" sends the phone to the .sgn. */
 		if (!prov_cnf_encrypted(files->store, device) ||
+		    prov_legacy_device_bits(files->store, device) ||
 		    !(job->cert = prov_cnf_device_cert(files->store, device)))
 			return not_found_err(err, name);
 		job->kind = JOB_ENC_SGN;
 		base_strlcpy(job->sign_name, name, strlen(name) - strlen(".enc.sgn") + 1);
 		return prov_cnf_device(files->store, srv, device, true, &job->data, &job->len, err);
+	}
+	struct prov_legacy_job manual = {0};
+	int legacy = prov_legacy_plan(files->store, srv, name, &manual, err);
+	if (legacy <= 0) {
+		job->kind = JOB_MANUAL;
+		base_strlcpy(job->sign_name, name, sizeof(job->sign_name));
+		memcpy(job->manual_key, manual.key, sizeof(job->manual_key));
+		job->manual_key_len = manual.key_len;
+		job->data = manual.data, job->len = manual.len;
+		OPENSSL_cleanse(&manual, sizeof(manual));
+		return legacy;
 	}
 	if (!ends_with(name, ".sgn") || ends_with(name, ".tlv.sgn"))
 		return not_found_err(err, name);
@@ -268,6 +287,11 @@ static void run_job(void *arg)
 		job->rc = pki_enc_sgn_build(pki, job->sign_name, job->data, job->len, job->cert,
 		                            &job->out, &job->out_len, &job->err);
 		break;
+	case JOB_MANUAL:
+		job->rc =
+		    pki_manual_sgn_build(pki, job->sign_name, job->manual_key, job->manual_key_len,
+		                         job->data, job->len, &job->out, &job->out_len, &job->err);
+		break;
 	case JOB_SGN:
 		job->rc = pki_sgn_build(pki, job->sign_name, job->data, job->len, &job->out,
 		                        &job->out_len, &job->err);
@@ -280,6 +304,7 @@ static void job_free(struct job *job)
 	if (job->data)
 		OPENSSL_cleanse(job->data, job->len); /* may hold digest credentials */
 	free(job->data);
+	OPENSSL_cleanse(job->manual_key, sizeof(job->manual_key));
 	X509_free(job->cert);
 	free(job->out);
 	free(job);
@@ -420,7 +445,9 @@ int prov_files_fetch(struct prov_files *files, const char *name, enum prov_via v
 	struct prov_servers srv = files->ports;
 	base_strlcpy(srv.host, host, sizeof(srv.host));
 	files->generated++;
-	if (ends_with(effective, ".sgn") || ends_with(effective, ".tlv"))
+	char legacy_device[16];
+	if (ends_with(effective, ".sgn") || ends_with(effective, ".tlv") ||
+	    prov_legacy_name(effective, legacy_device))
 		return start_job(files, key, effective, &srv, out, fn, arg, err);
 	unsigned char *data;
 	size_t len;

@@ -66,6 +66,25 @@ int prov_cnf_service_profile(struct store *store, const struct prov_servers *srv
 
 #define PROV_SERVICE_PROFILE_FILE "SPDefault.cnf.xml"
 
+/* ---- legacy manual-key files (prov_legacy.c) ---------------------------------------------- */
+
+/* The key bits a manual-key file name implies (SIP<MAC>.cnf.enc.sgn: 128, LD<MAC>.x: 256)
+ * and its device SEP<MAC>; 0 for any other name. */
+int prov_legacy_name(const char *name, char device[16]);
+/* The manual key bits of a device's model (0: not a manual-key phone, or no such device). */
+int prov_legacy_device_bits(struct store *store, const char *device);
+
+/* What encrypting a manual-key file needs; the key and data are secrets. */
+struct prov_legacy_job {
+	unsigned char key[32];
+	size_t key_len;
+	unsigned char *data;
+	size_t len;
+};
+/* 1: not a manual-key name; 0: job filled; -1 with err (BASE_E_NOT_FOUND: not served). */
+int prov_legacy_plan(struct store *store, const struct prov_servers *srv, const char *name,
+                     struct prov_legacy_job *job, struct base_err *err);
+
 /* ---- TFTP server (prov_tftp.c) ----------------------------------------------------------- */
 
 struct prov_tftp;

@@ -147,6 +147,22 @@ int store_device_action_finish(struct store *store, int64_t id, bool done, struc
 int store_digest_password(struct store *store, const char *user_id, char *out, size_t size,
                           struct base_err *err);
 
+/* Manual symmetric keys of legacy phones (requirements security-2 §3.13): the key size in
+ * bits of a phone model, 128 (7940G, 7960G: AES-128) or 256 (7905G, 7912G: RC4), 0 for a
+ * model that takes none. The model is the device's "model" field ("7940G", "Cisco 7940G"). */
+int store_device_manual_key_bits(const char *model);
+/* The stored key of a device, upper-case hex. A secret: never log it, cleanse it after use.
+ * BASE_E_NOT_FOUND when the device has none. */
+int store_device_symmetric_key(struct store *store, const char *device, char out[65],
+                               struct base_err *err);
+/* The device action that fills an empty key from the CSPRNG. *out shows the key, once
+ * (the administrator types it into the phone); the audit log masks it. BASE_E_CONFLICT when
+ * the device already has a key, BASE_E_INVALID when its model takes none. */
+#define STORE_GENERATE_SYMMETRIC_KEY "generate-symmetric-key"
+int store_device_generate_symmetric_key(struct store *store, const char *device,
+                                        const struct store_actor *actor, json_t **out,
+                                        struct base_err *err);
+
 /* ---- what call control reads and writes -------------------------------------------------- */
 
 /* Bumped by every committed change of configuration, so that callers can cache what they

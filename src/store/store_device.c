@@ -106,6 +106,13 @@ static const struct store_field device_fields[] = {
     HARDENING("web_access", "Phone web server on port 80"),
     {.name = "disable_speakerphone", .type = STORE_T_BOOLEAN, .def = "false"},
     {.name = "disable_speakerphone_and_headset", .type = STORE_T_BOOLEAN, .def = "false"},
+    {.name = "symmetric_key",
+     .type = STORE_T_STRING,
+     .flags = STORE_F_WRITE_ONLY,
+     .charset = "0123456789ABCDEFabcdef",
+     .description = "Manual config-encryption key of 7940G/7960G (32 hex digits) and "
+                    "7905G/7912G (64 hex digits) SIP phones; write-only, cannot change once "
+                    "set; or POST the generate-symmetric-key action"},
     {0},
 };
 
@@ -344,7 +351,8 @@ static int validate_device(struct store *s, json_t *rec, const json_t *before, c
 	    (!before && check_domain_set(s, type, err) != 0) ||
 	    check_one_per_type(s, rec, err) != 0 || apply_profiles(s, rec, input, err) != 0 ||
 	    check_hardening(rec, input, err) != 0 || normalize_lines(s, rec, err) != 0 ||
-	    check_device_capf(rec, err) != 0)
+	    check_device_capf(rec, err) != 0 ||
+	    store_symkey_validate(s, rec, before, input, err) != 0)
 		return -1;
 	return store_capf_validate(s, rec, before, input, "capf_", err);
 }
@@ -426,6 +434,9 @@ static int read_lines(struct store *s, json_t *rec, struct base_err *err)
 }
 
 static const char *const device_actions[] = {"apply-config", "reset", "restart", NULL};
+/* What the API offers: the actions carried out on the phone, and one the store does. */
+static const char *const device_kind_actions[] = {"apply-config", "reset", "restart",
+                                                  STORE_GENERATE_SYMMETRIC_KEY, NULL};
 
 const struct store_kind store_kind_devices = {
     .name = "devices",
@@ -433,7 +444,7 @@ const struct store_kind store_kind_devices = {
     .table = "device",
     .fields = device_fields,
     .methods = STORE_M_ALL,
-    .actions = device_actions,
+    .actions = device_kind_actions,
     .validate = validate_device,
     .write_extra = write_lines,
     .read_extra = read_lines,
@@ -504,6 +515,8 @@ static int record_action(struct store *s, const char *device, const char *action
 int store_device_action_request(struct store *s, const char *device, const char *action,
                                 const struct store_actor *actor, json_t **out, struct base_err *err)
 {
+	if (strcmp(action, STORE_GENERATE_SYMMETRIC_KEY) == 0)
+		return store_device_generate_symmetric_key(s, device, actor, out, err);
 	bool known = false;
 	for (const char *const *a = device_actions; *a; a++)
 		known |= strcmp(*a, action) == 0;

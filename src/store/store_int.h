@@ -143,6 +143,14 @@ int store_capf_validate(struct store *s, json_t *rec, const json_t *before, cons
                         const char *prefix, struct base_err *err);
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size);
 
+/* ---- manual symmetric keys (store_symkey.c) ---- */
+/* The device rules of symmetric_key (model, length, immutability) and of model changes. */
+int store_symkey_validate(struct store *s, const json_t *rec, const json_t *before,
+                          const json_t *input, struct base_err *err);
+/* Seals a key in upper case. */
+int store_symkey_seal(struct store *s, const char *key, char *out, size_t size,
+                      struct base_err *err);
+
 /* ---- the kinds ---- */
 extern const struct store_kind store_kind_end_users, store_kind_app_users, store_kind_user_groups,
     store_kind_devices, store_kind_directory_numbers, store_kind_sip_profiles,

@@ -203,7 +203,8 @@ static int update_columns(struct store *s, const struct store_kind *kind, const 
 	for (int i = 0; i < n; i++)
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s = ?%d", i ? ", " : "",
 		                        cols[i], i + 1);
-	snprintf(sql + len, sizeof(sql) - len, " WHERE user_id = ?%d", n + 1);
+	snprintf(sql + len, sizeof(sql) - len, " WHERE %s = ?%d", store_kind_key(kind)->name,
+	         n + 1);
 	sqlite3_stmt *st = store_db_stmt(s, sql, err);
 	if (!st)
 		return -1;
@@ -221,6 +222,14 @@ int store_secret_write(struct store *s, const struct store_kind *kind, const cha
 	char col[80];
 	snprintf(col, sizeof(col), "%s_secret", f->name);
 	s->credentials_generation++;
+	if (strcmp(f->name, "symmetric_key") == 0) {
+		/* Provisioning encrypts with the key itself: sealed, not hashed. */
+		char sealed[400];
+		const char *cols[] = {col}, *values[] = {sealed};
+		if (store_symkey_seal(s, value, sealed, sizeof(sealed), err) != 0)
+			return -1;
+		return update_columns(s, kind, key, cols, values, 1, err);
+	}
 	if (strcmp(f->name, "digest_credentials") != 0) {
 		char hash[160];
 		if (store_secret_hash(value, hash, sizeof(hash), err) != 0)

@@ -20,6 +20,7 @@
 #include "phone.h"
 #include "phone_cnf.h"
 #include "phone_fetch.h"
+#include "phone_manual.h"
 #include "pki/pki.h"
 
 #include <errno.h>
@@ -40,6 +41,7 @@ struct boot {
 	const char *cert_path, *key_path;
 	X509 *cert;
 	EVP_PKEY *key;
+	struct phone_manual_key symmetric_key; /* legacy phones: --symmetric-key */
 	bool stay, verbose;
 	double timeout;
 	struct pki_trust_list *ctl, *itl;
@@ -47,11 +49,17 @@ struct boot {
 };
 
 static const struct option boot_opts[] = {
-    {"device", required_argument, NULL, 'd'}, {"http", required_argument, NULL, 'H'},
-    {"tftp", required_argument, NULL, 'T'},   {"state", required_argument, NULL, 's'},
-    {"cert", required_argument, NULL, 'c'},   {"key", required_argument, NULL, 'k'},
-    {"stay", no_argument, NULL, 'S'},         {"timeout", required_argument, NULL, 't'},
-    {"verbose", no_argument, NULL, 'v'},      {NULL, 0, NULL, 0},
+    {"device", required_argument, NULL, 'd'},
+    {"http", required_argument, NULL, 'H'},
+    {"tftp", required_argument, NULL, 'T'},
+    {"state", required_argument, NULL, 's'},
+    {"cert", required_argument, NULL, 'c'},
+    {"key", required_argument, NULL, 'k'},
+    {"stay", no_argument, NULL, 'S'},
+    {"timeout", required_argument, NULL, 't'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"symmetric-key", required_argument, NULL, 'y'},
+    {NULL, 0, NULL, 0},
 };
 
 void phone_boot_usage(FILE *out)
@@ -59,12 +67,15 @@ void phone_boot_usage(FILE *out)
 	fprintf(out,
 	        "       ucm-phone boot --device SEP<MAC> --state DIR [--http HOST:PORT]\n"
 	        "                [--tftp HOST:PORT] [--cert CRT --key KEY] [--stay]\n"
-	        "                [--timeout S] [--verbose]\n"
+	        "                [--timeout S] [--verbose] [--symmetric-key HEX]\n"
 	        "  boot       fetch and verify the trust lists (kept in DIR; updates must be\n"
 	        "             signed by a key the kept list trusts), fetch the signed or\n"
 	        "             encrypted configuration (HTTP first, then TFTP), verify and\n"
 	        "             decrypt it with --key, and register as it says; with --stay\n"
-	        "             stay registered and fetch again when the server asks to resync\n");
+	        "             stay registered and fetch again when the server asks to resync;\n"
+	        "             with --symmetric-key (a 7940G/7960G's 32 or a 7905G/7912G's 64\n"
+	        "             hex digits) fetch SIP<MAC>.cnf.enc.sgn or LD<MAC>.x and decrypt it\n"
+	        "             with that key, as a legacy manual-key phone does\n");
 }
 
 static int boot_args(int argc, char **argv, struct boot *b, struct base_err *err)
@@ -108,6 +119,10 @@ static int boot_args(int argc, char **argv, struct boot *b, struct base_err *err
 			break;
 		case 'v':
 			b->verbose = true;
+			break;
+		case 'y':
+			if (phone_manual_key_parse(optarg, &b->symmetric_key, err) != 0)
+				return -1;
 			break;
 		default:
 			return base_err_set(err, BASE_E_INVALID, NULL,
@@ -303,6 +318,17 @@ static int config_step(struct boot *b, struct phone_cnf *cnf)
 	unsigned char *xml = NULL;
 	size_t len = 0;
 	bool signed_files = lists_name(b, PKI_TL_TFTP);
+	if (b->symmetric_key.len) {
+		/* A phone holding a symmetric key always asks for the encrypted file. */
+		const struct pki_trust_list *lists[2];
+		size_t n = 0;
+		if (b->ctl)
+			lists[n++] = b->ctl;
+		if (b->itl)
+			lists[n++] = b->itl;
+		return phone_manual_config(&b->src, b->device, lists, signed_files ? n : 0,
+		                           &b->symmetric_key, cnf);
+	}
 	snprintf(name, sizeof(name), signed_files ? "%s.cnf.xml.sgn" : "%s.cnf.xml", b->device);
 	int rc = signed_files ? fetch_checked(b, name, false, &xml, &len, &err)
 	                      : phone_fetch(&b->src, name, &xml, &len, &err);
@@ -457,5 +483,6 @@ int phone_boot_main(int argc, char **argv)
 	pki_trust_list_free(b.itl);
 	X509_free(b.cert);
 	EVP_PKEY_free(b.key);
+	OPENSSL_cleanse(&b.symmetric_key, sizeof(b.symmetric_key));
 	return rc;
 }
