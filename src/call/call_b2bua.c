@@ -351,11 +351,22 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 
 /* ---- requests within a call ---- */
 
-static struct call_leg *leg_of(struct call *c, const struct sip_msg *req, struct call_leg **other)
+/* The call and leg of an in-dialog request, or NULL after answering it: 481 when no leg's
+ * dialog matches (Call-ID and both tags), a challenge when the device must use digest. */
+static struct call_leg *dialog_of(struct call_service *cs, struct sip_server_tx *tx,
+                                  struct call **out)
 {
-	bool on_a = sip_pl_eq(req->call_id, c->a.call_id);
-	*other = on_a ? &c->b : &c->a;
-	return on_a ? &c->a : &c->b;
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call *c = call_find(cs, req->call_id);
+	struct call_leg *leg = c ? call_leg_match(c, req) : NULL;
+	if (!leg) {
+		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		return NULL;
+	}
+	if (call_leg_authorize(cs, tx, leg) != 0)
+		return NULL;
+	*out = c;
+	return leg;
 }
 
 static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
@@ -378,16 +389,16 @@ static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
 
 static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 {
-	const struct sip_msg *req = sip_server_tx_request(tx);
-	struct call *c = call_find(cs, req->call_id);
-	if (!c || c->state != CALL_CONNECTED) {
+	struct call *c;
+	struct call_leg *leg = dialog_of(cs, tx, &c);
+	if (!leg)
+		return;
+	if (c->state != CALL_CONNECTED) {
 		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
-	struct call_leg *other;
-	struct call_leg *leg = leg_of(c, req, &other);
 	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
-	call_hang_up(other, cs);
+	call_hang_up(call_leg_other(c, leg), cs);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s hung up", (unsigned long long)c->id,
 	         leg->device);
 	call_free(c);
@@ -419,19 +430,22 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	c->reinvite = NULL;
 }
 
-static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx, struct call *c)
+static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call *c;
+	struct call_leg *leg = dialog_of(cs, tx, &c);
+	if (!leg)
+		return;
 	if (c->state != CALL_CONNECTED) {
 		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
-	if (c->reinvite) {
+	if (c->reinvite || call_busy(c)) {
 		sip_server_tx_reply(tx, 491, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
-	struct call_leg *other;
-	struct call_leg *leg = leg_of(c, req, &other);
+	struct call_leg *other = call_leg_other(c, leg);
 	if (leg->security == CALL_ENCRYPTED && req->body.l) {
 		struct sip_sdp sdp;
 		if (sip_sdp_parse(req->body, &sdp, NULL) == 0 && !sip_sdp_is_srtp(&sdp)) {
@@ -467,17 +481,12 @@ void call_handle_request(struct call_service *cs, struct sip_server_tx *tx)
 	} else if (sip_pl_eq(req->method, "BYE")) {
 		on_bye(cs, tx);
 	} else if (sip_pl_eq(req->method, "REFER")) {
-		struct call *c = call_find(cs, req->call_id);
-		if (c)
-			call_on_refer(cs, tx, c);
-		else
-			sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		struct call *c;
+		struct call_leg *leg = dialog_of(cs, tx, &c);
+		if (leg)
+			call_on_refer(cs, tx, c, leg);
 	} else if (sip_pl_eq(req->method, "INVITE") && req->to_tag.l) {
-		struct call *c = call_find(cs, req->call_id);
-		if (c)
-			on_reinvite(cs, tx, c);
-		else
-			sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		on_reinvite(cs, tx);
 	} else if (sip_pl_eq(req->method, "INVITE")) {
 		new_call(cs, tx);
 	} else {
@@ -489,7 +498,7 @@ static void on_ack(void *arg, const struct sip_msg *ack, const struct sip_source
 {
 	(void)src;
 	struct call *c = call_find(arg, ack->call_id);
-	if (c && c->ok_timer && sip_pl_eq(ack->call_id, c->a.call_id)) {
+	if (c && c->ok_timer && call_leg_match(c, ack) == &c->a) {
 		event_free(c->ok_timer);
 		c->ok_timer = NULL;
 	}

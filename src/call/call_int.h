@@ -65,6 +65,10 @@ struct call {
 	enum call_transfer transfer;
 	bool reoffer_to_a;                /* which side the transfer's re-INVITE went to */
 	struct sip_client_tx *reoffer_tx; /* that re-INVITE, until it is answered */
+	/* an attended transfer joining two calls: the transferee's re-INVITE without SDP, then
+	 * the target's with the transferee's offer (call_join.c) */
+	struct sip_client_tx *join_tx;
+	bool joining, join_target_step, join_a_stays;
 	/* a re-INVITE being relayed from one leg to the other */
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
@@ -88,6 +92,15 @@ struct call *call_find(struct call_service *cs, struct sip_pl call_id);
 /* Ends the call: forgets it, stops its timers, detaches its transactions. */
 void call_free(struct call *c);
 enum call_security call_status(const struct call *c);
+/* The leg of c whose dialog the request belongs to: same Call-ID, its From tag the peer's
+ * tag and its To tag ours (RFC 3261 §12.2.2); NULL when none matches (481). */
+struct call_leg *call_leg_match(struct call *c, const struct sip_msg *req);
+/* The other leg of the call. */
+struct call_leg *call_leg_other(struct call *c, const struct call_leg *leg);
+/* Authenticates a request within the leg's dialog when the leg's device must use digest
+ * (as its INVITEs are): 0 to proceed, -1 when it has been answered (401, 403). */
+int call_leg_authorize(struct call_service *cs, struct sip_server_tx *tx,
+                       const struct call_leg *leg);
 /* Fills the security the leg's device may reach (its profile's mode in a mixed cluster). */
 void call_leg_device(struct call_service *cs, struct call_leg *leg);
 /* The Call-Info header line (with CRLF) that tells a Cisco device the call's security. */
@@ -102,9 +115,21 @@ void call_hang_up(struct call_leg *leg, struct call_service *cs);
 void call_cancel_branches(struct call *c, const struct call_branch *except);
 
 /* call_transfer.c */
-void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c);
+void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
+                   struct call_leg *by);
+/* Tells a transferor how its REFER goes (RFC 3515 §2.4.5): a NOTIFY with the status line of
+ * the new call as message/sipfrag; `final` ends the implicit subscription. */
+void call_refer_notify(struct call_service *cs, struct call_leg *leg, uint16_t status, bool final);
+
+/* call_join.c: an attended transfer (REFER with Replaces, RFC 5589 §7): the REFER on a leg of
+ * c names, in `replaces`, another dialog of the same device; the two other parties are
+ * joined. Answers tx. */
+void call_join_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
+                     struct call_leg *by, const struct sip_replaces *replaces);
 void call_transfer_answered(struct call *c, struct call_branch *br, const struct sip_msg *resp);
 void call_transfer_failed(struct call *c);
+/* A request on a leg while a transfer or join is under way: 491 (RFC 3261 §14.1). */
+bool call_busy(const struct call *c);
 
 /* call_leg.c */
 void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,

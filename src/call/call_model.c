@@ -47,12 +47,44 @@ void call_free(struct call *c)
 		sip_client_tx_detach(c->reinvite_out);
 	if (c->reoffer_tx)
 		sip_client_tx_detach(c->reoffer_tx);
+	if (c->join_tx)
+		sip_client_tx_detach(c->join_tx);
 	if (c->ok_timer)
 		event_free(c->ok_timer);
 	free(c->sdp_a.data);
 	free(c->sdp_b.data);
 	free(c->ok);
 	free(c);
+}
+
+static bool leg_matches(const struct call_leg *leg, const struct sip_msg *req)
+{
+	return leg->call_id[0] && sip_pl_eq(req->call_id, leg->call_id) &&
+	       sip_pl_eq(req->from_tag, leg->remote_tag) && sip_pl_eq(req->to_tag, leg->local_tag);
+}
+
+struct call_leg *call_leg_match(struct call *c, const struct sip_msg *req)
+{
+	if (leg_matches(&c->a, req))
+		return &c->a;
+	if (c->state == CALL_CONNECTED && leg_matches(&c->b, req))
+		return &c->b;
+	return NULL;
+}
+
+struct call_leg *call_leg_other(struct call *c, const struct call_leg *leg)
+{
+	return leg == &c->a ? &c->b : &c->a;
+}
+
+int call_leg_authorize(struct call_service *cs, struct sip_server_tx *tx,
+                       const struct call_leg *leg)
+{
+	struct sip_binding b;
+	memset(&b, 0, sizeof(b));
+	base_strlcpy(b.aor, leg->dn, sizeof(b.aor));
+	base_strlcpy(b.device, leg->device, sizeof(b.device));
+	return sip_registrar_authorize(cs->registrar, tx, &b);
 }
 
 void call_sdp_keep(struct call_sdp *slot, struct sip_pl body)
