@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum phone_cmd { PHONE_REGISTER, PHONE_CALL, PHONE_ANSWER };
+enum phone_cmd { PHONE_REGISTER, PHONE_CALL, PHONE_ANSWER, PHONE_TRANSFER };
 
 struct phone_opts {
 	enum phone_cmd cmd;
@@ -37,6 +37,10 @@ struct phone_opts {
 	double after; /* seconds of ringing before answering */
 	bool busy;
 	int count;
+
+	/* transfer */
+	char target[32]; /* the number the answered call is transferred to */
+	bool attended;   /* consult the target first, then REFER with Replaces */
 };
 
 /* Fills o from argv (argv[1] is the command). -1 with err for a usage error. */
@@ -48,7 +52,7 @@ void phone_usage(FILE *out);
 /* `ucm-phone tls-check HOST:PORT --ca CA`. */
 int phone_tls_check(const char *addr_port, const char *ca);
 
-/* Runs register, call or answer; returns the exit status. */
+/* Runs register, call, answer or transfer; returns the exit status. */
 int phone_ua_run(const struct phone_opts *o);
 
 #endif
