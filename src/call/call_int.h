@@ -55,6 +55,7 @@ struct call {
 	struct call_branch branches[CALL_MAX_BRANCHES];
 	size_t nbranches;
 	struct call_sdp sdp_a, sdp_b; /* the last SDP each side sent, for a transfer's offer */
+	struct call_leg *ok_leg;      /* the leg (a, or one that replaced a leg) being answered */
 	char *ok;                     /* our 2xx to the caller, resent until it ACKs */
 	size_t ok_len;
 	struct event *ok_timer;
@@ -69,6 +70,8 @@ struct call {
 	 * the target's with the transferee's offer (call_join.c) */
 	struct sip_client_tx *join_tx;
 	bool joining, join_target_step, join_a_stays;
+	struct call_leg
+	    *replaced; /* a leg an INVITE with Replaces is taking over (call_replaces.c) */
 	/* a re-INVITE being relayed from one leg to the other */
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
@@ -106,7 +109,14 @@ void call_leg_device(struct call_service *cs, struct call_leg *leg);
 /* The Call-Info header line (with CRLF) that tells a Cisco device the call's security. */
 void call_security_header(const struct call *c, char *out, size_t size);
 
-/* call_b2bua.c, for the transfer */
+/* call_b2bua.c, for the transfer and Replaces */
+/* Answers c->invite (the INVITE that made `leg`) with a 2xx carrying resp's SDP, resent
+ * until the ACK comes. */
+void call_answer_invite(struct call *c, struct call_leg *leg, const struct sip_msg *resp);
+/* Fills a leg (and keeps its SDP) from a new INVITE of a registered device; -1 when the
+ * request cannot make a dialog. */
+int call_take_caller(struct call_service *cs, struct call_leg *a, struct call_sdp *sdp,
+                     struct sip_server_tx *tx, const struct sip_binding *binding);
 bool call_start_branch(struct call *c, const struct sip_binding *binding, const char *dn,
                        const char *from_dn, const struct call_sdp *offer);
 void call_send_on_leg(struct call_service *cs, struct call_leg *leg, const char *method,
@@ -120,6 +130,16 @@ void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct cal
 /* Tells a transferor how its REFER goes (RFC 3515 §2.4.5): a NOTIFY with the status line of
  * the new call as message/sipfrag; `final` ends the implicit subscription. */
 void call_refer_notify(struct call_service *cs, struct call_leg *leg, uint16_t status, bool final);
+
+/* call_replaces.c: an INVITE with Replaces (RFC 3891) from a device on the line of the leg it
+ * names takes that leg's place in its call. Answers tx. */
+void call_replace_dialog(struct call_service *cs, struct sip_server_tx *tx,
+                         const struct sip_binding *from);
+/* The leg of c whose dialog Replaces names (to-tag ours, from-tag the peer's), or NULL. */
+struct call_leg *call_leg_named(struct call *c, const struct sip_replaces *r);
+/* Sends a re-INVITE on a leg (with offer, made fit for the leg, if any) as c->join_tx; false
+ * when it cannot be sent. */
+bool call_join_invite(struct call *c, struct call_leg *to, struct sip_pl offer, sip_response_fn fn);
 
 /* call_join.c: an attended transfer (REFER with Replaces, RFC 5589 §7): the REFER on a leg of
  * c names, in `replaces`, another dialog of the same device; the two other parties are

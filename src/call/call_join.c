@@ -20,12 +20,6 @@
 
 #define SDP "application/sdp"
 
-static bool leg_is(const struct call_leg *leg, const struct sip_replaces *r)
-{
-	return leg->call_id[0] && sip_pl_eq(r->call_id, leg->call_id) &&
-	       sip_pl_eq(r->to_tag, leg->local_tag) && sip_pl_eq(r->from_tag, leg->remote_tag);
-}
-
 /* The leg of another call that Replaces names, or NULL. */
 static struct call_leg *replaced_leg(struct call_service *cs, const struct call *c,
                                      const struct sip_replaces *r, struct call **out)
@@ -34,11 +28,7 @@ static struct call_leg *replaced_leg(struct call_service *cs, const struct call 
 	if (!other || other == c)
 		return NULL;
 	*out = other;
-	if (leg_is(&other->a, r))
-		return &other->a;
-	if (other->state == CALL_CONNECTED && leg_is(&other->b, r))
-		return &other->b;
-	return NULL;
+	return call_leg_named(other, r);
 }
 
 /* Why the join cannot be done, as the status a phone would answer the INVITE with Replaces
@@ -91,7 +81,7 @@ static struct call_leg *stays(struct call *c)
 
 static void on_join_response(void *arg, struct sip_client_tx *tx, const struct sip_msg *resp);
 
-static void send_invite(struct call *c, struct call_leg *to, const struct sip_pl offer)
+bool call_join_invite(struct call *c, struct call_leg *to, struct sip_pl offer, sip_response_fn fn)
 {
 	char branch[40];
 	struct sip_buf sdp, b;
@@ -101,8 +91,13 @@ static void send_invite(struct call *c, struct call_leg *to, const struct sip_pl
 	call_leg_request(c->cs, to, "INVITE", ++to->local_cseq, NULL, sdp.len ? SDP : NULL,
 	                 sdp.data, sdp.len, branch, &b);
 	sip_buf_free(&sdp);
-	c->join_tx = sip_client_tx_send(c->cs->stack, &to->flow, branch, &b, on_join_response, c);
-	if (!c->join_tx)
+	c->join_tx = sip_client_tx_send(c->cs->stack, &to->flow, branch, &b, fn, c);
+	return c->join_tx != NULL;
+}
+
+static void send_invite(struct call *c, struct call_leg *to, struct sip_pl offer)
+{
+	if (!call_join_invite(c, to, offer, on_join_response))
 		end_join(c, "cannot send re-INVITE");
 }
 

@@ -49,6 +49,7 @@ void call_free(struct call *c)
 		sip_client_tx_detach(c->reoffer_tx);
 	if (c->join_tx)
 		sip_client_tx_detach(c->join_tx);
+	free(c->replaced);
 	if (c->ok_timer)
 		event_free(c->ok_timer);
 	free(c->sdp_a.data);
@@ -57,19 +58,32 @@ void call_free(struct call *c)
 	free(c);
 }
 
-static bool leg_matches(const struct call_leg *leg, const struct sip_msg *req)
+/* A dialog is its Call-ID, our tag and the peer's (RFC 3261 §12). */
+static bool leg_is(const struct call_leg *leg, struct sip_pl call_id, struct sip_pl ours,
+                   struct sip_pl theirs)
 {
-	return leg->call_id[0] && sip_pl_eq(req->call_id, leg->call_id) &&
-	       sip_pl_eq(req->from_tag, leg->remote_tag) && sip_pl_eq(req->to_tag, leg->local_tag);
+	return leg->call_id[0] && sip_pl_eq(call_id, leg->call_id) &&
+	       sip_pl_eq(ours, leg->local_tag) && sip_pl_eq(theirs, leg->remote_tag);
+}
+
+static struct call_leg *leg_by_dialog(struct call *c, struct sip_pl call_id, struct sip_pl ours,
+                                      struct sip_pl theirs)
+{
+	if (leg_is(&c->a, call_id, ours, theirs))
+		return &c->a;
+	if (c->state == CALL_CONNECTED && leg_is(&c->b, call_id, ours, theirs))
+		return &c->b;
+	return NULL;
 }
 
 struct call_leg *call_leg_match(struct call *c, const struct sip_msg *req)
 {
-	if (leg_matches(&c->a, req))
-		return &c->a;
-	if (c->state == CALL_CONNECTED && leg_matches(&c->b, req))
-		return &c->b;
-	return NULL;
+	return leg_by_dialog(c, req->call_id, req->to_tag, req->from_tag);
+}
+
+struct call_leg *call_leg_named(struct call *c, const struct sip_replaces *r)
+{
+	return leg_by_dialog(c, r->call_id, r->to_tag, r->from_tag);
 }
 
 struct call_leg *call_leg_other(struct call *c, const struct call_leg *leg)

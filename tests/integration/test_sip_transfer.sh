@@ -4,7 +4,8 @@
 # the same between encrypted phones over TLS (the joined call stays encrypted, SDES keys only
 # on TLS legs), a blind transfer with ucm-phone; then with sipp: requests whose Call-ID is
 # right but whose tags are not get 481, a REFER whose Replaces names no dialog is reported
-# 481 in its NOTIFY, and a digest device's BYE is challenged.
+# 481 in its NOTIFY, an INVITE with Replaces lets another phone of the line take a call over
+# (and is refused to a phone of another line); last, a digest phone's BYE is challenged.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -15,10 +16,11 @@ start_ucmd
 init_admin
 C() { "$UCMCTL" "$@" >/dev/null; }
 C enterprise-parameter update cluster_security_mode --value mixed
-for n in 5001 5002 5003 5004 5011 5012 5013; do C directory-number create $n; done
-for n in 5001 5002 5003 5004; do
+for n in 5001 5002 5003 5004 5006 5011 5012 5013; do C directory-number create $n; done
+for n in 5001 5002 5003 5004 5006; do
 	C device create "SEP00000000D${n#5}" --type cisco_sip_phone --lines $n
 done
+C device create SEP00000000D016 --type cisco_sip_phone --lines 5006
 C phone-security-profile create "Phone Encrypted" --device-type cisco_sip_phone \
 	--device-security-mode encrypted
 for n in 5011 5012 5013; do
@@ -151,6 +153,57 @@ wait $uas_pid || fail "the callee's sipp failed: $(tail -5 "$T/uas.out")"
 grep -q "SEP00000000D001's attended transfer refused (481)" "$T/ucmd.log" ||
 	fail "the REFER naming no dialog was not refused"
 pass "BYE, re-INVITE and REFER with the right Call-ID but wrong tags get 481; a REFER whose Replaces names no dialog gets 202 and NOTIFY 481; the right BYE ends the call"
+
+# ---- an INVITE with Replaces: another phone of the line takes the call over (RFC 3891) ----
+P6=$(free_port)
+timeout 20 sipp -sf "$sc/register_plain.xml" "${common[@]}" -p "$P6" -key line 5006 \
+	-key expires 3600 -key result_file "$T/r6" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
+[ "$(read_result "$T/r6")" = 200 ] || fail "5006 did not register"
+timeout 30 sipp -sf "$sc/uas_answer_record.xml" "${common[@]}" -p "$P6" \
+	-key result_file "$T/dialog" >"$T/replaced.out" 2>&1 &
+replaced_pid=$!
+track_pid $replaced_pid
+sleep 0.3
+bg caller call "${udp[@]}" --line 5001 --to 5006 --talk 3
+for _ in $(seq 1 50); do
+	[ -s "$T/dialog" ] && break
+	sleep 0.1
+done
+[ -s "$T/dialog" ] || fail "the call to 5006 was not answered"
+# replaces LINE DEVICE: DEVICE registers LINE and sends INVITE with Replaces for that dialog;
+# prints the final status.
+replaces() {
+	: >"$T/code"
+	timeout 30 sipp -sf "$sc/uac_replaces.xml" "${common[@]}" -p "$(free_port)" -key line "$1" \
+		-key device "$2" \
+		-key callee 5001 -key replaces "$(cat "$T/dialog")" -key result_file "$T/code" \
+		"127.0.0.1:$SIP_PORT" >"$T/replacing.out" 2>&1 || true
+	read_result "$T/code"
+}
+[ "$(replaces 5004 SEP00000000D004)" = 403 ] || fail "a phone of another line took the call over"
+pass "an INVITE with Replaces from a phone of another line gets 403"
+# The replacing phone stays until the caller hangs up; meanwhile the call shows it.
+replaces 5006 SEP00000000D016 >"$T/takeover" &
+takeover_pid=$!
+track_pid $takeover_pid
+for _ in $(seq 1 40); do
+	api GET calls >"$T/calls.json"
+	[ "$(json "['items'][0]['callee']['device']" <"$T/calls.json" 2>/dev/null)" = SEP00000000D016 ] &&
+		break
+	sleep 0.1
+done
+[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
+	[ "$(json "['items'][0]['caller']['device']" <"$T/calls.json")" = SEP00000000D001 ] &&
+	[ "$(json "['items'][0]['callee']['device']" <"$T/calls.json")" = SEP00000000D016 ] ||
+	fail "the call does not show the new phone: $(cat "$T/calls.json")"
+wait $takeover_pid
+[ "$(cat "$T/takeover")" = 200 ] || fail "the takeover failed: $(tail -5 "$T/replacing.out")"
+finished caller
+wait $replaced_pid || fail "the replaced phone was not released: $(tail -5 "$T/replaced.out")"
+grep -q "SEP00000000D016 replaces SEP00000000D006, talking to SEP00000000D001" "$T/ucmd.log" ||
+	fail "no takeover logged"
+has caller "re-INVITE offering RTP/AVP sendrecv" "BYE: 200 OK, call ended"
+pass "an INVITE with Replaces from another phone of the line takes the call over; the replaced phone gets BYE"
 
 # ---- digest devices: requests within a call are challenged too ----
 printf 'Secret5005\n' >"$T/pw"
