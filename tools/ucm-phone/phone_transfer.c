@@ -191,11 +191,11 @@ void transfer_notify(struct phone_ua *ua, struct phone_incoming *in)
 		phone_incoming_reply(in, 481, NULL, NULL, NULL, 0);
 		return;
 	}
-	phone_incoming_reply(in, 200, NULL, NULL, NULL, 0);
 	const char *eol = memchr(b.p, '\r', b.l);
 	int line = eol ? (int)(eol - b.p) : (int)b.l;
 	bool final = state->value.l >= 10 && strncmp(state->value.p, "terminated", 10) == 0;
 	printf("NOTIFY: %.*s%s\n", line, b.p, final ? " (final)" : "");
+	phone_incoming_reply(in, 200, NULL, NULL, NULL, 0); /* frees req: read it first */
 	if (!final || ua->transfer_final)
 		return;
 	ua->transfer_final = true;
