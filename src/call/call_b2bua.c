@@ -184,7 +184,7 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	c->b.local_cseq = 1;
 	c->b.cisco = advertises_sis(resp);
 	call_leg_note_sdp(&c->b, resp->body);
-	call_sdp_keep(&c->sdp_b, resp->body);
+	call_sdp_keep(&c->sdp_b, resp->body, true);
 	c->state = CALL_CONNECTED;
 	c->answered_at = base_time_now();
 	call_index(c, c->b.call_id);
@@ -292,7 +292,7 @@ int call_take_caller(struct call_service *cs, struct call_leg *a, struct call_sd
 	call_leg_device(cs, a);
 	a->cisco = advertises_sis(req);
 	call_leg_note_sdp(a, req->body);
-	call_sdp_keep(sdp, req->body);
+	call_sdp_keep(sdp, req->body, false);
 	return 0;
 }
 
@@ -429,7 +429,7 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	if (resp->status < 300) {
 		call_send_on_leg(c->cs, to, "ACK", to->local_cseq);
 		call_leg_note_sdp(to, resp->body);
-		call_sdp_keep(c->reinvite_from_a ? &c->sdp_b : &c->sdp_a, resp->body);
+		call_sdp_keep(c->reinvite_from_a ? &c->sdp_b : &c->sdp_a, resp->body, true);
 		char contact[700];
 		call_leg_contact(c->cs, from, contact, sizeof(contact));
 		struct sip_buf sdp;
@@ -468,7 +468,7 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 		}
 	}
 	call_leg_note_sdp(leg, req->body);
-	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, req->body);
+	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, req->body, false);
 	c->reinvite = tx;
 	c->reinvite_from_a = leg == &c->a;
 	char branch[40];

@@ -41,6 +41,8 @@ enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED };
 struct call_sdp {
 	char *data;
 	size_t len;
+	bool
+	    answer; /* it answered the other side's offer (so its direction is the other's doing) */
 };
 
 /* Which side is transferring the other away (REFER), if any. */
@@ -88,7 +90,7 @@ struct call_service {
 };
 
 /* call_model.c */
-void call_sdp_keep(struct call_sdp *slot, struct sip_pl body);
+void call_sdp_keep(struct call_sdp *slot, struct sip_pl body, bool answer);
 struct call *call_new(struct call_service *cs);
 void call_index(struct call *c, const char *call_id);
 struct call *call_find(struct call_service *cs, struct sip_pl call_id);
@@ -167,6 +169,9 @@ bool call_leg_may_receive_keys(const struct call_leg *leg);
 /* The SDP to send to a leg: as is when it may receive keys, else without a=crypto and with
  * RTP/SAVP made RTP/AVP. */
 void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, struct sip_buf *out);
+/* The SDP a leg last sent, to be offered to a new peer on its behalf: when it was an answer,
+ * its direction only answered the old peer (recvonly to a hold), so it becomes sendrecv. */
+void call_sdp_for_new_peer(const struct call_sdp *sdp, struct sip_buf *out);
 /* Remembers what the peer's SDP says of SRTP and hold. */
 void call_leg_note_sdp(struct call_leg *leg, struct sip_pl body);
 

@@ -122,7 +122,7 @@ static void on_join_response(void *arg, struct sip_client_tx *tx, const struct s
 		return;
 	}
 	call_leg_note_sdp(leg, resp->body);
-	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, resp->body);
+	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, resp->body, c->join_target_step);
 	if (!c->join_target_step) {
 		c->join_target_step = true;
 		send_invite(c, target, resp->body);

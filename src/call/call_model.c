@@ -101,7 +101,7 @@ int call_leg_authorize(struct call_service *cs, struct sip_server_tx *tx,
 	return sip_registrar_authorize(cs->registrar, tx, &b);
 }
 
-void call_sdp_keep(struct call_sdp *slot, struct sip_pl body)
+void call_sdp_keep(struct call_sdp *slot, struct sip_pl body, bool answer)
 {
 	if (body.l == 0)
 		return;
@@ -112,6 +112,7 @@ void call_sdp_keep(struct call_sdp *slot, struct sip_pl body)
 	free(slot->data);
 	slot->data = copy;
 	slot->len = body.l;
+	slot->answer = answer;
 }
 
 const char *call_security_name(enum call_security s)

@@ -40,7 +40,7 @@ static void on_peer_answer(void *arg, struct sip_client_tx *tx, const struct sip
 		return;
 	}
 	call_leg_note_sdp(peer, resp->body);
-	call_sdp_keep(peer == &c->a ? &c->sdp_a : &c->sdp_b, resp->body);
+	call_sdp_keep(peer == &c->a ? &c->sdp_a : &c->sdp_b, resp->body, true);
 	call_answer_invite(c, leg, resp);
 	call_hang_up(c->replaced, c->cs);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s replaces %s, talking to %s, %s",

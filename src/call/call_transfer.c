@@ -1,7 +1,8 @@
 /*
  * Blind transfer (RFC 3515 REFER, RFC 5589 §6). One side of a connected call (the transferor)
  * asks that the other (the transferee) be connected to a number. We accept with 202 and ring
- * the number's devices with the transferee's last SDP as the offer. When one answers, its leg
+ * the number's devices with the transferee's last SDP as the offer (resumed, when it only
+ * answered the transferor's hold). When one answers, its leg
  * takes the transferor's place, the transferee is re-INVITEd with the new peer's SDP, and the
  * transferor is told the outcome in a NOTIFY (message/sipfrag) and released with a BYE. If
  * nobody answers, the transferor learns why and the call stays as it was.
@@ -53,8 +54,11 @@ static void on_reoffer_response(void *arg, struct sip_client_tx *tx, const struc
 	struct call_leg *leg = c->reoffer_to_a ? &c->a : &c->b;
 	if (resp->status >= 200)
 		c->reoffer_tx = NULL;
-	if (resp->status >= 200 && resp->status < 300)
+	if (resp->status >= 200 && resp->status < 300) {
 		call_send_on_leg(c->cs, leg, "ACK", leg->local_cseq);
+		call_leg_note_sdp(leg, resp->body);
+		call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, resp->body, true);
+	}
 }
 
 /* Gives the transferee its new peer's media in a re-INVITE. */
@@ -120,12 +124,15 @@ void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct cal
 			sip_client_tx_detach(c->branches[i].tx);
 	c->nbranches = 0;
 	struct call_leg *stays = transferee(c);
-	const struct call_sdp *offer = from_a ? &c->sdp_b : &c->sdp_a;
+	struct sip_buf fresh; /* the transferee's media, no longer held by the transferor */
+	call_sdp_for_new_peer(from_a ? &c->sdp_b : &c->sdp_a, &fresh);
+	const struct call_sdp offer = {fresh.data, fresh.failed ? 0 : fresh.len, false};
 	struct sip_binding targets[CALL_MAX_BRANCHES];
 	size_t n = sip_registrar_lookup(cs->registrar, target, targets, CALL_MAX_BRANCHES);
 	for (size_t i = 0; i < n && i < CALL_MAX_BRANCHES; i++)
 		if (strcasecmp(targets[i].device, stays->device) != 0)
-			call_start_branch(c, &targets[i], target, stays->dn, offer);
+			call_start_branch(c, &targets[i], target, stays->dn, &offer);
+	sip_buf_free(&fresh);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s transfers %s to %s, ringing %zu device(s)",
 	         (unsigned long long)c->id, transferor(c)->device, stays->device, target,
 	         c->nbranches);
@@ -147,7 +154,7 @@ void call_transfer_answered(struct call *c, struct call_branch *br, const struct
 	old->local_cseq = 1;
 	call_leg_note_sdp(old, resp->body);
 	struct call_sdp *slot = a_replaced ? &c->sdp_a : &c->sdp_b;
-	call_sdp_keep(slot, resp->body);
+	call_sdp_keep(slot, resp->body, true);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s now talks to %s", (unsigned long long)c->id,
 	         stays->device, old->device);
 	c->transfer = CALL_NO_TRANSFER;

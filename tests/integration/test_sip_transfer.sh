@@ -68,7 +68,7 @@ has() { # has NAME TEXT...: the output of phone NAME shows each TEXT
 }
 # joined CALLER CALLEE: waits until the only call listed is CALLER's with CALLEE, connected.
 joined() {
-	for _ in $(seq 1 60); do
+	for _ in $(seq 1 100); do
 		api GET calls >"$T/calls.json"
 		if [ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
 			[ "$(json "['items'][0]['caller']['device']" <"$T/calls.json")" = "$1" ] &&
@@ -79,13 +79,14 @@ joined() {
 		fi
 		sleep 0.1
 	done
+	tail -n 12 "$T"/transferor.out "$T"/caller.out "$T"/target.out >&2
 	fail "no joined call of $1 with $2: $(cat "$T/calls.json")"
 }
 
 # ---- attended transfer, plain phones over UDP ----
 bg target answer "${udp[@]}" --line 5003
 bg transferor transfer "${udp[@]}" --line 5002 --target 5003 --attended --talk 0.5
-bg caller call "${udp[@]}" --line 5001 --to 5002 --talk 5
+bg caller call "${udp[@]}" --line 5001 --to 5002 --talk 6
 joined SEP00000000D001 SEP00000000D003
 [ "$(json "['items'][0]['security']" <"$T/calls.json")" = non_secure ] || fail "security"
 [ "$(json "['items'][0]['callee']['directory_number']" <"$T/calls.json")" = 5003 ] ||
@@ -109,7 +110,7 @@ pass "attended transfer: B holds A, consults C, REFERs with Replaces; A and C ar
 # ---- attended transfer between encrypted phones over TLS ----
 bg target answer $(tls_of SEP00000000D013) --line 5013
 bg transferor transfer $(tls_of SEP00000000D012) --line 5012 --target 5013 --attended --talk 0.5
-bg caller call $(tls_of SEP00000000D011) --line 5011 --to 5012 --srtp --talk 5
+bg caller call $(tls_of SEP00000000D011) --line 5011 --to 5012 --srtp --talk 8
 joined SEP00000000D011 SEP00000000D013
 [ "$(json "['items'][0]['security']" <"$T/calls.json")" = encrypted ] ||
 	fail "the joined call is not encrypted: $(cat "$T/calls.json")"
@@ -129,11 +130,14 @@ bg caller call "${udp[@]}" --line 5001 --to 5002 --talk 3
 finished transferor
 finished caller
 finished target
-has transferor "REFER: transferring call 1 to 5003 (blind)" "REFER: 202 Accepted" \
-	"NOTIFY: SIP/2.0 200 OK (final)" "transfer succeeded, our calls released"
-has caller "re-INVITE offering RTP/AVP sendrecv" "BYE: 200 OK, call ended"
+has transferor "call 1 on hold" "REFER: transferring call 1 to 5003 (blind)" \
+	"REFER: 202 Accepted" "NOTIFY: SIP/2.0 200 OK (final)" "transfer succeeded, our calls released"
+# The target is offered the caller's media as the caller, not on hold: B's hold ended with B.
+has target "offer RTP/AVP sendrecv" "BYE, the other side hung up"
+has caller "answered recvonly (held by the other side)" "re-INVITE offering RTP/AVP sendrecv" \
+	"BYE: 200 OK, call ended"
 grep -q "SEP00000000D001 now talks to SEP00000000D003" "$T/ucmd.log" || fail "not transferred"
-pass "blind transfer with ucm-phone: REFER, the target answers, the transferor is released"
+pass "blind transfer with ucm-phone: B holds A and REFERs; C answers A's media resumed, B is released"
 
 # ---- dialogs matched by Call-ID and tags (sipp) ----
 sc=$(dirname "$0")/sipp

@@ -1,11 +1,11 @@
 /*
  * The transferor: a phone that answers a call and hands it on, as a receptionist does.
  *
- * Blind (RFC 5589 §6): REFER on the answered call with Refer-To the target's number.
- * Attended (§7): put the answered call on hold, call the target (the consultation), talk,
- * then REFER on the answered call with Refer-To the target and, escaped among the URI's
- * headers, Replaces naming the consultation dialog (RFC 3891: its Call-ID, to-tag the
- * peer's tag, from-tag ours).
+ * Like a desk phone, it first puts the answered call on hold. Blind (RFC 5589 §6): then
+ * REFER on it with Refer-To the target's number. Attended (§7): call the target (the
+ * consultation), talk, then REFER on the held call with Refer-To the target and, escaped
+ * among the URI's headers, Replaces naming the consultation dialog (RFC 3891: its Call-ID,
+ * to-tag the peer's tag, from-tag ours).
  *
  * The NOTIFYs that follow tell how the transfer goes (message/sipfrag). On success the
  * server releases our calls with BYE; the run ends when the last NOTIFY said 2xx and both
@@ -157,7 +157,10 @@ static void on_hold_response(struct phone_ua *ua, const struct sip_msg *resp)
 	}
 	dialog_ack(ua, &ua->call.d, resp->cseq.number);
 	printf("call 1 on hold\n");
-	consult(ua);
+	if (ua->o->attended)
+		consult(ua);
+	else
+		refer(ua);
 }
 
 static void hold(struct phone_ua *ua)
@@ -173,7 +176,7 @@ static void hold(struct phone_ua *ua)
 
 void transfer_answered(struct phone_ua *ua)
 {
-	ua_after(ua, ua->o->talk, ua->o->attended ? hold : refer);
+	ua_after(ua, ua->o->talk, hold);
 }
 
 /* ---- what the server tells us ---- */
