@@ -85,38 +85,42 @@ static void on_ok_timer(evutil_socket_t fd, short events, void *arg)
 	if (c->ok_elapsed_ms >= 32000) {
 		/* No ACK from the caller: the call cannot go on (§13.3.1.4). */
 		base_log(BASE_LOG_INFO, "call", "call %llu: no ACK from %s; hanging up",
-		         (unsigned long long)c->id, c->a.device);
+		         (unsigned long long)c->id, c->ok_leg->device);
 		call_hang_up(&c->a, c->cs);
 		call_hang_up(&c->b, c->cs);
 		call_free(c);
 		return;
 	}
-	sip_stack_send(c->cs->stack, &c->a.flow, c->ok, c->ok_len);
+	sip_stack_send(c->cs->stack, &c->ok_leg->flow, c->ok, c->ok_len);
 	c->ok_interval_ms = c->ok_interval_ms * 2 < 4000 ? c->ok_interval_ms * 2 : 4000;
 	struct timeval tv = {c->ok_interval_ms / 1000, (c->ok_interval_ms % 1000) * 1000};
 	evtimer_add(c->ok_timer, &tv);
 }
 
-static void answer_caller(struct call *c, const struct sip_msg *resp)
+void call_answer_invite(struct call *c, struct call_leg *leg, const struct sip_msg *resp)
 {
 	char contact[900];
-	call_leg_contact(c->cs, &c->a, contact, sizeof(contact));
-	if (c->a.cisco)
+	call_leg_contact(c->cs, leg, contact, sizeof(contact));
+	if (leg->cisco)
 		call_security_header(c, contact + strlen(contact),
 		                     sizeof(contact) - strlen(contact));
 	struct sip_buf sdp;
-	call_sdp_for_leg(&c->a, resp->body.p, resp->body.l, &sdp);
+	call_sdp_for_leg(leg, resp->body.p, resp->body.l, &sdp);
 	sip_server_tx_reply(c->invite, 200, NULL, contact, sdp.len ? SDP : NULL, sdp.data, sdp.len);
 	sip_buf_free(&sdp);
 	size_t len;
 	const char *bytes = sip_server_tx_last_response(c->invite, &len);
 	c->invite = NULL;
+	c->ok_leg = leg;
+	free(c->ok);
 	c->ok = malloc(len);
 	if (!c->ok)
 		return;
 	memcpy(c->ok, bytes, len);
 	c->ok_len = len;
 	c->ok_interval_ms = 500;
+	if (c->ok_timer)
+		event_free(c->ok_timer);
 	c->ok_timer = evtimer_new(c->cs->base, on_ok_timer, c);
 	struct timeval tv = {0, 500000};
 	if (c->ok_timer)
@@ -180,12 +184,12 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	c->b.local_cseq = 1;
 	c->b.cisco = advertises_sis(resp);
 	call_leg_note_sdp(&c->b, resp->body);
-	call_sdp_keep(&c->sdp_b, resp->body);
+	call_sdp_keep(&c->sdp_b, resp->body, true);
 	c->state = CALL_CONNECTED;
 	c->answered_at = base_time_now();
 	call_index(c, c->b.call_id);
 	call_cancel_branches(c, br);
-	answer_caller(c, resp);
+	call_answer_invite(c, &c->a, resp);
 	tell_callee_security(c);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) answered on %s, %s",
 	         (unsigned long long)c->id, c->a.dn, c->a.device, c->b.device,
@@ -264,11 +268,10 @@ bool call_start_branch(struct call *c, const struct sip_binding *binding, const 
 	return true;
 }
 
-static int fill_caller(struct call_service *cs, struct call *c, struct sip_server_tx *tx,
-                       const struct sip_binding *binding)
+int call_take_caller(struct call_service *cs, struct call_leg *a, struct call_sdp *sdp,
+                     struct sip_server_tx *tx, const struct sip_binding *binding)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
-	struct call_leg *a = &c->a;
 	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_CONTACT);
 	struct sip_addr contact;
 	if (!h || sip_addr_parse(h->value, &contact) != 0 ||
@@ -289,7 +292,7 @@ static int fill_caller(struct call_service *cs, struct call *c, struct sip_serve
 	call_leg_device(cs, a);
 	a->cisco = advertises_sis(req);
 	call_leg_note_sdp(a, req->body);
-	call_sdp_keep(&c->sdp_a, req->body);
+	call_sdp_keep(sdp, req->body, false);
 	return 0;
 }
 
@@ -311,6 +314,10 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 	}
 	if (sip_registrar_authorize(cs->registrar, tx, &from) != 0)
 		return;
+	if (sip_msg_hdr(req, SIP_HDR_REPLACES)) {
+		call_replace_dialog(cs, tx, &from);
+		return;
+	}
 	struct store_line_device devices[1];
 	size_t ndevices = 0;
 	store_line_devices(cs->store, target, devices, 1, &ndevices, NULL);
@@ -319,7 +326,7 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 		return;
 	}
 	struct call *c = call_new(cs);
-	if (!c || fill_caller(cs, c, tx, &from) != 0) {
+	if (!c || call_take_caller(cs, &c->a, &c->sdp_a, tx, &from) != 0) {
 		sip_server_tx_reply(tx, c ? 400 : 500, NULL, NULL, NULL, NULL, 0);
 		if (c)
 			call_free(c);
@@ -351,18 +358,31 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 
 /* ---- requests within a call ---- */
 
-static struct call_leg *leg_of(struct call *c, const struct sip_msg *req, struct call_leg **other)
+/* The call and leg of an in-dialog request, or NULL after answering it: 481 when no leg's
+ * dialog matches (Call-ID and both tags), a challenge when the device must use digest. */
+static struct call_leg *dialog_of(struct call_service *cs, struct sip_server_tx *tx,
+                                  struct call **out)
 {
-	bool on_a = sip_pl_eq(req->call_id, c->a.call_id);
-	*other = on_a ? &c->b : &c->a;
-	return on_a ? &c->a : &c->b;
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call *c = call_find(cs, req->call_id);
+	struct call_leg *leg = c ? call_leg_match(c, req) : NULL;
+	if (!leg) {
+		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		return NULL;
+	}
+	if (call_leg_authorize(cs, tx, leg) != 0)
+		return NULL;
+	*out = c;
+	return leg;
 }
 
 static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
 	struct call *c = call_find(cs, req->call_id);
-	if (!c || !c->invite || !sip_pl_eq(req->call_id, c->a.call_id)) {
+	/* the caller's INVITE, or one with Replaces taking over a leg (call_replaces.c) */
+	const struct call_leg *inviting = c && c->replaced ? c->ok_leg : c ? &c->a : NULL;
+	if (!c || !c->invite || !sip_pl_eq(req->call_id, inviting->call_id)) {
 		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
@@ -372,22 +392,26 @@ static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
 	sip_server_tx_reply(c->invite, 487, NULL, NULL, NULL, NULL, 0);
 	c->invite = NULL;
 	base_log(BASE_LOG_INFO, "call", "call %llu: cancelled by %s", (unsigned long long)c->id,
-	         c->a.device);
+	         inviting->device);
+	if (c->replaced) { /* the call was connected: end it for the others too */
+		call_hang_up(call_leg_other(c, c->ok_leg), cs);
+		call_hang_up(c->replaced, cs);
+	}
 	call_free(c);
 }
 
 static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 {
-	const struct sip_msg *req = sip_server_tx_request(tx);
-	struct call *c = call_find(cs, req->call_id);
-	if (!c || c->state != CALL_CONNECTED) {
+	struct call *c;
+	struct call_leg *leg = dialog_of(cs, tx, &c);
+	if (!leg)
+		return;
+	if (c->state != CALL_CONNECTED) {
 		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
-	struct call_leg *other;
-	struct call_leg *leg = leg_of(c, req, &other);
 	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
-	call_hang_up(other, cs);
+	call_hang_up(call_leg_other(c, leg), cs);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s hung up", (unsigned long long)c->id,
 	         leg->device);
 	call_free(c);
@@ -405,7 +429,7 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	if (resp->status < 300) {
 		call_send_on_leg(c->cs, to, "ACK", to->local_cseq);
 		call_leg_note_sdp(to, resp->body);
-		call_sdp_keep(c->reinvite_from_a ? &c->sdp_b : &c->sdp_a, resp->body);
+		call_sdp_keep(c->reinvite_from_a ? &c->sdp_b : &c->sdp_a, resp->body, true);
 		char contact[700];
 		call_leg_contact(c->cs, from, contact, sizeof(contact));
 		struct sip_buf sdp;
@@ -419,19 +443,22 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	c->reinvite = NULL;
 }
 
-static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx, struct call *c)
+static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call *c;
+	struct call_leg *leg = dialog_of(cs, tx, &c);
+	if (!leg)
+		return;
 	if (c->state != CALL_CONNECTED) {
 		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
-	if (c->reinvite) {
+	if (c->reinvite || call_busy(c)) {
 		sip_server_tx_reply(tx, 491, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
-	struct call_leg *other;
-	struct call_leg *leg = leg_of(c, req, &other);
+	struct call_leg *other = call_leg_other(c, leg);
 	if (leg->security == CALL_ENCRYPTED && req->body.l) {
 		struct sip_sdp sdp;
 		if (sip_sdp_parse(req->body, &sdp, NULL) == 0 && !sip_sdp_is_srtp(&sdp)) {
@@ -441,7 +468,7 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx, struc
 		}
 	}
 	call_leg_note_sdp(leg, req->body);
-	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, req->body);
+	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, req->body, false);
 	c->reinvite = tx;
 	c->reinvite_from_a = leg == &c->a;
 	char branch[40];
@@ -467,17 +494,12 @@ void call_handle_request(struct call_service *cs, struct sip_server_tx *tx)
 	} else if (sip_pl_eq(req->method, "BYE")) {
 		on_bye(cs, tx);
 	} else if (sip_pl_eq(req->method, "REFER")) {
-		struct call *c = call_find(cs, req->call_id);
-		if (c)
-			call_on_refer(cs, tx, c);
-		else
-			sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		struct call *c;
+		struct call_leg *leg = dialog_of(cs, tx, &c);
+		if (leg)
+			call_on_refer(cs, tx, c, leg);
 	} else if (sip_pl_eq(req->method, "INVITE") && req->to_tag.l) {
-		struct call *c = call_find(cs, req->call_id);
-		if (c)
-			on_reinvite(cs, tx, c);
-		else
-			sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		on_reinvite(cs, tx);
 	} else if (sip_pl_eq(req->method, "INVITE")) {
 		new_call(cs, tx);
 	} else {
@@ -489,7 +511,7 @@ static void on_ack(void *arg, const struct sip_msg *ack, const struct sip_source
 {
 	(void)src;
 	struct call *c = call_find(arg, ack->call_id);
-	if (c && c->ok_timer && sip_pl_eq(ack->call_id, c->a.call_id)) {
+	if (c && c->ok_timer && call_leg_match(c, ack) == c->ok_leg) {
 		event_free(c->ok_timer);
 		c->ok_timer = NULL;
 	}

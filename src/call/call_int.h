@@ -41,6 +41,8 @@ enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED };
 struct call_sdp {
 	char *data;
 	size_t len;
+	bool
+	    answer; /* it answered the other side's offer (so its direction is the other's doing) */
 };
 
 /* Which side is transferring the other away (REFER), if any. */
@@ -55,6 +57,7 @@ struct call {
 	struct call_branch branches[CALL_MAX_BRANCHES];
 	size_t nbranches;
 	struct call_sdp sdp_a, sdp_b; /* the last SDP each side sent, for a transfer's offer */
+	struct call_leg *ok_leg;      /* the leg (a, or one that replaced a leg) being answered */
 	char *ok;                     /* our 2xx to the caller, resent until it ACKs */
 	size_t ok_len;
 	struct event *ok_timer;
@@ -65,6 +68,12 @@ struct call {
 	enum call_transfer transfer;
 	bool reoffer_to_a;                /* which side the transfer's re-INVITE went to */
 	struct sip_client_tx *reoffer_tx; /* that re-INVITE, until it is answered */
+	/* an attended transfer joining two calls: the transferee's re-INVITE without SDP, then
+	 * the target's with the transferee's offer (call_join.c) */
+	struct sip_client_tx *join_tx;
+	bool joining, join_target_step, join_a_stays;
+	struct call_leg
+	    *replaced; /* a leg an INVITE with Replaces is taking over (call_replaces.c) */
 	/* a re-INVITE being relayed from one leg to the other */
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
@@ -81,19 +90,35 @@ struct call_service {
 };
 
 /* call_model.c */
-void call_sdp_keep(struct call_sdp *slot, struct sip_pl body);
+void call_sdp_keep(struct call_sdp *slot, struct sip_pl body, bool answer);
 struct call *call_new(struct call_service *cs);
 void call_index(struct call *c, const char *call_id);
 struct call *call_find(struct call_service *cs, struct sip_pl call_id);
 /* Ends the call: forgets it, stops its timers, detaches its transactions. */
 void call_free(struct call *c);
 enum call_security call_status(const struct call *c);
+/* The leg of c whose dialog the request belongs to: same Call-ID, its From tag the peer's
+ * tag and its To tag ours (RFC 3261 §12.2.2); NULL when none matches (481). */
+struct call_leg *call_leg_match(struct call *c, const struct sip_msg *req);
+/* The other leg of the call. */
+struct call_leg *call_leg_other(struct call *c, const struct call_leg *leg);
+/* Authenticates a request within the leg's dialog when the leg's device must use digest
+ * (as its INVITEs are): 0 to proceed, -1 when it has been answered (401, 403). */
+int call_leg_authorize(struct call_service *cs, struct sip_server_tx *tx,
+                       const struct call_leg *leg);
 /* Fills the security the leg's device may reach (its profile's mode in a mixed cluster). */
 void call_leg_device(struct call_service *cs, struct call_leg *leg);
 /* The Call-Info header line (with CRLF) that tells a Cisco device the call's security. */
 void call_security_header(const struct call *c, char *out, size_t size);
 
-/* call_b2bua.c, for the transfer */
+/* call_b2bua.c, for the transfer and Replaces */
+/* Answers c->invite (the INVITE that made `leg`) with a 2xx carrying resp's SDP, resent
+ * until the ACK comes. */
+void call_answer_invite(struct call *c, struct call_leg *leg, const struct sip_msg *resp);
+/* Fills a leg (and keeps its SDP) from a new INVITE of a registered device; -1 when the
+ * request cannot make a dialog. */
+int call_take_caller(struct call_service *cs, struct call_leg *a, struct call_sdp *sdp,
+                     struct sip_server_tx *tx, const struct sip_binding *binding);
 bool call_start_branch(struct call *c, const struct sip_binding *binding, const char *dn,
                        const char *from_dn, const struct call_sdp *offer);
 void call_send_on_leg(struct call_service *cs, struct call_leg *leg, const char *method,
@@ -102,9 +127,31 @@ void call_hang_up(struct call_leg *leg, struct call_service *cs);
 void call_cancel_branches(struct call *c, const struct call_branch *except);
 
 /* call_transfer.c */
-void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c);
+void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
+                   struct call_leg *by);
+/* Tells a transferor how its REFER goes (RFC 3515 §2.4.5): a NOTIFY with the status line of
+ * the new call as message/sipfrag; `final` ends the implicit subscription. */
+void call_refer_notify(struct call_service *cs, struct call_leg *leg, uint16_t status, bool final);
+
+/* call_replaces.c: an INVITE with Replaces (RFC 3891) from a device on the line of the leg it
+ * names takes that leg's place in its call. Answers tx. */
+void call_replace_dialog(struct call_service *cs, struct sip_server_tx *tx,
+                         const struct sip_binding *from);
+/* The leg of c whose dialog Replaces names (to-tag ours, from-tag the peer's), or NULL. */
+struct call_leg *call_leg_named(struct call *c, const struct sip_replaces *r);
+/* Sends a re-INVITE on a leg (with offer, made fit for the leg, if any) as c->join_tx; false
+ * when it cannot be sent. */
+bool call_join_invite(struct call *c, struct call_leg *to, struct sip_pl offer, sip_response_fn fn);
+
+/* call_join.c: an attended transfer (REFER with Replaces, RFC 5589 §7): the REFER on a leg of
+ * c names, in `replaces`, another dialog of the same device; the two other parties are
+ * joined. Answers tx. */
+void call_join_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
+                     struct call_leg *by, const struct sip_replaces *replaces);
 void call_transfer_answered(struct call *c, struct call_branch *br, const struct sip_msg *resp);
 void call_transfer_failed(struct call *c);
+/* A request on a leg while a transfer or join is under way: 491 (RFC 3261 §14.1). */
+bool call_busy(const struct call *c);
 
 /* call_leg.c */
 void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,
@@ -122,6 +169,9 @@ bool call_leg_may_receive_keys(const struct call_leg *leg);
 /* The SDP to send to a leg: as is when it may receive keys, else without a=crypto and with
  * RTP/SAVP made RTP/AVP. */
 void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, struct sip_buf *out);
+/* The SDP a leg last sent, to be offered to a new peer on its behalf: when it was an answer,
+ * its direction only answered the old peer (recvonly to a hold), so it becomes sendrecv. */
+void call_sdp_for_new_peer(const struct call_sdp *sdp, struct sip_buf *out);
 /* Remembers what the peer's SDP says of SRTP and hold. */
 void call_leg_note_sdp(struct call_leg *leg, struct sip_pl body);
 

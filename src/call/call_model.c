@@ -47,6 +47,9 @@ void call_free(struct call *c)
 		sip_client_tx_detach(c->reinvite_out);
 	if (c->reoffer_tx)
 		sip_client_tx_detach(c->reoffer_tx);
+	if (c->join_tx)
+		sip_client_tx_detach(c->join_tx);
+	free(c->replaced);
 	if (c->ok_timer)
 		event_free(c->ok_timer);
 	free(c->sdp_a.data);
@@ -55,7 +58,50 @@ void call_free(struct call *c)
 	free(c);
 }
 
-void call_sdp_keep(struct call_sdp *slot, struct sip_pl body)
+/* A dialog is its Call-ID, our tag and the peer's (RFC 3261 §12). */
+static bool leg_is(const struct call_leg *leg, struct sip_pl call_id, struct sip_pl ours,
+                   struct sip_pl theirs)
+{
+	return leg->call_id[0] && sip_pl_eq(call_id, leg->call_id) &&
+	       sip_pl_eq(ours, leg->local_tag) && sip_pl_eq(theirs, leg->remote_tag);
+}
+
+static struct call_leg *leg_by_dialog(struct call *c, struct sip_pl call_id, struct sip_pl ours,
+                                      struct sip_pl theirs)
+{
+	if (leg_is(&c->a, call_id, ours, theirs))
+		return &c->a;
+	if (c->state == CALL_CONNECTED && leg_is(&c->b, call_id, ours, theirs))
+		return &c->b;
+	return NULL;
+}
+
+struct call_leg *call_leg_match(struct call *c, const struct sip_msg *req)
+{
+	return leg_by_dialog(c, req->call_id, req->to_tag, req->from_tag);
+}
+
+struct call_leg *call_leg_named(struct call *c, const struct sip_replaces *r)
+{
+	return leg_by_dialog(c, r->call_id, r->to_tag, r->from_tag);
+}
+
+struct call_leg *call_leg_other(struct call *c, const struct call_leg *leg)
+{
+	return leg == &c->a ? &c->b : &c->a;
+}
+
+int call_leg_authorize(struct call_service *cs, struct sip_server_tx *tx,
+                       const struct call_leg *leg)
+{
+	struct sip_binding b;
+	memset(&b, 0, sizeof(b));
+	base_strlcpy(b.aor, leg->dn, sizeof(b.aor));
+	base_strlcpy(b.device, leg->device, sizeof(b.device));
+	return sip_registrar_authorize(cs->registrar, tx, &b);
+}
+
+void call_sdp_keep(struct call_sdp *slot, struct sip_pl body, bool answer)
 {
 	if (body.l == 0)
 		return;
@@ -66,6 +112,7 @@ void call_sdp_keep(struct call_sdp *slot, struct sip_pl body)
 	free(slot->data);
 	slot->data = copy;
 	slot->len = body.l;
+	slot->answer = answer;
 }
 
 const char *call_security_name(enum call_security s)

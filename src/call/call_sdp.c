@@ -32,13 +32,12 @@ static void add_media_line(struct sip_buf *out, const char *line, size_t len)
 	sip_buf_add(out, p + 9, len - (size_t)(p + 9 - line));
 }
 
-void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, struct sip_buf *out)
+/* Adds one SDP line (without its end) as a leg may receive it; false when it is dropped. */
+typedef bool (*sdp_line_fn)(struct sip_buf *out, const char *line, size_t len);
+
+/* Copies an SDP body line by line through fn, each kept line ending as it did. */
+static void rewrite_lines(const char *body, size_t len, sdp_line_fn fn, struct sip_buf *out)
 {
-	sip_buf_init(out);
-	if (call_leg_may_receive_keys(to)) {
-		sip_buf_add(out, body, len);
-		return;
-	}
 	const char *p = body, *end = body + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -46,12 +45,48 @@ void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, s
 		size_t line_len = (size_t)((nl ? nl : end) - p);
 		if (line_len && p[line_len - 1] == '\r')
 			line_len--;
-		if (starts_with(p, line_len, "m="))
-			add_media_line(out, p, line_len);
-		else if (!starts_with(p, line_len, "a=crypto:"))
-			sip_buf_add(out, p, line_len);
-		if (!starts_with(p, line_len, "a=crypto:") && nl)
+		if (fn(out, p, line_len) && nl)
 			sip_buf_add(out, "\r\n", 2);
 		p = next;
 	}
+}
+
+static bool without_keys(struct sip_buf *out, const char *line, size_t len)
+{
+	if (starts_with(line, len, "a=crypto:"))
+		return false;
+	if (starts_with(line, len, "m="))
+		add_media_line(out, line, len);
+	else
+		sip_buf_add(out, line, len);
+	return true;
+}
+
+void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, struct sip_buf *out)
+{
+	sip_buf_init(out);
+	if (call_leg_may_receive_keys(to))
+		sip_buf_add(out, body, len);
+	else
+		rewrite_lines(body, len, without_keys, out);
+}
+
+static bool sending_and_receiving(struct sip_buf *out, const char *line, size_t len)
+{
+	bool answered = len == 10 && (starts_with(line, len, "a=recvonly") ||
+	                              starts_with(line, len, "a=inactive"));
+	if (answered)
+		sip_buf_add(out, "a=sendrecv", 10);
+	else
+		sip_buf_add(out, line, len);
+	return true;
+}
+
+void call_sdp_for_new_peer(const struct call_sdp *sdp, struct sip_buf *out)
+{
+	sip_buf_init(out);
+	if (sdp->answer && sdp->len)
+		rewrite_lines(sdp->data, sdp->len, sending_and_receiving, out);
+	else if (sdp->len)
+		sip_buf_add(out, sdp->data, sdp->len);
 }

@@ -1,7 +1,8 @@
 /*
  * Blind transfer (RFC 3515 REFER, RFC 5589 §6). One side of a connected call (the transferor)
  * asks that the other (the transferee) be connected to a number. We accept with 202 and ring
- * the number's devices with the transferee's last SDP as the offer. When one answers, its leg
+ * the number's devices with the transferee's last SDP as the offer (resumed, when it only
+ * answered the transferor's hold). When one answers, its leg
  * takes the transferor's place, the transferee is re-INVITEd with the new peer's SDP, and the
  * transferor is told the outcome in a NOTIFY (message/sipfrag) and released with a BYE. If
  * nobody answers, the transferor learns why and the call stays as it was.
@@ -22,19 +23,28 @@ static struct call_leg *transferee(struct call *c)
 	return c->transfer == CALL_A_TRANSFERS ? &c->b : &c->a;
 }
 
-/* Tells the transferor how the transfer goes, as the status line of the new call. */
-static void notify(struct call *c, uint16_t status, bool final)
+void call_refer_notify(struct call_service *cs, struct call_leg *leg, uint16_t status, bool final)
 {
-	struct call_leg *leg = transferor(c);
 	char headers[128], body[96], branch[40];
 	snprintf(headers, sizeof(headers), "Event: refer\r\nSubscription-State: %s\r\n",
 	         final ? "terminated;reason=noresource" : "active;expires=60");
 	int len =
 	    snprintf(body, sizeof(body), "SIP/2.0 %u %s\r\n", status, sip_reason_phrase(status));
 	struct sip_buf b;
-	call_leg_request(c->cs, leg, "NOTIFY", ++leg->local_cseq, headers,
+	call_leg_request(cs, leg, "NOTIFY", ++leg->local_cseq, headers,
 	                 "message/sipfrag;version=2.0", body, (size_t)len, branch, &b);
-	sip_client_tx_send(c->cs->stack, &leg->flow, branch, &b, NULL, NULL);
+	sip_client_tx_send(cs->stack, &leg->flow, branch, &b, NULL, NULL);
+}
+
+/* Tells the transferor how the transfer goes, as the status line of the new call. */
+static void notify(struct call *c, uint16_t status, bool final)
+{
+	call_refer_notify(c->cs, transferor(c), status, final);
+}
+
+bool call_busy(const struct call *c)
+{
+	return c->transfer != CALL_NO_TRANSFER || c->joining || c->reoffer_tx;
 }
 
 static void on_reoffer_response(void *arg, struct sip_client_tx *tx, const struct sip_msg *resp)
@@ -44,8 +54,11 @@ static void on_reoffer_response(void *arg, struct sip_client_tx *tx, const struc
 	struct call_leg *leg = c->reoffer_to_a ? &c->a : &c->b;
 	if (resp->status >= 200)
 		c->reoffer_tx = NULL;
-	if (resp->status >= 200 && resp->status < 300)
+	if (resp->status >= 200 && resp->status < 300) {
 		call_send_on_leg(c->cs, leg, "ACK", leg->local_cseq);
+		call_leg_note_sdp(leg, resp->body);
+		call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, resp->body, true);
+	}
 }
 
 /* Gives the transferee its new peer's media in a re-INVITE. */
@@ -62,12 +75,25 @@ static void reoffer(struct call *c, struct call_leg *to, const struct call_sdp *
 	    sip_client_tx_send(c->cs->stack, &to->flow, branch, &b, on_reoffer_response, c);
 }
 
-void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c)
+/* The Replaces of a Refer-To URI (an attended transfer), decoded into buf: 1 when there is
+ * one, 0 when there is none (a blind transfer), -1 when it is malformed. */
+static int refer_replaces(const struct sip_addr *to, char *buf, size_t size,
+                          struct sip_replaces *out)
+{
+	size_t len;
+	int found = sip_uri_header_get(to->uri.headers, "Replaces", buf, size, &len);
+	if (found <= 0)
+		return found;
+	return sip_replaces_parse((struct sip_pl){buf, len}, out) == 0 ? 1 : -1;
+}
+
+void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
+                   struct call_leg *by)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
 	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_REFER_TO);
 	struct sip_addr to;
-	if (c->state != CALL_CONNECTED || c->transfer != CALL_NO_TRANSFER || c->reinvite) {
+	if (c->state != CALL_CONNECTED || call_busy(c) || c->reinvite) {
 		sip_server_tx_reply(tx, 491, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
@@ -75,14 +101,20 @@ void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct cal
 		sip_server_tx_reply(tx, 400, "Bad Refer-To", NULL, NULL, NULL, 0);
 		return;
 	}
-	if (to.uri.headers.l) { /* Replaces: an attended transfer */
-		sip_server_tx_reply(tx, 501, "Attended Transfer Not Supported", NULL, NULL, NULL,
-		                    0);
+	char buf[512];
+	struct sip_replaces replaces;
+	int attended = refer_replaces(&to, buf, sizeof(buf), &replaces);
+	if (attended < 0) {
+		sip_server_tx_reply(tx, 400, "Bad Replaces In Refer-To", NULL, NULL, NULL, 0);
+		return;
+	}
+	if (attended) {
+		call_join_refer(cs, tx, c, by, &replaces);
 		return;
 	}
 	char target[32];
 	sip_pl_strcpy(to.uri.user, target, sizeof(target));
-	bool from_a = sip_pl_eq(req->call_id, c->a.call_id);
+	bool from_a = by == &c->a;
 	sip_server_tx_reply(tx, 202, NULL, NULL, NULL, NULL, 0);
 	c->transfer = from_a ? CALL_A_TRANSFERS : CALL_B_TRANSFERS;
 	notify(c, 100, false);
@@ -92,12 +124,15 @@ void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct cal
 			sip_client_tx_detach(c->branches[i].tx);
 	c->nbranches = 0;
 	struct call_leg *stays = transferee(c);
-	const struct call_sdp *offer = from_a ? &c->sdp_b : &c->sdp_a;
+	struct sip_buf fresh; /* the transferee's media, no longer held by the transferor */
+	call_sdp_for_new_peer(from_a ? &c->sdp_b : &c->sdp_a, &fresh);
+	const struct call_sdp offer = {fresh.data, fresh.failed ? 0 : fresh.len, false};
 	struct sip_binding targets[CALL_MAX_BRANCHES];
 	size_t n = sip_registrar_lookup(cs->registrar, target, targets, CALL_MAX_BRANCHES);
 	for (size_t i = 0; i < n && i < CALL_MAX_BRANCHES; i++)
 		if (strcasecmp(targets[i].device, stays->device) != 0)
-			call_start_branch(c, &targets[i], target, stays->dn, offer);
+			call_start_branch(c, &targets[i], target, stays->dn, &offer);
+	sip_buf_free(&fresh);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s transfers %s to %s, ringing %zu device(s)",
 	         (unsigned long long)c->id, transferor(c)->device, stays->device, target,
 	         c->nbranches);
@@ -119,7 +154,7 @@ void call_transfer_answered(struct call *c, struct call_branch *br, const struct
 	old->local_cseq = 1;
 	call_leg_note_sdp(old, resp->body);
 	struct call_sdp *slot = a_replaced ? &c->sdp_a : &c->sdp_b;
-	call_sdp_keep(slot, resp->body);
+	call_sdp_keep(slot, resp->body, true);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s now talks to %s", (unsigned long long)c->id,
 	         stays->device, old->device);
 	c->transfer = CALL_NO_TRANSFER;

@@ -475,4 +475,22 @@ enum sip_nonce_state { SIP_NONCE_VALID, SIP_NONCE_STALE, SIP_NONCE_INVALID };
 enum sip_nonce_state sip_nonce_check(const struct sip_nonce_key *key, struct sip_pl nonce,
                                      int64_t now, int64_t validity);
 
+/* ---- Replaces (RFC 3891) ------------------------------------------------------------------------
+ */
+
+/* The dialog to replace, as its recipient sees it: to-tag is the recipient's own tag. */
+struct sip_replaces {
+	struct sip_pl call_id, to_tag, from_tag;
+	bool early_only;
+};
+
+/* Parses a Replaces value ("callid;to-tag=a;from-tag=b"); -1 unless the Call-ID and both tags
+ * are there and well formed. The pls point into value. */
+int sip_replaces_parse(struct sip_pl value, struct sip_replaces *out);
+/* Finds header `name` (case-insensitive) among a URI's headers ("a=b&c=d", RFC 3261 §19.1.1)
+ * and percent-decodes its value into out (NUL-terminated, *len bytes): 1. 0 when absent; -1
+ * when badly escaped, holding control characters, or too long for out. */
+int sip_uri_header_get(struct sip_pl headers, const char *name, char *out, size_t size,
+                       size_t *len);
+
 #endif

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum phone_cmd { PHONE_REGISTER, PHONE_CALL, PHONE_ANSWER };
+enum phone_cmd { PHONE_REGISTER, PHONE_CALL, PHONE_ANSWER, PHONE_TRANSFER };
 
 struct phone_opts {
 	enum phone_cmd cmd;
@@ -41,6 +41,10 @@ struct phone_opts {
 	/* boot (phone_boot.c) */
 	bool stay; /* register: stay registered; a resync NOTIFY ends with PHONE_EXIT_RESYNC */
 	bool ca_is_leaf; /* --ca holds the server certificates themselves (from a trust list) */
+
+	/* transfer */
+	char target[32]; /* the number the answered call is transferred to */
+	bool attended;   /* consult the target first, then REFER with Replaces */
 };
 
 /* phone_ua_run's status when the server asked a --stay phone to fetch its config again. */
@@ -62,7 +66,7 @@ void phone_boot_usage(FILE *out);
 int phone_tvs_query(int argc, char **argv);
 void phone_tvs_usage(FILE *out);
 
-/* Runs register, call or answer; returns the exit status. */
+/* Runs register, call, answer or transfer; returns the exit status. */
 int phone_ua_run(const struct phone_opts *o);
 
 #endif

@@ -57,8 +57,11 @@ static int make_answer(struct phone_ua *ua, struct phone_incoming *in, char *out
 	struct sip_sdp offer;
 	char desc[160];
 	struct base_err err = {0};
-	if (req->body.l == 0) /* a late offer: ours goes in the 200, the answer in the ACK */
-		return phone_sdp_offer(&c->media, false, SIP_SDP_SENDRECV, out, size) < 0 ? -1 : 0;
+	/* A late offer: ours (in the session's profile) goes in the 200, the answer in the ACK. */
+	if (req->body.l == 0)
+		return phone_sdp_offer(&c->media, c->media.srtp, SIP_SDP_SENDRECV, out, size) < 0
+		           ? -1
+		           : 0;
 	if (ua_sdp_read(req->body, &offer, desc, sizeof(desc)) == 0 &&
 	    phone_sdp_answer(&c->media, &offer, out, size, &err) >= 0)
 		return 0;
@@ -84,13 +87,17 @@ static void answer_now(struct phone_ua *ua)
 	c->state = CALL_CONNECTED;
 	reply_sdp(ua, in, sdp);
 	printf("call %d: answered with 200 OK, %s\n", c->number, desc);
+	if (ua->o->cmd == PHONE_TRANSFER)
+		transfer_answered(ua);
 }
 
 void answer_invite(struct phone_ua *ua, struct phone_incoming *in)
 {
 	struct phone_call *c = &ua->call;
 	const struct sip_msg *req = phone_incoming_msg(in);
-	if (ua->o->cmd != PHONE_ANSWER || c->state != CALL_IDLE || ua->ending) {
+	bool answers = ua->o->cmd == PHONE_ANSWER || ua->o->cmd == PHONE_TRANSFER;
+	bool transferred = ua->o->cmd == PHONE_TRANSFER && ua->calls_done; /* one call only */
+	if (!answers || transferred || c->state != CALL_IDLE || ua->ending) {
 		printf("another INVITE from %.*s while busy: 486\n", (int)req->from.uri_text.l,
 		       req->from.uri_text.p);
 		phone_incoming_reply(in, 486, NULL, NULL, NULL, 0);
@@ -133,7 +140,15 @@ void answer_invite(struct phone_ua *ua, struct phone_incoming *in)
 void answer_ack(struct phone_ua *ua, const struct sip_msg *ack)
 {
 	struct phone_call *c = &ua->call;
-	if (!dialog_matches(&c->d, ack) || c->acked)
+	if (!dialog_matches(&c->d, ack))
+		return;
+	if (ack->body.l) { /* the answer to the offer of our 2xx (a late-offer INVITE) */
+		struct sip_sdp sdp;
+		char desc[160];
+		ua_sdp_read(ack->body, &sdp, desc, sizeof(desc));
+		printf("call %d: ACK with the SDP answer %s\n", c->number, desc);
+	}
+	if (c->acked)
 		return;
 	c->acked = true;
 	printf("call %d: ACK, connected\n", c->number);

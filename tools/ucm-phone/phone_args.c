@@ -16,7 +16,10 @@
 #define FOR_REGISTER (1u << PHONE_REGISTER)
 #define FOR_CALL     (1u << PHONE_CALL)
 #define FOR_ANSWER   (1u << PHONE_ANSWER)
-#define FOR_ALL      (FOR_REGISTER | FOR_CALL | FOR_ANSWER)
+#define FOR_TRANSFER (1u << PHONE_TRANSFER)
+#define FOR_ALL      (FOR_REGISTER | FOR_CALL | FOR_ANSWER | FOR_TRANSFER)
+#define FOR_TALK     (FOR_CALL | FOR_TRANSFER)
+#define FOR_RING     (FOR_ANSWER | FOR_TRANSFER)
 
 enum opt_id {
 	OPT_SERVER = 1,
@@ -38,6 +41,8 @@ enum opt_id {
 	OPT_AFTER,
 	OPT_BUSY,
 	OPT_COUNT,
+	OPT_TARGET,
+	OPT_ATTENDED,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +65,8 @@ static const struct option long_opts[] = {
     {"after", required_argument, NULL, OPT_AFTER},
     {"busy", no_argument, NULL, OPT_BUSY},
     {"count", required_argument, NULL, OPT_COUNT},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"attended", no_argument, NULL, OPT_ATTENDED},
     {NULL, 0, NULL, 0},
 };
 
@@ -72,9 +79,10 @@ static const unsigned opt_commands[] = {
     [OPT_EXPIRES] = FOR_ALL,       [OPT_LOCAL] = FOR_ALL,
     [OPT_TIMEOUT] = FOR_ALL,       [OPT_VERBOSE] = FOR_ALL,
     [OPT_TO] = FOR_CALL,           [OPT_SRTP] = FOR_CALL,
-    [OPT_TALK] = FOR_CALL,         [OPT_HOLD] = FOR_CALL,
-    [OPT_AFTER] = FOR_ANSWER,      [OPT_BUSY] = FOR_ANSWER,
-    [OPT_COUNT] = FOR_ANSWER,
+    [OPT_TALK] = FOR_TALK,         [OPT_HOLD] = FOR_CALL,
+    [OPT_AFTER] = FOR_RING,        [OPT_BUSY] = FOR_ANSWER,
+    [OPT_COUNT] = FOR_ANSWER,      [OPT_TARGET] = FOR_TRANSFER,
+    [OPT_ATTENDED] = FOR_TRANSFER,
 };
 
 void phone_usage(FILE *out)
@@ -83,7 +91,9 @@ void phone_usage(FILE *out)
 	        "usage: ucm-phone tls-check HOST:PORT --ca CA.crt\n"
 	        "       ucm-phone register COMMON\n"
 	        "       ucm-phone call COMMON --to DN [--srtp] [--talk S] [--hold]\n"
-	        "       ucm-phone answer COMMON [--after S] [--busy] [--count N]\n\n"
+	        "       ucm-phone answer COMMON [--after S] [--busy] [--count N]\n"
+	        "       ucm-phone transfer COMMON --target DN [--attended] [--after S]\n"
+	        "                 [--talk S]\n\n"
 	        "COMMON: --server HOST:PORT --line DN [--transport udp|tcp|tls]\n"
 	        "        [--user ID --password-file FILE] [--cert CRT --key KEY] [--ca CA.crt]\n"
 	        "        [--expires N] [--local HOST:PORT] [--timeout S] [--verbose]\n\n"
@@ -97,7 +107,12 @@ void phone_usage(FILE *out)
 	        "             hang up and unregister\n"
 	        "  answer     register, ring for --after seconds (default 0) and answer each\n"
 	        "             call (or refuse it with 486 Busy Here when --busy) until --count\n"
-	        "             calls (default 1) have ended, then unregister\n\n"
+	        "             calls (default 1) have ended, then unregister\n"
+	        "  transfer   register, answer a call after --after seconds, talk --talk\n"
+	        "             seconds (default 1), hold it and transfer it to DN: blind\n"
+	        "             (REFER), or --attended: call DN, talk, REFER with Replaces;\n"
+	        "             follow the NOTIFYs; exit 0 once the transfer succeeded and the\n"
+	        "             server released our calls\n\n"
 	        "TLS verifies the server against --ca and presents --cert as the device\n"
 	        "certificate. UDP listens on --local (default 127.0.0.1:0). Commands give up\n"
 	        "after --timeout seconds (default 30). Passwords and keys are never printed.\n\n"
@@ -246,6 +261,11 @@ static int apply(struct phone_opts *o, int id, const char *arg, struct base_err 
 		return 0;
 	case OPT_COUNT:
 		return parse_int(arg, "--count", 1, 1000, &o->count, err);
+	case OPT_TARGET:
+		return copy_dn(o->target, sizeof(o->target), arg, "--target", err);
+	case OPT_ATTENDED:
+		o->attended = true;
+		return 0;
 	default:
 		return base_err_set(err, BASE_E_INVALID, NULL, "unknown option");
 	}
@@ -260,6 +280,8 @@ static int check(const struct phone_opts *o, struct base_err *err)
 		return bad(err, "--line", "is required");
 	if (o->cmd == PHONE_CALL && !o->to[0])
 		return bad(err, "--to", "is required");
+	if (o->cmd == PHONE_TRANSFER && !o->target[0])
+		return bad(err, "--target", "is required");
 	if (!o->user[0] != !o->password[0])
 		return bad(err, "--user", "and --password-file go together");
 	if (!o->cert != !o->key)
@@ -279,6 +301,8 @@ static int parse_command(const char *name, struct phone_opts *o, struct base_err
 		o->cmd = PHONE_CALL;
 	else if (strcmp(name, "answer") == 0)
 		o->cmd = PHONE_ANSWER;
+	else if (strcmp(name, "transfer") == 0)
+		o->cmd = PHONE_TRANSFER;
 	else
 		return base_err_set(err, BASE_E_INVALID, NULL, "unknown command \"%s\"", name);
 	return 0;

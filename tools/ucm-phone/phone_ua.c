@@ -227,6 +227,7 @@ static void on_registered(struct phone_ua *ua)
 		call_start(ua);
 		break;
 	case PHONE_ANSWER:
+	case PHONE_TRANSFER:
 		printf("waiting for calls to %s\n", ua->o->line);
 		break;
 	}
@@ -307,15 +308,19 @@ static void on_request(void *arg, struct phone_incoming *in)
 		answer_reinvite(ua, in);
 	else if (sip_pl_eq(req->method, "INVITE"))
 		answer_invite(ua, in);
+	else if (sip_pl_eq(req->method, "BYE") && ua->o->cmd == PHONE_TRANSFER)
+		transfer_bye(ua, in);
 	else if (sip_pl_eq(req->method, "BYE"))
 		answer_bye(ua, in);
+	else if (sip_pl_eq(req->method, "NOTIFY"))
+		transfer_notify(ua, in);
 	else if (sip_pl_eq(req->method, "CANCEL"))
 		answer_cancel(ua, in);
 	else if (sip_pl_eq(req->method, "NOTIFY"))
 		answer_notify(ua, in);
 	else if (sip_pl_eq(req->method, "OPTIONS"))
-		phone_incoming_reply(in, 200, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n", NULL,
-		                     NULL, 0);
+		phone_incoming_reply(
+		    in, 200, "Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, OPTIONS\r\n", NULL, NULL, 0);
 	else
 		phone_incoming_reply(in, 501, NULL, NULL, NULL, 0);
 }
@@ -331,6 +336,8 @@ static void on_late_2xx(void *arg, const struct sip_msg *resp)
 	struct phone_ua *ua = arg;
 	if (dialog_matches(&ua->call.d, resp))
 		dialog_ack(ua, &ua->call.d, resp->cseq.number);
+	else if (dialog_matches(&ua->consult.d, resp))
+		dialog_ack(ua, &ua->consult.d, resp->cseq.number);
 }
 
 static void on_closed(void *arg, const char *why)
@@ -389,6 +396,7 @@ int phone_ua_run(const struct phone_opts *o)
 		event_base_dispatch(ua.base);
 	phone_link_close(ua.link); /* first: it may still hold requests that refer to ours */
 	call_reset(&ua);
+	transfer_reset(&ua);
 	while (ua.requests)
 		request_free(ua.requests);
 	if (ua.timer)

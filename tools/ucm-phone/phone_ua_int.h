@@ -63,6 +63,11 @@ struct phone_ua {
 	void (*timer_fn)(struct phone_ua *ua);
 	struct phone_call call;
 	int calls_done;
+	/* transfer: the consultation call of an attended transfer, and how the REFER went */
+	struct phone_call consult;
+	bool referred;               /* our REFER is out */
+	bool transfer_final;         /* the last NOTIFY (Subscription-State: terminated) came */
+	int transfer_status;         /* its sipfrag status */
 	struct ua_request *requests; /* in flight, freed at the end if never answered */
 };
 
@@ -119,6 +124,16 @@ void answer_cancel(struct phone_ua *ua, struct phone_incoming *in);
 void answer_ack(struct phone_ua *ua, const struct sip_msg *ack);
 /* Forgets the call: closes its media port. */
 void call_reset(struct phone_ua *ua);
+/* ---- phone_transfer.c: the transferor ---- */
+
+/* The call to transfer was answered: talk, then transfer it. */
+void transfer_answered(struct phone_ua *ua);
+void transfer_notify(struct phone_ua *ua, struct phone_incoming *in);
+/* A BYE on one of the transferor's calls: the server releasing it. */
+void transfer_bye(struct phone_ua *ua, struct phone_incoming *in);
+/* Forgets the consultation call: closes its media port. */
+void transfer_reset(struct phone_ua *ua);
+
 /* Parses an SDP body and describes it for printing; -1 when it is not usable SDP. */
 int ua_sdp_read(struct sip_pl body, struct sip_sdp *sdp, char *desc, size_t size);
 

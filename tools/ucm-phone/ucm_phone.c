@@ -1,7 +1,7 @@
 /*
  * ucm-phone: a phone simulator and diagnostics tool, so that tests and administrators can
  * drive ucmd the way a phone does: check its TLS service (tls-check), register a line
- * (register), place a call (call) and take calls (answer).
+ * (register), place a call (call), take calls (answer) and transfer one (transfer).
  */
 #include "phone.h"
 #include "phone_enroll.h"

@@ -9,6 +9,7 @@
 // clang-format on
 #include "call/call_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char offer[] =
@@ -62,11 +63,50 @@ static void test_keys_never_reach_other_legs(void **state)
 	}
 }
 
+/* The SDP a transferee sent last, offered to its new peer: an answer to the transferor's hold
+ * (recvonly, inactive) is resumed; an offer of its own (its own hold) is left alone. */
+static char *for_new_peer(const char *direction, bool answer)
+{
+	char body[256];
+	snprintf(body, sizeof(body),
+	         "v=0\r\nm=audio 4000 RTP/AVP 0\r\n%s\r\na=rtpmap:0 PCMU/8000\r\n", direction);
+	struct call_sdp sdp = {body, strlen(body), answer};
+	struct sip_buf out;
+	call_sdp_for_new_peer(&sdp, &out);
+	sip_buf_add(&out, "", 1);
+	return out.data;
+}
+
+static void test_new_peer_not_held(void **state)
+{
+	(void)state;
+	const char *resumed =
+	    "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\na=rtpmap:0 PCMU/8000\r\n";
+	char *sdp = for_new_peer("a=recvonly", true);
+	assert_string_equal(sdp, resumed);
+	free(sdp);
+	sdp = for_new_peer("a=inactive", true);
+	assert_string_equal(sdp, resumed);
+	free(sdp);
+	sdp = for_new_peer("a=sendonly", false); /* its own hold stays */
+	assert_non_null(strstr(sdp, "a=sendonly\r\n"));
+	free(sdp);
+	sdp = for_new_peer("a=recvonly", false);
+	assert_non_null(strstr(sdp, "a=recvonly\r\n"));
+	free(sdp);
+	struct call_sdp none = {NULL, 0, true};
+	struct sip_buf out;
+	call_sdp_for_new_peer(&none, &out);
+	assert_int_equal(out.len, 0);
+	sip_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_keys_reach_an_encrypted_tls_leg),
 	    cmocka_unit_test(test_keys_never_reach_other_legs),
+	    cmocka_unit_test(test_new_peer_not_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
