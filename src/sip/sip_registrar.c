@@ -488,7 +488,7 @@ void sip_registrar_handle(struct sip_registrar *r, struct sip_server_tx *tx)
 	struct sip_addr first;
 	struct sip_pl hint;
 	if (contact && sip_addr_parse(contact->value, &first) == 0 &&
-	    	    sip_param_get(first.params, "+u.sip!devicename.ccm.cisco.com", &hint)) {
+	    sip_param_get(first.params, "+u.sip!devicename.ccm.cisco.com", &hint)) {
 		/* Jabber quotes the value (RFC 3840 string feature tag): "SEP...". */
 		if (hint.l >= 2 && hint.p[0] == '"' && hint.p[hint.l - 1] == '"')
 			hint = (struct sip_pl){hint.p + 1, hint.l - 2};
