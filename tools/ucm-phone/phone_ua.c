@@ -312,7 +312,7 @@ static void on_request(void *arg, struct phone_incoming *in)
 		transfer_bye(ua, in);
 	else if (sip_pl_eq(req->method, "BYE"))
 		answer_bye(ua, in);
-		else if (sip_pl_eq(req->method, "NOTIFY") && ua->o->cmd == PHONE_TRANSFER)
+	else if (sip_pl_eq(req->method, "NOTIFY") && ua->o->cmd == PHONE_TRANSFER)
 		transfer_notify(ua, in);
 	else if (sip_pl_eq(req->method, "CANCEL"))
 		answer_cancel(ua, in);
