@@ -64,13 +64,19 @@ static void test_digest_credentials_at_rest(void **state)
 	stored = db_text(f, "SELECT digest_ha1_sha256 FROM end_user");
 	assert_string_equal(stored, sha256);
 	free(stored);
-	/* Nothing in the database holds a secret in clear. */
-	char *row = db_text(f, "SELECT digest_credentials_secret || pin_secret || password_secret "
-	                       "FROM end_user");
+	/* Nothing in the database holds a secret in clear: the digest credentials are sealed,
+	 * the PIN and password are scrypt hashes. (A four-digit PIN may well occur by chance
+	 * inside a hash's or a ciphertext's encoding, so the PIN is checked by its form.) */
+	char *row = db_text(f, "SELECT digest_credentials_secret || password_secret FROM end_user");
 	assert_null(strstr(row, "Secret2026"));
-	assert_null(strstr(row, "4321"));
-	assert_non_null(strstr(row, "$scrypt$"));
+	assert_null(strstr(row, "user-password"));
 	free(row);
+	char *pin = db_text(f, "SELECT pin_secret FROM end_user");
+	assert_true(strncmp(pin, "$scrypt$", 8) == 0);
+	free(pin);
+	char *password = db_text(f, "SELECT password_secret FROM end_user");
+	assert_true(strncmp(password, "$scrypt$", 8) == 0);
+	free(password);
 	char *audit = db_text(f, "SELECT after FROM audit_log ORDER BY id DESC LIMIT 1");
 	assert_null(strstr(audit, "Secret2026"));
 	assert_non_null(strstr(audit, "\"digest_credentials\":\"***\""));
