@@ -95,6 +95,22 @@ stop_ucmd() {
 	UCMD_PID=""
 }
 
+# start_with_admin [PORT_VAR...]: gives each named port variable (SIP_PORT, TFTP_PORT, ...) a
+# free port unless it has one, exports them so the ucmd wrapper listens there, starts ucmd and
+# creates its first administrator.
+start_with_admin() {
+	local var
+	for var in "$@"; do
+		[ -n "${!var:-}" ] || printf -v "$var" '%s' "$(free_port)"
+		export "${var?}"
+	done
+	start_ucmd
+	init_admin
+}
+
+# Quiet ucmctl, for set-up steps whose output does not matter.
+C() { "$UCMCTL" "$@" >/dev/null; }
+
 # Creates the first administrator through the bootstrap token and exports the credentials.
 init_admin() {
 	printf '%s\n' "$ADMIN_PASSWORD" >"$T/admin.pw"

@@ -8,14 +8,7 @@
 # an apply-config makes the phone fetch everything again.
 source "$(dirname "$0")/lib.sh"
 
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-TFTP_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-export SIP_PORT SIP_TLS_PORT TFTP_PORT HTTP_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT SIP_TLS_PORT TFTP_PORT HTTP_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
 for n in 5001 5002 5003; do C directory-number create $n; done
 C device create SEP000000005001 --type cisco_sip_phone --lines 5001

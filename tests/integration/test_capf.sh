@@ -7,12 +7,7 @@
 # log; the enrolled device registers over SIP TLS with its new LSC.
 source "$(dirname "$0")/lib.sh"
 
-CAPF_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export CAPF_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin CAPF_PORT SIP_TLS_PORT
 
 # enroll NAME EXPECTED_EXIT EXPECTED_END_REASON [ucm-phone enroll options...]: enrolls
 # device NAME into $T/NAME.crt/.key (or --cert/--key given) and checks the exit status and

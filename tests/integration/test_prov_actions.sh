@@ -6,12 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-SIP_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-export SIP_PORT HTTP_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT HTTP_PORT
 C directory-number create 2001
 C directory-number create 2002
 C directory-number create 2003

@@ -7,14 +7,7 @@
 # at the next fetch.
 source "$(dirname "$0")/lib.sh"
 
-TFTP_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-HTTPS_PORT=$(free_port)
-SIP_PORT=$(free_port)
-export TFTP_PORT HTTP_PORT HTTPS_PORT SIP_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin TFTP_PORT HTTP_PORT HTTPS_PORT SIP_PORT
 printf 'Secret1001\n' >"$T/dc"
 C end-user create tadams --first-name Tanya --last-name Adams --digest-credentials-file "$T/dc"
 C directory-number create 1001

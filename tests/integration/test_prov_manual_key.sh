@@ -9,14 +9,7 @@
 # file LD<MAC>.x exists only behind the legacy_rc4_config_encryption service parameter.
 source "$(dirname "$0")/lib.sh"
 
-TFTP_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export TFTP_PORT HTTP_PORT SIP_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin TFTP_PORT HTTP_PORT SIP_PORT SIP_TLS_PORT
 printf 'Legacy7940Secret\n' >"$T/dc"
 SECRET=Legacy7940Secret
 C end-user create u7940 --last-name Legacy --digest-credentials-file "$T/dc"

@@ -7,14 +7,7 @@
 # non-secure and an encrypted phone over TFTP and HTTP and registers with what it read.
 source "$(dirname "$0")/lib.sh"
 
-TFTP_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export TFTP_PORT HTTP_PORT SIP_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin TFTP_PORT HTTP_PORT SIP_PORT SIP_TLS_PORT
 printf 'Secret3001\n' >"$T/dc"
 C end-user create u3001 --last-name One --digest-credentials-file "$T/dc"
 C directory-number create 3001

@@ -6,12 +6,7 @@
 # brings the device back.
 source "$(dirname "$0")/lib.sh"
 
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export SIP_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT SIP_TLS_PORT
 DEV=SEP0000000E5801
 C enterprise-parameter update cluster_security_mode --value mixed
 C directory-number create 5801

@@ -63,12 +63,7 @@ on_exit() {
 }
 trap on_exit EXIT
 
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export SIP_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT SIP_TLS_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
 for n in 4001 4002 4003; do C directory-number create $n; done
 C phone-security-profile create "Generic SIP Encrypted" --device-type generic_sip \

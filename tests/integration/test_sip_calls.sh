@@ -7,11 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-SIP_PORT=$(free_port)
-export SIP_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT
 for n in 2001 2002 2003 2004 2005; do C directory-number create $n; done
 C device create SEP00000000A001 --type cisco_sip_phone --lines 2001
 C device create SEP00000000A002 --type cisco_sip_phone --lines 2002

@@ -6,11 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-SIP_PORT=$(free_port)
-export SIP_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT
 
 printf 'Secret2026\n' >"$T/dc"
 C end-user create u1001 --last-name One --digest-credentials-file "$T/dc"

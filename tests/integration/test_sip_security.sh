@@ -6,12 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export SIP_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT SIP_TLS_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
 C directory-number create 3001
 C directory-number create 3002

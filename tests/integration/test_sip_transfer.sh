@@ -9,12 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export SIP_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT SIP_TLS_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
 for n in 5001 5002 5003 5004 5006 5011 5012 5013; do C directory-number create $n; done
 for n in 5001 5002 5003 5004 5006; do

@@ -5,11 +5,7 @@
 # and the server keeps answering afterwards.
 source "$(dirname "$0")/lib.sh"
 
-TVS_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-export TVS_PORT HTTP_PORT
-start_ucmd
-init_admin
+start_with_admin TVS_PORT HTTP_PORT
 PKI=$DATA/pki
 q() { "$UCM_PHONE" tvs-query --server "127.0.0.1:$TVS_PORT" --ca "$PKI/ca.crt" --timeout 5 "$@"; }
 

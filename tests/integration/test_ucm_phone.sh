@@ -6,12 +6,7 @@
 # GET /api/v1/calls reports as encrypted (and whose plain RTP offer is refused).
 source "$(dirname "$0")/lib.sh"
 
-SIP_PORT=$(free_port)
-SIP_TLS_PORT=$(free_port)
-export SIP_PORT SIP_TLS_PORT
-start_ucmd
-init_admin
-C() { "$UCMCTL" "$@" >/dev/null; }
+start_with_admin SIP_PORT SIP_TLS_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
 C service-parameter update sip_digest_algorithms --value SHA-256,MD5
 for n in 4001 4002 4003 4009 4010 4011 4012; do C directory-number create $n; done
