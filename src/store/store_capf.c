@@ -463,10 +463,7 @@ int store_capf_op_record(struct store *s, const struct store_capf_op *op, const 
 		rc = update_op(s, kind, op, o, err);
 	if (rc == 0)
 		rc = store_audit_append(s, actor, action, kind, op->name, before, after, NULL, err);
-	if (rc == 0)
-		rc = store_db_commit(s, err);
-	else
-		store_db_rollback(s);
+	rc = store_db_finish(s, rc, NULL, err);
 	json_decref(before);
 	json_decref(after);
 	return rc;

@@ -355,14 +355,11 @@ int store_cert_add(struct store *s, const struct store_cert *c, const struct sto
 		                    "a certificate needs a serial, an owner and its PEM");
 	if (store_db_begin(s, err) != 0)
 		return -1;
-	if (insert_row(s, c, err) != 0 ||
-	    revoke_all(s, &c->owner, c->serial, "superseded", actor, NULL, err) != 0 ||
-	    audit(s, actor, "issue-certificate", c, "valid", NULL, err) != 0 ||
-	    update_lsc_status(s, &c->owner, err) != 0) {
-		store_db_rollback(s);
-		return -1;
-	}
-	return store_db_commit(s, err);
+	bool stored = insert_row(s, c, err) == 0 &&
+	              revoke_all(s, &c->owner, c->serial, "superseded", actor, NULL, err) == 0 &&
+	              audit(s, actor, "issue-certificate", c, "valid", NULL, err) == 0 &&
+	              update_lsc_status(s, &c->owner, err) == 0;
+	return store_db_finish(s, stored ? 0 : -1, NULL, err);
 }
 
 static int check_reason(const char *reason, struct base_err *err)
@@ -390,10 +387,7 @@ int store_cert_revoke(struct store *s, const char *serial, const char *reason,
 		rc = revoke_row(s, &c, reason, actor, err);
 		if (rc == 0)
 			rc = update_lsc_status(s, &c.owner, err);
-		if (rc == 0)
-			rc = store_db_commit(s, err);
-		else
-			store_db_rollback(s);
+		rc = store_db_finish(s, rc, NULL, err);
 	}
 	store_cert_clear(&c);
 	return rc;
@@ -405,12 +399,9 @@ int store_cert_revoke_owner(struct store *s, const struct store_cert_owner *owne
 {
 	if (check_reason(reason, err) != 0 || store_db_begin(s, err) != 0)
 		return -1;
-	if (revoke_all(s, owner, NULL, reason, actor, count, err) != 0 ||
-	    update_lsc_status(s, owner, err) != 0) {
-		store_db_rollback(s);
-		return -1;
-	}
-	return store_db_commit(s, err);
+	bool revoked = revoke_all(s, owner, NULL, reason, actor, count, err) == 0 &&
+	               update_lsc_status(s, owner, err) == 0;
+	return store_db_finish(s, revoked ? 0 : -1, NULL, err);
 }
 
 int store_cert_revoked_each(struct store *s, int64_t now,
@@ -451,11 +442,8 @@ int store_cert_audit(struct store *s, const struct store_actor *actor, const cha
 	    strcmp(resource, "trust-stores") == 0 ? &trust_stores_resource : &certificates_resource;
 	if (store_db_begin(s, err) != 0)
 		return -1;
-	if (store_audit_append(s, actor, action, kind, key, NULL, detail, NULL, err) != 0) {
-		store_db_rollback(s);
-		return -1;
-	}
-	return store_db_commit(s, err);
+	return store_db_finish(
+	    s, store_audit_append(s, actor, action, kind, key, NULL, detail, NULL, err), NULL, err);
 }
 
 static int param_text(struct store *s, const char *name, char *out, size_t size)

@@ -86,6 +86,19 @@ int store_db_commit(struct store *s, struct base_err *err)
 	return 0;
 }
 
+int store_db_finish(struct store *s, int rc, json_t **out, struct base_err *err)
+{
+	if (rc != 0)
+		store_db_rollback(s);
+	else if (store_db_commit(s, err) == 0)
+		return 0;
+	if (out) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return -1;
+}
+
 void store_db_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))

@@ -526,11 +526,5 @@ int store_device_action_request(struct store *s, const char *device, const char 
 	*out = NULL;
 	if (store_db_begin(s, err) != 0)
 		return -1;
-	if (record_action(s, device, action, actor, out, err) != 0) {
-		store_db_rollback(s);
-		json_decref(*out);
-		*out = NULL;
-		return -1;
-	}
-	return store_db_commit(s, err);
+	return store_db_finish(s, record_action(s, device, action, actor, out, err), out, err);
 }

@@ -63,6 +63,10 @@ int store_db_exec(struct store *s, const char *sql, struct base_err *err);
 int store_db_begin(struct store *s, struct base_err *err);
 int store_db_commit(struct store *s, struct base_err *err);
 void store_db_rollback(struct store *s);
+/* Ends the transaction store_db_begin() opened, after work that returned rc: commits on 0,
+ * rolls back otherwise. When either fails, the record the work produced in *out (out may be
+ * NULL) is dropped, since it was never stored. Returns 0 or -1. */
+int store_db_finish(struct store *s, int rc, json_t **out, struct base_err *err);
 int store_db_fail(struct store *s, struct base_err *err, const char *what);
 int store_db_migrate(struct store *s, struct base_err *err);
 /* Runs a query for the first column of its first row, binding the parameters as text;

@@ -135,9 +135,5 @@ int store_action_request(struct store *s, const struct store_kind *kind, const c
 		                 "devices", devices, "count", (json_int_t)json_array_size(devices));
 	json_decref(profile);
 	json_decref(devices);
-	if (rc != 0) {
-		store_db_rollback(s);
-		return -1;
-	}
-	return store_db_commit(s, err);
+	return store_db_finish(s, rc, out, err);
 }

@@ -693,16 +693,7 @@ static int transact(struct store *s, const struct store_kind *kind, const char *
 {
 	if (store_db_begin(s, err) != 0)
 		return -1;
-	if (apply(s, kind, key, input, actor, out, err) != 0) {
-		store_db_rollback(s);
-		return -1;
-	}
-	if (store_db_commit(s, err) != 0) {
-		json_decref(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
+	return store_db_finish(s, apply(s, kind, key, input, actor, out, err), out, err);
 }
 
 int store_create(struct store *s, const struct store_kind *kind, const json_t *in,
@@ -792,9 +783,5 @@ int store_delete(struct store *s, const struct store_kind *kind, const char *key
 {
 	if (store_db_begin(s, err) != 0)
 		return -1;
-	if (delete_record(s, kind, key, actor, err) != 0) {
-		store_db_rollback(s);
-		return -1;
-	}
-	return store_db_commit(s, err);
+	return store_db_finish(s, delete_record(s, kind, key, actor, err), NULL, err);
 }

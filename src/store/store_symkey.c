@@ -206,14 +206,5 @@ int store_device_generate_symmetric_key(struct store *s, const char *device,
 	*out = NULL;
 	if (store_db_begin(s, err) != 0)
 		return -1;
-	if (generate(s, device, actor, out, err) != 0) {
-		store_db_rollback(s);
-		return -1;
-	}
-	if (store_db_commit(s, err) != 0) {
-		json_decref(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
+	return store_db_finish(s, generate(s, device, actor, out, err), out, err);
 }

@@ -1,60 +1,7 @@
 /* Unit tests for named trust stores (manufacturer CAs that sign MICs, ...). */
-/* cmocka needs these first, in this order. */
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-// clang-format on
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "trust_fixture.h"
 
 #include <openssl/pem.h>
-
-#include "pki/pki.h"
-
-struct fixture {
-	char dir[64];
-	struct pki *pki;
-	struct store *store;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct base_err err = {0};
-	char db[128], key[128];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_lsc_trust.XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		return -1;
-	}
-	snprintf(db, sizeof(db), "%s/ucm.db", f->dir);
-	snprintf(key, sizeof(key), "%s/store.key", f->dir);
-	if (pki_open(&f->pki, f->dir, &err) != 0 || store_open(&f->store, db, key, &err) != 0) {
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	store_close(f->store);
-	pki_close(f->pki);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0) {
-		return -1;
-	}
-	free(f);
-	return 0;
-}
 
 static char *pem_of(X509 *x)
 {
@@ -72,7 +19,7 @@ static char *pem_of(X509 *x)
 /* The fixture's CA plays a manufacturer: it issues a "MIC" (here an LSC-shaped leaf). */
 static void test_trust_store(void **state)
 {
-	struct fixture *f = *state;
+	struct trust_fixture *f = *state;
 	struct base_err err = {0};
 	struct pki_cert_info info, *list = NULL;
 	size_t count = 9;
@@ -136,7 +83,7 @@ static void test_trust_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_trust_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_store, trust_setup, trust_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

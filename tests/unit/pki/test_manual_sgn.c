@@ -15,23 +15,10 @@ static const unsigned char key256[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
                                          12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
                                          23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
-static struct pki_trust_list *itl_of(struct trust_fixture *f)
-{
-	struct base_err err = {0};
-	unsigned char *data = NULL;
-	size_t len = 0;
-	struct pki_trust_list *list = NULL;
-
-	assert_int_equal(pki_trust_list_build(f->pki, f->store, PKI_ITL, &data, &len, &err), 0);
-	assert_int_equal(pki_trust_list_load(data, len, NULL, &list, &err), 0);
-	free(data);
-	return list;
-}
-
 static void roundtrip(struct trust_fixture *f, const unsigned char *key, size_t key_len,
                       const char *name)
 {
-	struct pki_trust_list *itl = itl_of(f);
+	struct pki_trust_list *itl = trust_fixture_itl(f);
 	const struct pki_trust_list *lists[] = {itl};
 	struct base_err err = {0};
 	unsigned char *out = NULL, *plain = NULL;
@@ -164,7 +151,7 @@ static void test_aes_is_plain_aes128_cbc(void **state)
 static void test_kinds_do_not_mix(void **state)
 {
 	struct trust_fixture *f = *state;
-	struct pki_trust_list *itl = itl_of(f);
+	struct pki_trust_list *itl = trust_fixture_itl(f);
 	const struct pki_trust_list *lists[] = {itl};
 	struct base_err err = {0};
 	EVP_PKEY *phone_key;

@@ -14,20 +14,6 @@
 static const char cnf_xml[] = "<device><deviceProtocol>SIP</deviceProtocol>"
                               "<sshPassword>secret</sshPassword></device>\n";
 
-/* The installed ITL of a phone of this pki. */
-static struct pki_trust_list *itl_of(struct trust_fixture *f)
-{
-	struct base_err err = {0};
-	unsigned char *data = NULL;
-	size_t len = 0;
-	struct pki_trust_list *list = NULL;
-
-	assert_int_equal(pki_trust_list_build(f->pki, f->store, PKI_ITL, &data, &len, &err), 0);
-	assert_int_equal(pki_trust_list_load(data, len, NULL, &list, &err), 0);
-	free(data);
-	return list;
-}
-
 /* §1.3: the captured SEP001122334455.cnf.xml.sgn header, rebuilt. */
 static void test_sgn_header_matches_worked_example(void **state)
 {
@@ -104,7 +90,7 @@ static void test_enc_header_matches_worked_example(void **state)
 static void test_sgn_roundtrip_and_tamper(void **state)
 {
 	struct trust_fixture *f = *state;
-	struct pki_trust_list *itl = itl_of(f);
+	struct pki_trust_list *itl = trust_fixture_itl(f);
 	const struct pki_trust_list *lists[] = {itl};
 	struct base_err err = {0};
 	const unsigned char *payload = NULL;
@@ -153,7 +139,7 @@ static void test_sgn_roundtrip_and_tamper(void **state)
 static void test_enc_roundtrip(void **state)
 {
 	struct trust_fixture *f = *state;
-	struct pki_trust_list *itl = itl_of(f);
+	struct pki_trust_list *itl = trust_fixture_itl(f);
 	const struct pki_trust_list *lists[] = {itl};
 	struct base_err err = {0};
 	EVP_PKEY *phone_key, *other_key;

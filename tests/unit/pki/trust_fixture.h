@@ -86,6 +86,20 @@ static inline int trust_teardown(void **state)
 	return 0;
 }
 
+/* The installed ITL of a phone of this pki. */
+static inline struct pki_trust_list *trust_fixture_itl(struct trust_fixture *f)
+{
+	struct base_err err = {0};
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct pki_trust_list *list = NULL;
+
+	assert_int_equal(pki_trust_list_build(f->pki, f->store, PKI_ITL, &data, &len, &err), 0);
+	assert_int_equal(pki_trust_list_load(data, len, NULL, &list, &err), 0);
+	free(data);
+	return list;
+}
+
 /* A self-signed RSA certificate named like the spec's examples ("CN=SAST,O=Example,OU=SAST")
  * with the given serial (hex) and key size; *key receives the key. days < 0: expired. */
 static inline X509 *trust_make_cert(const char *cn, const char *serial_hex, int bits, int days,
