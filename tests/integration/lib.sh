@@ -16,17 +16,33 @@ T=$(mktemp -d /tmp/ucm-it.XXXXXX)
 # $UCMD is a wrapper that adds them. A test that talks to a listener pins its port by exporting
 # SIP_PORT, SIP_TLS_PORT, TFTP_PORT, HTTP_PORT, HTTPS_PORT, CAPF_PORT or TVS_PORT first.
 REAL_UCMD=$UCMD
+# The wrapper draws the ports it needs in one go, holding each until all are chosen, so no two
+# listeners get the same one, nor a port pinned by the test or named in ucmd's arguments.
+cat >"$T/ports.py" <<'PORTS'
+import os, re, socket, sys
+names = ["SIP_PORT", "SIP_TLS_PORT", "TFTP_PORT", "HTTP_PORT", "HTTPS_PORT", "CAPF_PORT", "TVS_PORT"]
+taken = {os.environ[n] for n in names if os.environ.get(n)}
+taken |= {m for a in sys.argv[1:] for m in re.findall(r":(\d+)$", a)}
+held, out = [], []
+for n in names:
+    port = os.environ.get(n)
+    while not port:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        held.append(s)
+        if str(s.getsockname()[1]) not in taken:
+            port = str(s.getsockname()[1])
+            taken.add(port)
+    out.append(port)
+print(" ".join(out))
+PORTS
 cat >"$T/ucmd" <<WRAPPER
 #!/usr/bin/env bash
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-sip=\${SIP_PORT:-\$(port)}
-tls=\${SIP_TLS_PORT:-\$(port)}
+read -r sip tls tftp http https capf tvs < <(python3 "$T/ports.py" "\$@")
 exec "$REAL_UCMD" --sip-udp-listen "127.0.0.1:\$sip" --sip-tcp-listen "127.0.0.1:\$sip" \\
-	--sip-tls-listen "127.0.0.1:\$tls" --tftp-listen "127.0.0.1:\${TFTP_PORT:-\$(port)}" \\
-	--http-listen "127.0.0.1:\${HTTP_PORT:-\$(port)}" \\
-	--https-listen "127.0.0.1:\${HTTPS_PORT:-\$(port)}" \\
-	--capf-listen "127.0.0.1:\${CAPF_PORT:-\$(port)}" \\
-	--tvs-listen "127.0.0.1:\${TVS_PORT:-\$(port)}" "\$@"
+	--sip-tls-listen "127.0.0.1:\$tls" --tftp-listen "127.0.0.1:\$tftp" \\
+	--http-listen "127.0.0.1:\$http" --https-listen "127.0.0.1:\$https" \\
+	--capf-listen "127.0.0.1:\$capf" --tvs-listen "127.0.0.1:\$tvs" "\$@"
 WRAPPER
 chmod +x "$T/ucmd"
 UCMD=$T/ucmd
