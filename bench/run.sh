@@ -7,7 +7,8 @@
 # after each load. Not part of CI. See bench/README.md.
 #
 # Settings (environment): REG_USERS REG_COUNT REG_RATE CALL_COUNT CALL_RATE CALL_HOLD_MS
-# MEM_N MEM_RATE KAMAILIO_CHILDREN PROFILE=1 (perf record ucmd during the REGISTER load).
+# MEM_N MEM_RATE KAMAILIO_CHILDREN PROFILE=1 (perf record ucmd during the REGISTER load)
+# TESTS (comma-separated subset of register,calls,memory).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,6 +25,7 @@ MEM_RATE=${MEM_RATE:-2000}         # their rate
 KAMAILIO_CHILDREN=${KAMAILIO_CHILDREN:-2}
 KAMAILIO_SHM_MB=${KAMAILIO_SHM_MB:-1024}
 PROFILE=${PROFILE:-0}
+TESTS=${TESTS:-register,calls,memory} # which loads to run
 
 PASSWORD=Secret2026 # every device's digest user is the end user "bench" (see README)
 REALM=ccmsipline    # ucmd's default sip_station_realm; Kamailio challenges with the same
@@ -32,6 +34,7 @@ MEM_FIRST=200000    # lines of the memory test
 CALLER=399998
 CALLEE=399999
 
+want() { case ",$TESTS," in *",$1,"*) return 0 ;; esac; return 1; }
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() {
 	log "FAILED: $*"
@@ -346,43 +349,47 @@ python3 "$here/provision.py" "$UCM_SERVER" "$UCM_CA" admin "$ADMIN_PW" "$REG_FIR
 python3 "$here/provision.py" "$UCM_SERVER" "$UCM_CA" admin "$ADMIN_PW" "$CALLER" 2 \
 	"Cisco SIP Phone - Standard SIP Non-Secure Profile" "" >/dev/null
 
-bench_register ucmd "127.0.0.1:$U_SIP" ucmd_pids
-bench_calls ucmd "127.0.0.1:$U_SIP" ucmd_pids
+want register && bench_register ucmd "127.0.0.1:$U_SIP" ucmd_pids
+want calls && bench_calls ucmd "127.0.0.1:$U_SIP" ucmd_pids
 stop_ucmd
+if want memory; then
 
 log "ucmd: inserting $MEM_N lines and devices into its SQLite database (ucmd stopped)"
 python3 "$here/bulk_sql.py" "$U_DATA/ucm.db" "$MEM_FIRST" "$MEM_N" "Bench Digest" bench
 start_ucmd
 bench_memory ucmd "127.0.0.1:$U_SIP" ucmd_pids rss_kb
 R[ucmd.mem.listed]=$(registrations_total)
-log "ucmd: $(printf '%s' "${R[ucmd.mem.listed]}") registrations listed by the API"
+log "ucmd: $(printf '%s' "${R[ucmd.mem.listed]:-n/a}") registrations listed by the API"
 stop_ucmd
 # The bindings alone: ucmd loads them from its store at start, with no transaction around.
 start_ucmd
 sleep 1
 R[ucmd.mem.reload]=$(rss_kb "$UCMD_PID")
-R[ucmd.mem.perreload]=$(python3 -c "import sys; b,a,n=map(int,sys.argv[1:]); print(round((a-b)*1024/n) if n else 'n/a')" "${R[ucmd.mem.before]}" "${R[ucmd.mem.reload]}" "${R[ucmd.mem.listed]}")
-log "ucmd: restarted with $(grep -o 'registrar started with [0-9]* bindings' "$W/ucmd.log" | tail -1 | grep -o '[0-9]*'): RSS ${R[ucmd.mem.reload]} kB = ${R[ucmd.mem.perreload]} bytes per binding"
+R[ucmd.mem.perreload]=$(python3 -c "import sys; b,a,n=map(int,sys.argv[1:]); print(round((a-b)*1024/n) if n else 'n/a')" "${R[ucmd.mem.before]:-n/a}" "${R[ucmd.mem.reload]:-n/a}" "${R[ucmd.mem.listed]:-n/a}")
+log "ucmd: restarted with $(grep -o 'registrar started with [0-9]* bindings' "$W/ucmd.log" | tail -1 | grep -o '[0-9]*'): RSS ${R[ucmd.mem.reload]:-n/a} kB = ${R[ucmd.mem.perreload]:-n/a} bytes per binding"
 stop_ucmd
+fi
 R[ucmd.log.errors]=$(grep -c ' error ' "$W/ucmd.log" || true)
 
 log "kamailio: starting ($KAMAILIO_CHILDREN UDP workers, ${KAMAILIO_SHM_MB} MB shared memory)"
 start_kamailio
-bench_register kamailio "127.0.0.1:$K_SIP" kam_pids
-bench_calls kamailio "127.0.0.1:$K_SIP" kam_pids
+want register && bench_register kamailio "127.0.0.1:$K_SIP" kam_pids
+want calls && bench_calls kamailio "127.0.0.1:$K_SIP" kam_pids
 stop_kamailio
-start_kamailio
-bench_memory kamailio "127.0.0.1:$K_SIP" kam_pids pss_kb
-stop_kamailio
+if want memory; then
+	start_kamailio
+	bench_memory kamailio "127.0.0.1:$K_SIP" kam_pids pss_kb
+	stop_kamailio
+fi
 
 # ---- summary ------------------------------------------------------------------------------
 ratio() { python3 -c "import sys
 try: print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))
 except Exception: print('n/a')" "$1" "$2"; }
-R[ratio.reg]=$(ratio "${R[ucmd.reg.us]}" "${R[kamailio.reg.us]}")
-R[ratio.call]=$(ratio "${R[ucmd.call.us]}" "${R[kamailio.call.us]}")
-R[ratio.mem]=$(ratio "${R[ucmd.mem.per]}" "${R[kamailio.mem.per]}")
-R[ratio.memreg]=$(ratio "${R[ucmd.mem.us]}" "${R[kamailio.mem.us]}")
+R[ratio.reg]=$(ratio "${R[ucmd.reg.us]:-n/a}" "${R[kamailio.reg.us]:-n/a}")
+R[ratio.call]=$(ratio "${R[ucmd.call.us]:-n/a}" "${R[kamailio.call.us]:-n/a}")
+R[ratio.mem]=$(ratio "${R[ucmd.mem.per]:-n/a}" "${R[kamailio.mem.per]:-n/a}")
+R[ratio.memreg]=$(ratio "${R[ucmd.mem.us]:-n/a}" "${R[kamailio.mem.us]:-n/a}")
 verdict() { python3 -c "import sys
 try: print('ok' if float(sys.argv[1]) <= float(sys.argv[2]) else 'MISSED')
 except Exception: print('n/a')" "$1" "$2"; }
@@ -391,33 +398,33 @@ echo
 echo "OpenUCM ucmd vs Kamailio $(kamailio -v 2>/dev/null | awk 'NR==1 {print $3}'), $(nproc) cores, sipp $(sipp -v 2>&1 | awk '/SIPp v/ {print $2}' | head -1)"
 printf '%-44s %14s %14s %8s %8s %s\n' "measure" "ucmd" "kamailio" "ratio" "target" ""
 printf '%-44s %14s %14s %8s %8s %s\n' "CPU us per digest REGISTER (refresh, ${REG_USERS} lines)" \
-	"${R[ucmd.reg.us]}" "${R[kamailio.reg.us]}" "${R[ratio.reg]}" "<= 0.5" "$(verdict "${R[ratio.reg]}" 0.5)"
+	"${R[ucmd.reg.us]:-n/a}" "${R[kamailio.reg.us]:-n/a}" "${R[ratio.reg]:-n/a}" "<= 0.5" "$(verdict "${R[ratio.reg]:-n/a}" 0.5)"
 printf '%-44s %14s %14s %8s %8s %s\n' "CPU us per call (INVITE..BYE/200)" \
-	"${R[ucmd.call.us]}" "${R[kamailio.call.us]}" "${R[ratio.call]}" "<= 1.0" "$(verdict "${R[ratio.call]}" 1.0)"
+	"${R[ucmd.call.us]:-n/a}" "${R[kamailio.call.us]:-n/a}" "${R[ratio.call]:-n/a}" "<= 1.0" "$(verdict "${R[ratio.call]:-n/a}" 1.0)"
 printf '%-44s %14s %14s %8s\n' "CPU us per new digest REGISTER (${MEM_N} lines)" \
-	"${R[ucmd.mem.us]}" "${R[kamailio.mem.us]}" "${R[ratio.memreg]}"
+	"${R[ucmd.mem.us]:-n/a}" "${R[kamailio.mem.us]:-n/a}" "${R[ratio.memreg]:-n/a}"
 printf '%-44s %14s %14s %8s\n' "bytes per registered device (${MEM_N})" \
-	"${R[ucmd.mem.per]}" "${R[kamailio.mem.per]}" "${R[ratio.mem]}"
+	"${R[ucmd.mem.per]:-n/a}" "${R[kamailio.mem.per]:-n/a}" "${R[ratio.mem]:-n/a}"
 printf '%-44s %14s %14s %8s\n' "  same, ucmd restarted (bindings only)" \
-	"${R[ucmd.mem.perreload]}" "${R[kamailio.mem.per]}" "$(ratio "${R[ucmd.mem.perreload]}" "${R[kamailio.mem.per]}")"
+	"${R[ucmd.mem.perreload]:-n/a}" "${R[kamailio.mem.per]:-n/a}" "$(ratio "${R[ucmd.mem.perreload]:-n/a}" "${R[kamailio.mem.per]:-n/a}")"
 echo
 printf '%-44s %14s %14s\n' "REGISTER ok / failed / seconds" \
-	"${R[ucmd.reg.ok]}/${R[ucmd.reg.failed]}/${R[ucmd.reg.secs]}" \
-	"${R[kamailio.reg.ok]}/${R[kamailio.reg.failed]}/${R[kamailio.reg.secs]}"
+	"${R[ucmd.reg.ok]:-n/a}/${R[ucmd.reg.failed]:-n/a}/${R[ucmd.reg.secs]:-n/a}" \
+	"${R[kamailio.reg.ok]:-n/a}/${R[kamailio.reg.failed]:-n/a}/${R[kamailio.reg.secs]:-n/a}"
 printf '%-44s %14s %14s\n' "calls ok / failed / seconds" \
-	"${R[ucmd.call.ok]}/${R[ucmd.call.failed]}/${R[ucmd.call.secs]}" \
-	"${R[kamailio.call.ok]}/${R[kamailio.call.failed]}/${R[kamailio.call.secs]}"
+	"${R[ucmd.call.ok]:-n/a}/${R[ucmd.call.failed]:-n/a}/${R[ucmd.call.secs]:-n/a}" \
+	"${R[kamailio.call.ok]:-n/a}/${R[kamailio.call.failed]:-n/a}/${R[kamailio.call.secs]:-n/a}"
 printf '%-44s %14s %14s\n' "sipp retransmissions / peak calls: REGISTER" \
-	"${R[ucmd.reg.retrans]}" "${R[kamailio.reg.retrans]}"
-printf '%-44s %14s %14s\n' "  calls" "${R[ucmd.call.retrans]}" "${R[kamailio.call.retrans]}"
-printf '%-44s %14s %14s\n' "  memory test (${MEM_RATE}/s)" "${R[ucmd.mem.retrans]}" "${R[kamailio.mem.retrans]}"
+	"${R[ucmd.reg.retrans]:-n/a}" "${R[kamailio.reg.retrans]:-n/a}"
+printf '%-44s %14s %14s\n' "  calls" "${R[ucmd.call.retrans]:-n/a}" "${R[kamailio.call.retrans]:-n/a}"
+printf '%-44s %14s %14s\n' "  memory test (${MEM_RATE}/s)" "${R[ucmd.mem.retrans]:-n/a}" "${R[kamailio.mem.retrans]:-n/a}"
 printf '%-44s %14s %14s\n' "memory test registered ok / failed" \
-	"${R[ucmd.mem.ok]}/${R[ucmd.mem.failed]}" "${R[kamailio.mem.ok]}/${R[kamailio.mem.failed]}"
+	"${R[ucmd.mem.ok]:-n/a}/${R[ucmd.mem.failed]:-n/a}" "${R[kamailio.mem.ok]:-n/a}/${R[kamailio.mem.failed]:-n/a}"
 printf '%-44s %14s %14s\n' "memory before -> after (kB; ucmd RSS, kam. PSS)" \
-	"${R[ucmd.mem.before]}->${R[ucmd.mem.after]}" "${R[kamailio.mem.before]}->${R[kamailio.mem.after]}"
-printf '%-44s %14s\n' "ucmd: bytes per binding loaded at restart" "${R[ucmd.mem.perreload]} (RSS ${R[ucmd.mem.reload]} kB)"
-printf '%-44s %14s %14s\n' "memory 1 s after the load (kB)" "${R[ucmd.mem.peak]}" "${R[kamailio.mem.peak]}"
-printf '%-44s %14s\n' "ucmd: registrations listed by the API" "${R[ucmd.mem.listed]}"
-printf '%-44s %14s\n' "ucmd: error lines in its log" "${R[ucmd.log.errors]}"
+	"${R[ucmd.mem.before]:-n/a}->${R[ucmd.mem.after]:-n/a}" "${R[kamailio.mem.before]:-n/a}->${R[kamailio.mem.after]:-n/a}"
+printf '%-44s %14s\n' "ucmd: bytes per binding loaded at restart" "${R[ucmd.mem.perreload]:-n/a} (RSS ${R[ucmd.mem.reload]:-n/a} kB)"
+printf '%-44s %14s %14s\n' "memory 1 s after the load (kB)" "${R[ucmd.mem.peak]:-n/a}" "${R[kamailio.mem.peak]:-n/a}"
+printf '%-44s %14s\n' "ucmd: registrations listed by the API" "${R[ucmd.mem.listed]:-n/a}"
+printf '%-44s %14s\n' "ucmd: error lines in its log" "${R[ucmd.log.errors]:-n/a}"
 [ -f "$W/ucmd.perf.txt" ] && { echo; echo "ucmd perf profile of the REGISTER load (self time):"; cat "$W/ucmd.perf.txt"; }
 exit 0

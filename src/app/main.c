@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,11 +114,21 @@ static void stop(struct app *app)
 		event_base_free(app->base);
 }
 
+/* Every SIP message allocates and frees its parse and its transaction. With glibc's default
+ * thresholds the top of the heap goes back to the kernel whenever it falls free and is taken
+ * again a moment later, a page fault per page each time (6 % of a REGISTER's CPU). */
+static void keep_heap(void)
+{
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
+}
+
 int main(int argc, char **argv)
 {
 	static struct app app;
 	struct base_err err = {0};
 	bool help = false;
+	keep_heap();
 	app_config_defaults(&app.cfg);
 	if (app_config_load(&app.cfg, argc, argv, &help, &err) != 0) {
 		fprintf(stderr, "ucmd: %s\n", err.message);

@@ -311,6 +311,11 @@ const char *sip_server_tx_last_response(const struct sip_server_tx *tx, size_t *
 int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
                         const char *headers, const char *content_type, const char *body,
                         size_t body_len);
+/* Answers a non-INVITE request with a final response and forgets it at once (an INVITE is
+ * answered as by sip_server_tx_reply), as a stateless
+ * UAS does (RFC 3261 §8.2.7, typically to challenge): a retransmission of the request is
+ * handled again as a new one. It keeps nothing for the 32 s of Timer J. */
+int sip_server_tx_reply_stateless(struct sip_server_tx *tx, uint16_t status, const char *headers);
 
 /* ---- client transactions (RFC 3261 §17.1)
  * -------------------------------------------------------- */

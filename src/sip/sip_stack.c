@@ -29,6 +29,8 @@ struct sip_server_tx {
 	struct event *timer_end;
 	int g_interval_ms;
 	char to_tag[24];
+	bool in_handler; /* the request handler has not returned yet */
+	bool stateless;  /* answered statelessly: gone once the handler returns */
 };
 
 static bool reliable(const struct sip_source *src)
@@ -144,6 +146,13 @@ int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *r
 		return -1;
 	}
 	int rc = sip_transport_send(tx->stack->tp, &tx->src, b.data, b.len);
+	if (tx->stateless) {
+		sip_buf_free(&b);
+		tx->state = TX_COMPLETED;
+		if (!tx->in_handler)
+			tx_end_after(tx, 0);
+		return rc;
+	}
 	free(tx->response);
 	tx->response = b.data; /* kept for retransmissions */
 	tx->response_len = b.len;
@@ -168,6 +177,12 @@ int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *r
 		tx_end_after(tx, reliable(&tx->src) ? 0 : 64 * SIP_T1_MS); /* Timer J */
 	}
 	return rc;
+}
+
+int sip_server_tx_reply_stateless(struct sip_server_tx *tx, uint16_t status, const char *headers)
+{
+	tx->stateless = !tx->invite && status >= 200; /* an INVITE's ACK needs its transaction */
+	return sip_server_tx_reply(tx, status, NULL, headers, NULL, NULL, 0);
 }
 
 /* An ACK for a non-2xx final response belongs to the INVITE transaction (§17.2.1). */
@@ -202,7 +217,13 @@ static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
 	}
 	if (tx->invite)
 		sip_server_tx_reply(tx, 100, NULL, NULL, NULL, NULL, 0);
+	tx->in_handler = true;
 	stack->on_request(stack->arg, tx);
+	tx->in_handler = false;
+	if (tx->stateless) {
+		tx_destroy(tx);
+		return;
+	}
 	/* A non-INVITE request answered at once needs only its response from now on, for
 	 * retransmissions until Timer J: on UDP the transaction lives another 32 s, and the
 	 * parsed request is most of its memory. */

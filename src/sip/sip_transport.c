@@ -11,6 +11,7 @@
 #include "net/net.h"
 #include "sip/sip.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -29,7 +30,7 @@
 
 #define CONN_BUCKETS     1024
 #define MAX_HEADER_BYTES 16384
-#define UDP_BATCH        64
+#define UDP_BATCH        16 /* datagrams read by one recvmmsg */
 
 struct sip_conn {
 	struct sip_transport *tp;
@@ -47,7 +48,7 @@ struct sip_transport {
 	sip_closed_fn on_closed;
 	void *closed_arg;
 	int udp_fd;
-	char *udp_buf; /* max_message + 1 bytes, reused for every datagram */
+	char *udp_buf; /* UDP_BATCH buffers of max_message + 1 bytes, reused for every batch */
 	struct event *udp_event;
 	struct evconnlistener *tcp, *tls;
 	SSL_CTX *tls_ctx;
@@ -249,33 +250,47 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-/* Datagrams are read into one buffer and each is copied out at its own size: a message
- * outlives this call (its transaction keeps it), and 64 KiB for every 500-byte REGISTER
- * would be memory held for nothing. */
+static void on_datagram(struct sip_transport *tp, const char *data, size_t n,
+                        const struct sockaddr *from)
+{
+	/* Empty or oversize (truncated) datagrams are dropped; keep-alives over UDP (CRLF,
+	 * STUN) need no answer. */
+	if (n == 0 || n > tp->opt.max_message || (n <= 4 && memchr("\r\n", data[0], 2)))
+		return;
+	char *buf = malloc(n);
+	if (!buf)
+		return;
+	memcpy(buf, data, n);
+	struct sip_source src = {.kind = SIP_TP_UDP};
+	source_from_sockaddr(&src, from);
+	deliver(tp, buf, n, true, &src);
+}
+
+/* One recvmmsg takes what is waiting, up to UDP_BATCH datagrams, and the loop comes back
+ * when more arrives (the event is level-triggered): under load one system call reads many
+ * requests, and when idle no second call is spent only to learn that the socket is empty.
+ * Each datagram is copied out at its own size: a message outlives this call (its
+ * transaction keeps it), and 64 KiB for every 500-byte REGISTER would be memory held for
+ * nothing. */
 static void on_udp_readable(evutil_socket_t fd, short events, void *arg)
 {
 	(void)events;
 	struct sip_transport *tp = arg;
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage from[UDP_BATCH];
 	for (int i = 0; i < UDP_BATCH; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		ssize_t n = recvfrom(fd, tp->udp_buf, tp->opt.max_message + 1, 0,
-		                     (struct sockaddr *)&ss, &sl);
-		if (n < 0)
-			return;
-		/* Empty or oversize (truncated) datagrams are dropped; keep-alives over UDP (CRLF,
-		 * STUN) need no answer. */
-		if (n == 0 || (size_t)n > tp->opt.max_message ||
-		    (n <= 4 && memchr("\r\n", tp->udp_buf[0], 2)))
-			continue;
-		char *buf = malloc((size_t)n);
-		if (!buf)
-			continue;
-		memcpy(buf, tp->udp_buf, (size_t)n);
-		struct sip_source src = {.kind = SIP_TP_UDP};
-		source_from_sockaddr(&src, (struct sockaddr *)&ss);
-		deliver(tp, buf, (size_t)n, true, &src);
+		iov[i] = (struct iovec){tp->udp_buf + (size_t)i * (tp->opt.max_message + 1),
+		                        tp->opt.max_message + 1};
+		msgs[i].msg_hdr = (struct msghdr){.msg_name = &from[i],
+		                                  .msg_namelen = sizeof(from[i]),
+		                                  .msg_iov = &iov[i],
+		                                  .msg_iovlen = 1};
 	}
+	int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++)
+		on_datagram(tp, iov[i].iov_base, msgs[i].msg_len,
+		            (const struct sockaddr *)&from[i]);
 }
 
 /* ---- listening ---- */
@@ -297,7 +312,7 @@ static int open_udp(struct sip_transport *tp, const char *addr, struct base_err 
 	int size = 4 * 1024 * 1024;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	tp->udp_fd = fd;
-	if (!(tp->udp_buf = malloc(tp->opt.max_message + 1)))
+	if (!(tp->udp_buf = malloc(UDP_BATCH * (tp->opt.max_message + 1))))
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	tp->udp_event = event_new(tp->base, fd, EV_READ | EV_PERSIST, on_udp_readable, tp);
 	if (!tp->udp_event || event_add(tp->udp_event, NULL) != 0)
@@ -417,6 +432,31 @@ void sip_transport_local(struct sip_transport *tp, const struct sip_source *dst,
 	local_of(fd, dst, host, size, port);
 }
 
+/* The numeric host of a source as a socket address: inet_pton directly on the hot path, the
+ * general parser only for what it cannot take (an IPv6 scope). */
+static int udp_destination(const struct sip_source *dst, struct sockaddr_storage *ss,
+                           socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	if (inet_pton(AF_INET, dst->host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(dst->port);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET6, dst->host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(dst->port);
+		*len = sizeof(*v6);
+		return 0;
+	}
+	char addr[96];
+	snprintf(addr, sizeof(addr), "[%s]:%u", dst->host, dst->port);
+	return net_addr_parse(addr, ss, len, NULL);
+}
+
 int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, const char *data,
                        size_t len)
 {
@@ -426,12 +466,9 @@ int sip_transport_send(struct sip_transport *tp, const struct sip_source *dst, c
 			return -1;
 		return bufferevent_write(c->bev, data, len);
 	}
-	char addr[96];
-	snprintf(addr, sizeof(addr), strchr(dst->host, ':') ? "[%s]:%u" : "%s:%u", dst->host,
-	         dst->port);
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	if (tp->udp_fd < 0 || net_addr_parse(addr, &ss, &sl, NULL) != 0)
+	if (tp->udp_fd < 0 || udp_destination(dst, &ss, &sl) != 0)
 		return -1;
 	return sendto(tp->udp_fd, data, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len ? 0
 	                                                                                    : -1;
