@@ -208,6 +208,9 @@ void sip_buf_init(struct sip_buf *b);
 void sip_buf_free(struct sip_buf *b);
 void sip_buf_add(struct sip_buf *b, const char *s, size_t n);
 void sip_buf_addpl(struct sip_buf *b, struct sip_pl pl);
+void sip_buf_adds(struct sip_buf *b, const char *s);
+/* Decimal digits of v: the hot paths' numbers without a format string to interpret. */
+void sip_buf_add_uint(struct sip_buf *b, unsigned long long v);
 void sip_buf_printf(struct sip_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Starts a response to `req`: status line, the request's Via headers (all of them, in order,

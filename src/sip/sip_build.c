@@ -63,6 +63,21 @@ void sip_buf_addpl(struct sip_buf *b, struct sip_pl pl)
 	sip_buf_add(b, pl.p, pl.l);
 }
 
+void sip_buf_adds(struct sip_buf *b, const char *s)
+{
+	sip_buf_add(b, s, strlen(s));
+}
+
+void sip_buf_add_uint(struct sip_buf *b, unsigned long long v)
+{
+	char digits[20];
+	size_t n = 0;
+	do
+		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	sip_buf_add(b, digits + sizeof(digits) - n, n);
+}
+
 void sip_buf_printf(struct sip_buf *b, const char *fmt, ...)
 {
 	if (!sip_buf_reserve(b, 128))
@@ -150,14 +165,17 @@ static void sip_top_via(struct sip_buf *b, struct sip_pl value, const char *src_
 		if (received && sip_pl_eq_nocase(name, "received"))
 			continue;
 		if (rport && sip_pl_eq_nocase(name, "rport")) {
-			sip_buf_printf(b, ";rport=%u", (unsigned)src_port);
+			sip_buf_add(b, ";rport=", 7);
+			sip_buf_add_uint(b, src_port);
 			continue;
 		}
 		sip_buf_add(b, ";", 1);
 		sip_buf_value(b, elem);
 	}
-	if (received)
-		sip_buf_printf(b, ";received=%s", src_host);
+	if (received) {
+		sip_buf_add(b, ";received=", 10);
+		sip_buf_adds(b, src_host);
+	}
 	sip_buf_add(b, "\r\n", 2);
 }
 
@@ -165,8 +183,11 @@ void sip_msg_response_start(struct sip_buf *b, const struct sip_msg *req, uint16
                             const char *reason, const char *to_tag, const char *src_host,
                             uint16_t src_port)
 {
-	sip_buf_printf(b, "SIP/2.0 %u %s\r\n", (unsigned)status,
-	               reason ? reason : sip_reason_phrase(status));
+	sip_buf_add(b, "SIP/2.0 ", 8);
+	sip_buf_add_uint(b, status);
+	sip_buf_add(b, " ", 1);
+	sip_buf_adds(b, reason ? reason : sip_reason_phrase(status));
+	sip_buf_add(b, "\r\n", 2);
 	/* Every Via value in order; one line each keeps the order obvious to any reader. */
 	bool top = true;
 	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_VIA); h;
@@ -184,8 +205,10 @@ void sip_msg_response_start(struct sip_buf *b, const struct sip_msg *req, uint16
 	if (h) {
 		sip_buf_add(b, "To: ", 4);
 		sip_buf_value(b, h->value);
-		if (to_tag && req->to_tag.l == 0)
-			sip_buf_printf(b, ";tag=%s", to_tag);
+		if (to_tag && req->to_tag.l == 0) {
+			sip_buf_add(b, ";tag=", 5);
+			sip_buf_adds(b, to_tag);
+		}
 		sip_buf_add(b, "\r\n", 2);
 	}
 	h = sip_msg_hdr(req, SIP_HDR_CALL_ID);
@@ -198,7 +221,9 @@ void sip_msg_response_start(struct sip_buf *b, const struct sip_msg *req, uint16
 
 void sip_buf_end_headers(struct sip_buf *b, const char *body, size_t body_len)
 {
-	sip_buf_printf(b, "Content-Length: %zu\r\n\r\n", body ? body_len : 0);
+	sip_buf_add(b, "Content-Length: ", 16);
+	sip_buf_add_uint(b, body ? body_len : 0);
+	sip_buf_add(b, "\r\n\r\n", 4);
 	if (body && body_len)
 		sip_buf_add(b, body, body_len);
 }

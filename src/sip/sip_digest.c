@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,23 +242,38 @@ static int h_final(struct hasher *h, char *out)
 	return 0;
 }
 
+/* The digests, fetched from the provider once: with OpenSSL 3, initialising a context from
+ * EVP_md5() looks the implementation up again every time (a locked table search), which cost
+ * more than hashing a REGISTER's few dozen bytes. Kept for the life of the process. */
+static EVP_MD *digest_md5, *digest_sha256;
+static pthread_once_t digests_fetched = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	digest_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	digest_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
 int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip_pl method,
                         const struct sip_digest_creds *creds, char *out)
 {
+	pthread_once(&digests_fetched, fetch_digests);
 	const EVP_MD *md;
 	size_t hex_len;
 	switch (alg) {
 	case SIP_DIGEST_MD5:
-		md = EVP_md5();
+		md = digest_md5;
 		hex_len = 32;
 		break;
 	case SIP_DIGEST_SHA256:
-		md = EVP_sha256();
+		md = digest_sha256;
 		hex_len = 64;
 		break;
 	default:
 		return -1;
 	}
+	if (!md)
+		return -1;
 	/* HA1 goes into the hash as text: normalise it to the lower case RFC 7616 mandates, so
 	 * an upper-case hex in the store still matches what devices compute. */
 	char ha1[65];

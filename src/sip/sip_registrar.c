@@ -468,9 +468,14 @@ static void reply_bindings(struct sip_registrar *r, struct sip_server_tx *tx, co
 	sip_buf_init(&h);
 	struct aor_bindings *b = aor_get(r, aor, false);
 	int64_t now = base_time_now();
-	for (size_t i = 0; b && i < b->n; i++)
-		sip_buf_printf(&h, "Contact: <%s>;expires=%lld\r\n", b->items[i].contact,
-		               (long long)(b->items[i].expires_at - now));
+	for (size_t i = 0; b && i < b->n; i++) {
+		int64_t left = b->items[i].expires_at - now;
+		sip_buf_add(&h, "Contact: <", 10);
+		sip_buf_adds(&h, b->items[i].contact);
+		sip_buf_add(&h, ">;expires=", 10);
+		sip_buf_add_uint(&h, left > 0 ? (unsigned long long)left : 0);
+		sip_buf_add(&h, "\r\n", 2);
+	}
 	sip_buf_add(&h, "", 1); /* NUL-terminate */
 	reply(tx, 200, NULL, h.failed ? NULL : h.data);
 	sip_buf_free(&h);
