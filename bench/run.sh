@@ -17,6 +17,7 @@ root=$(cd "$here/.." && pwd)
 REG_USERS=${REG_USERS:-2000}       # lines/devices provisioned through the REST API
 REG_COUNT=${REG_COUNT:-15000}      # digest registrations sent (cycling over the lines)
 REG_RATE=${REG_RATE:-1000}         # registrations per second
+REG_ROUNDS=${REG_ROUNDS:-3}        # REGISTER loads per server, alternating
 CALL_COUNT=${CALL_COUNT:-3000}     # calls
 CALL_RATE=${CALL_RATE:-200}        # calls per second
 CALL_HOLD_MS=${CALL_HOLD_MS:-200}  # time between ACK and BYE
@@ -62,7 +63,6 @@ UCMD=$root/build/ucmd
 UCMCTL=$root/build/ucmctl
 KMOD=$(dirname "$(find /usr/lib -path '*kamailio/modules/tm.so' 2>/dev/null | head -1)")
 [ -d "$KMOD" ] || die "Kamailio modules not found"
-HZ=$(getconf CLK_TCK)
 
 W=$(mktemp -d /tmp/ucm-bench.XXXXXX)
 PIDS=() # everything started in the background, killed by pid at exit
@@ -99,14 +99,16 @@ free_port() {
 }
 
 # ---- measuring ----------------------------------------------------------------------------
-# cpu_ticks PID...: utime+stime of the processes (fields 14 and 15, after the command name).
-cpu_ticks() {
-	local p sum=0 f
+# cpu_ns PID...: nanoseconds the scheduler ran the processes, all their threads
+# (/proc/<pid>/task/<tid>/schedstat, first field): exact, where utime+stime come in 10 ms ticks
+# that the kernel samples.
+cpu_ns() {
+	local p f sum=0 v
 	for p in "$@"; do
-		f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-		f=${f##*) }
-		set -- $f
-		sum=$((sum + ${12} + ${13}))
+		for f in /proc/"$p"/task/*/schedstat; do
+			read -r v _ <"$f" 2>/dev/null || continue
+			sum=$((sum + v))
+		done
 	done
 	echo $sum
 }
@@ -141,11 +143,11 @@ sipp_register() {
 		-timeout "$limit" -trace_err -error_file "$out.err" "$target" >"$out" 2>&1 || true
 }
 
-# measure LABEL PIDS_FUNCTION -- command...: runs the command, prints "ticks" of the servers.
+# cpu_mark PIDS_FN before a load, cpu_delta PIDS_FN after it: the servers' CPU nanoseconds.
 cpu_before=0
-cpu_mark() { cpu_before=$(cpu_ticks $("$1")); }
-cpu_delta() { echo $(($(cpu_ticks $("$1")) - cpu_before)); }
-us_per() { python3 -c "import sys; t,n,hz=map(float,sys.argv[1:]); print('%.1f' % (t*1e6/hz/n) if n else 'n/a')" "$1" "$2" "$HZ"; }
+cpu_mark() { cpu_before=$(cpu_ns $("$1")); }
+cpu_delta() { echo $(($(cpu_ns $("$1")) - cpu_before)); }
+us_per() { python3 -c "import sys; t,n=map(float,sys.argv[1:]); print('%.1f' % (t/1e3/n) if n else 'n/a')" "$1" "$2"; }
 
 declare -A R # results
 
@@ -231,7 +233,7 @@ csv_lines "$W/callee.csv" "$CALLEE" 1
 
 # bench_register NAME TARGET PIDS_FN
 bench_register() {
-	local name=$1 target=$2 pids=$3 port out ticks ok
+	local name=$1 target=$2 pids=$3 port out ns ok
 	port=$(free_port)
 	out=$W/$name.register.out
 	log "$name: $REG_COUNT digest registrations at $REG_RATE/s over $REG_USERS lines"
@@ -245,15 +247,16 @@ bench_register() {
 	cpu_mark "$pids"
 	local t0=$SECONDS
 	sipp_register "$target" "$port" "$W/reg.csv" "$REG_COUNT" "$REG_RATE" "$out"
-	ticks=$(cpu_delta "$pids")
+	ns=$(cpu_delta "$pids")
 	ok=$(sipp_stat "$out" "Successful call")
 	R[$name.reg.ok]=$ok
 	R[$name.reg.failed]=$(sipp_stat "$out" "Failed call")
 	R[$name.reg.retrans]=$(sipp_retrans "$out")
 	R[$name.reg.secs]=$((SECONDS - t0))
-	R[$name.reg.ticks]=$ticks
-	R[$name.reg.us]=$(us_per "$ticks" "$ok")
-	log "$name: $ok ok, ${R[$name.reg.failed]} failed in ${R[$name.reg.secs]} s; CPU $((ticks * 1000 / HZ)) ms = ${R[$name.reg.us]} us per registration"
+	R[$name.reg.ns]=$ns
+	R[$name.reg.us]=$(us_per "$ns" "$ok")
+	R[$name.reg.rounds]="${R[$name.reg.rounds]:-} ${R[$name.reg.us]}"
+	log "$name: $ok ok, ${R[$name.reg.failed]} failed in ${R[$name.reg.secs]} s; CPU $((ns / 1000000)) ms = ${R[$name.reg.us]} us per registration"
 	if [ -n "$perf_pid" ]; then
 		wait "$perf_pid" 2>/dev/null || true
 		perf report -i "$W/ucmd.perf.data" --no-children --stdio --percent-limit 1.5 \
@@ -263,7 +266,7 @@ bench_register() {
 
 # bench_calls NAME TARGET PIDS_FN
 bench_calls() {
-	local name=$1 target=$2 pids=$3 pc pu out ticks ok uas_pid
+	local name=$1 target=$2 pids=$3 pc pu out ns ok uas_pid
 	pc=$(free_port)
 	pu=$(free_port)
 	out=$W/$name.calls.out
@@ -285,7 +288,7 @@ bench_calls() {
 		-key line "$CALLER" -key callee "$CALLEE" -d "$CALL_HOLD_MS" -m "$CALL_COUNT" \
 		-r "$CALL_RATE" -l 5000 -timeout "$limit" -trace_err -error_file "$out.err" \
 		"$target" >"$out" 2>&1 || true
-	ticks=$(cpu_delta "$pids")
+	ns=$(cpu_delta "$pids")
 	# the UAS ends by itself once it saw every call; do not wait for it longer than 10 s
 	local i
 	for i in $(seq 1 100); do kill -0 "$uas_pid" 2>/dev/null || break; sleep 0.1; done
@@ -296,13 +299,13 @@ bench_calls() {
 	R[$name.call.failed]=$(sipp_stat "$out" "Failed call")
 	R[$name.call.retrans]=$(sipp_retrans "$out")
 	R[$name.call.secs]=$((SECONDS - t0))
-	R[$name.call.us]=$(us_per "$ticks" "$ok")
-	log "$name: $ok calls ok, ${R[$name.call.failed]} failed in ${R[$name.call.secs]} s; CPU $((ticks * 1000 / HZ)) ms = ${R[$name.call.us]} us per call"
+	R[$name.call.us]=$(us_per "$ns" "$ok")
+	log "$name: $ok calls ok, ${R[$name.call.failed]} failed in ${R[$name.call.secs]} s; CPU $((ns / 1000000)) ms = ${R[$name.call.us]} us per call"
 }
 
 # bench_memory NAME TARGET PIDS_FN MEASURE_FN
 bench_memory() {
-	local name=$1 target=$2 pids=$3 measure=$4 before after ticks ok port out
+	local name=$1 target=$2 pids=$3 measure=$4 before after ns ok port out
 	port=$(free_port)
 	out=$W/$name.mem.out
 	sleep 1
@@ -310,7 +313,7 @@ bench_memory() {
 	log "$name: $MEM_N registrations at $MEM_RATE/s (memory before: $before kB)"
 	cpu_mark "$pids"
 	sipp_register "$target" "$port" "$W/mem.csv" "$MEM_N" "$MEM_RATE" "$out"
-	ticks=$(cpu_delta "$pids")
+	ns=$(cpu_delta "$pids")
 	sleep 1
 	R[$name.mem.peak]=$($measure $("$pids"))
 	# ucmd keeps each UDP non-INVITE transaction (request and response) for Timer J, 32 s:
@@ -324,7 +327,7 @@ bench_memory() {
 	R[$name.mem.before]=$before
 	R[$name.mem.after]=$after
 	R[$name.mem.per]=$(python3 -c "import sys; b,a,n=map(int,sys.argv[1:]); print(round((a-b)*1024/n) if n else 'n/a')" "$before" "$after" "$ok")
-	R[$name.mem.us]=$(us_per "$ticks" "$ok")
+	R[$name.mem.us]=$(us_per "$ns" "$ok")
 	log "$name: $ok registered, ${R[$name.mem.failed]} failed; memory $before -> $after kB = ${R[$name.mem.per]} bytes per registration; ${R[$name.mem.us]} us CPU each"
 }
 
@@ -349,8 +352,18 @@ python3 "$here/provision.py" "$UCM_SERVER" "$UCM_CA" admin "$ADMIN_PW" "$REG_FIR
 python3 "$here/provision.py" "$UCM_SERVER" "$UCM_CA" admin "$ADMIN_PW" "$CALLER" 2 \
 	"Cisco SIP Phone - Standard SIP Non-Secure Profile" "" >/dev/null
 
-want register && bench_register ucmd "127.0.0.1:$U_SIP" ucmd_pids
+log "kamailio: starting ($KAMAILIO_CHILDREN UDP workers, ${KAMAILIO_SHM_MB} MB shared memory)"
+start_kamailio
+# The REGISTER load alternates between the servers, REG_ROUNDS times each, so that whatever
+# else the machine does at the time falls on both; each server's median round is reported.
+for round in $(seq 1 "$REG_ROUNDS"); do
+	want register || break
+	bench_register ucmd "127.0.0.1:$U_SIP" ucmd_pids
+	bench_register kamailio "127.0.0.1:$K_SIP" kam_pids
+done
 want calls && bench_calls ucmd "127.0.0.1:$U_SIP" ucmd_pids
+want calls && bench_calls kamailio "127.0.0.1:$K_SIP" kam_pids
+stop_kamailio
 stop_ucmd
 if want memory; then
 
@@ -371,11 +384,6 @@ stop_ucmd
 fi
 R[ucmd.log.errors]=$(grep -c ' error ' "$W/ucmd.log" || true)
 
-log "kamailio: starting ($KAMAILIO_CHILDREN UDP workers, ${KAMAILIO_SHM_MB} MB shared memory)"
-start_kamailio
-want register && bench_register kamailio "127.0.0.1:$K_SIP" kam_pids
-want calls && bench_calls kamailio "127.0.0.1:$K_SIP" kam_pids
-stop_kamailio
 if want memory; then
 	start_kamailio
 	bench_memory kamailio "127.0.0.1:$K_SIP" kam_pids pss_kb
@@ -383,6 +391,10 @@ if want memory; then
 fi
 
 # ---- summary ------------------------------------------------------------------------------
+median() { python3 -c "import statistics, sys; print('%.1f' % statistics.median(map(float, sys.argv[1:])))" "$@"; }
+for name in ucmd kamailio; do
+	[ -n "${R[$name.reg.rounds]:-}" ] && R[$name.reg.us]=$(median ${R[$name.reg.rounds]})
+done
 ratio() { python3 -c "import sys
 try: print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))
 except Exception: print('n/a')" "$1" "$2"; }
@@ -408,7 +420,8 @@ printf '%-44s %14s %14s %8s\n' "bytes per registered device (${MEM_N})" \
 printf '%-44s %14s %14s %8s\n' "  same, ucmd restarted (bindings only)" \
 	"${R[ucmd.mem.perreload]:-n/a}" "${R[kamailio.mem.per]:-n/a}" "$(ratio "${R[ucmd.mem.perreload]:-n/a}" "${R[kamailio.mem.per]:-n/a}")"
 echo
-printf '%-44s %14s %14s\n' "REGISTER ok / failed / seconds" \
+printf '%-44s %14s %14s\n' "REGISTER us per round" "${R[ucmd.reg.rounds]:-n/a}" "${R[kamailio.reg.rounds]:-n/a}"
+printf '%-44s %14s %14s\n' "REGISTER ok / failed / seconds (last round)" \
 	"${R[ucmd.reg.ok]:-n/a}/${R[ucmd.reg.failed]:-n/a}/${R[ucmd.reg.secs]:-n/a}" \
 	"${R[kamailio.reg.ok]:-n/a}/${R[kamailio.reg.failed]:-n/a}/${R[kamailio.reg.secs]:-n/a}"
 printf '%-44s %14s %14s\n' "calls ok / failed / seconds" \

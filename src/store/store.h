@@ -205,11 +205,19 @@ struct store_registration {
 	uint32_t cseq;
 	int64_t expires_at;
 	int64_t registered_at;
+	int64_t id; /* the row, once stored */
 };
 
-/* Inserts or refreshes a binding (keyed by aor and contact) in its own transaction. */
-int store_registration_put(struct store *store, const struct store_registration *reg,
+/* Inserts or refreshes a binding (keyed by aor and contact) in its own transaction, and sets
+ * reg->id to its row. */
+int store_registration_put(struct store *store, struct store_registration *reg,
                            struct base_err *err);
+/* Rewrites what a refresh changes (instance, transport, source, user agent, Call-ID, CSeq,
+ * expiry) in row reg->id, whose aor, contact and device stay: cheaper than a put, which
+ * finds the row by its key and checks the device reference. BASE_E_NOT_FOUND when the row is
+ * gone (its device was deleted). */
+int store_registration_refresh(struct store *store, const struct store_registration *reg,
+                               struct base_err *err);
 int store_registration_delete(struct store *store, const char *aor, const char *contact,
                               struct base_err *err);
 /* Deletes the bindings that expired before `now`, then calls fn for each one left. */

@@ -47,7 +47,8 @@ struct store {
 	/* store_sip.c: digest HA1s by "<algorithm>:<user>", valid for one generation */
 	struct base_hash *ha1_cache;
 	uint64_t ha1_cache_generation, ha1_cache_credentials;
-	sqlite3_stmt *line_devices_stmt, *registration_put_stmt, *registration_delete_stmt;
+	sqlite3_stmt *line_devices_stmt, *registration_put_stmt, *registration_delete_stmt,
+	    *registration_refresh_stmt;
 	uint64_t credentials_generation;
 	uint64_t generation;                 /* bumped by every configuration commit */
 	uint64_t cert_revocation_generation; /* bumped by every revocation (store_cert.c) */

@@ -228,8 +228,7 @@ static int registration_write(struct store *s, sqlite3_stmt *st, const char *wha
 	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, what);
 }
 
-int store_registration_put(struct store *s, const struct store_registration *r,
-                           struct base_err *err)
+int store_registration_put(struct store *s, struct store_registration *r, struct base_err *err)
 {
 	sqlite3_stmt *st = store_db_stmt_at(
 	    s, &s->registration_put_stmt,
@@ -237,7 +236,7 @@ int store_registration_put(struct store *s, const struct store_registration *r,
 	    "user_agent, call_id, cseq, expires_at, registered_at) VALUES (?1, ?2, ?3, ?4, ?5, "
 	    "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(aor, contact) DO UPDATE SET device = ?3, "
 	    "instance = ?4, transport = ?5, source = ?6, user_agent = ?7, call_id = ?8, cseq = "
-	    "?9, expires_at = ?10",
+	    "?9, expires_at = ?10 RETURNING id",
 	    err);
 	if (!st)
 		return -1;
@@ -248,7 +247,37 @@ int store_registration_put(struct store *s, const struct store_registration *r,
 	sqlite3_bind_int64(st, 9, r->cseq);
 	sqlite3_bind_int64(st, 10, r->expires_at);
 	sqlite3_bind_int64(st, 11, r->registered_at);
-	return registration_write(s, st, "storing a registration", err);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		r->id = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "storing a registration");
+}
+
+int store_registration_refresh(struct store *s, const struct store_registration *r,
+                               struct base_err *err)
+{
+	sqlite3_stmt *st = store_db_stmt_at(
+	    s, &s->registration_refresh_stmt,
+	    "UPDATE registration SET instance = ?2, transport = ?3, source = ?4, user_agent = ?5, "
+	    "call_id = ?6, cseq = ?7, expires_at = ?8 WHERE id = ?1",
+	    err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, r->id);
+	const char *texts[] = {r->instance, r->transport, r->source, r->user_agent, r->call_id};
+	for (int i = 0; i < 5; i++)
+		sqlite3_bind_text(st, i + 2, texts[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, r->cseq);
+	sqlite3_bind_int64(st, 8, r->expires_at);
+	if (registration_write(s, st, "refreshing a registration", err) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return base_err_set(err, BASE_E_NOT_FOUND, NULL, "registration %lld is gone",
+		                    (long long)r->id);
+	return 0;
 }
 
 int store_registration_delete(struct store *s, const char *aor, const char *contact,
@@ -276,10 +305,11 @@ int store_registration_load(struct store *s, int64_t now,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store_db_fail(s, err, "expiring registrations");
-	st = store_db_stmt(s,
-	                   "SELECT aor, contact, device, instance, transport, source, user_agent, "
-	                   "call_id, cseq, expires_at, registered_at FROM registration ORDER BY id",
-	                   err);
+	st = store_db_stmt(
+	    s,
+	    "SELECT aor, contact, device, instance, transport, source, user_agent, "
+	    "call_id, cseq, expires_at, registered_at, id FROM registration ORDER BY id",
+	    err);
 	if (!st)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -295,6 +325,7 @@ int store_registration_load(struct store *s, int64_t now,
 		r.cseq = (uint32_t)sqlite3_column_int64(st, 8);
 		r.expires_at = sqlite3_column_int64(st, 9);
 		r.registered_at = sqlite3_column_int64(st, 10);
+		r.id = sqlite3_column_int64(st, 11);
 		fn(arg, &r);
 	}
 	sqlite3_reset(st);
