@@ -3,7 +3,7 @@
 # A, holds A, calls C and, while C still rings, REFERs with Replaces naming that early
 # dialog: B is released at once (BYE, 487 to its INVITE), A waits in C's ringing call and is
 # joined to C when C answers; B's final NOTIFY says 200, or C's refusal (then A is released
-# and no call is left). Between encrypted TLS phones the joined call stays encrypted. After
+# and no call is left), or 487 when A hangs up first (C's ringing is cancelled). Between encrypted TLS phones the joined call stays encrypted. After
 # any join the Cisco phones (X-cisco-sis) are told the joined call's security in an UPDATE:
 # the lowest of the legs, so an encrypted caller joined with a plain phone is told it is no
 # longer secure.
@@ -96,6 +96,21 @@ wait $busy_pid || fail "the refusing target's sipp failed: $(tail -5 "$T/busy.ou
 grep -q "transfer on ring of SEP00000000D001 failed (486)" "$T/ucmd.log" || fail "failure not logged"
 no_calls
 pass "transfer on ring refused by C (486): B's NOTIFY says 486, A is released, no call is left"
+
+# ---- transfer on ring, the transferee hangs up while the target rings ----
+bg target answer "${udp[@]}" --line 5003 --after 6
+bg transferor transfer "${udp[@]}" --line 5002 --target 5003 --on-ring --talk 0.3
+bg caller call "${udp[@]}" --line 5001 --to 5002 --talk 2
+ringing SEP00000000D001 5003
+finished caller
+has caller "BYE: 200 OK, call ended"
+wait "${pids[transferor]}" && fail "the transferor did not fail: $(cat "$T/transferor.out")"
+has transferor "call 2: 487 Request Terminated, released" \
+	"NOTIFY: SIP/2.0 487 Request Terminated (final)"
+finished target
+has target "call 1: ringing (180)" "CANCEL, stopped ringing (487)"
+no_calls
+pass "A hangs up while C rings: C's ringing is cancelled, B's NOTIFY says 487, no call is left"
 
 # ---- transfer on ring between encrypted phones over TLS ----
 bg target answer $(tls_of SEP00000000D013) --line 5013 --after 2 --cisco-sis
