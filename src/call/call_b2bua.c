@@ -148,17 +148,18 @@ static void take_dialog(struct call_branch *br, const struct sip_msg *resp)
 }
 
 /* The callee's security cannot ride on the ACK (RFC 3261 forbids Call-Info there), so a
- * Cisco callee learns it from an UPDATE right after, as Unified CM does. */
-static void tell_callee_security(struct call *c)
+ * Cisco callee learns it from an UPDATE right after, as Unified CM does; so do both parties
+ * of a joined call. */
+void call_tell_security(struct call *c, struct call_leg *leg)
 {
-	if (!c->b.cisco)
+	if (!leg->cisco)
 		return;
 	char header[160], branch[40];
 	call_security_header(c, header, sizeof(header));
 	struct sip_buf b;
-	call_leg_request(c->cs, &c->b, "UPDATE", ++c->b.local_cseq, header, NULL, NULL, 0, branch,
+	call_leg_request(c->cs, leg, "UPDATE", ++leg->local_cseq, header, NULL, NULL, 0, branch,
 	                 &b);
-	sip_client_tx_send(c->cs->stack, &c->b.flow, branch, &b, NULL, NULL);
+	sip_client_tx_send(c->cs->stack, &leg->flow, branch, &b, NULL, NULL);
 }
 
 static void on_answer(struct call *c, struct call_branch *br, const struct sip_msg *resp)
@@ -175,7 +176,7 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 		call_transfer_answered(c, br, resp);
 		return;
 	}
-	if (c->state == CALL_CONNECTED || c->cancelled || !c->invite) {
+	if (c->state == CALL_CONNECTED || c->cancelled || (!c->invite && !c->ring_join)) {
 		/* Someone else answered first, or the caller gave up: end this one. */
 		call_hang_up(&br->leg, c->cs);
 		return;
@@ -189,8 +190,12 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	c->answered_at = base_time_now();
 	call_index(c, c->b.call_id);
 	call_cancel_branches(c, br);
+	if (c->ring_join) {
+		call_join_ring_answered(c);
+		return;
+	}
 	call_answer_invite(c, &c->a, resp);
-	tell_callee_security(c);
+	call_tell_security(c, &c->b);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) answered on %s, %s",
 	         (unsigned long long)c->id, c->a.dn, c->a.device, c->b.device,
 	         call_security_name(call_status(c)));
@@ -220,6 +225,11 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 			return;
 	if (c->transfer != CALL_NO_TRANSFER) {
 		call_transfer_failed(c);
+		return;
+	}
+	if (c->ring_join) {
+		call_hang_up(&c->a, c->cs);
+		call_join_ring_failed(c, c->best_status);
 		return;
 	}
 	if (c->state != CALL_CONNECTED && c->invite) {
@@ -406,6 +416,12 @@ static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 	struct call_leg *leg = dialog_of(cs, tx, &c);
 	if (!leg)
 		return;
+	if (c->ring_join) { /* the transferee gave up while the target was ringing */
+		sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
+		call_cancel_branches(c, NULL);
+		call_join_ring_failed(c, 487);
+		return;
+	}
 	if (c->state != CALL_CONNECTED) {
 		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 		return;

@@ -74,6 +74,10 @@ struct call {
 	bool joining, join_target_step, join_a_stays;
 	struct call_leg
 	    *replaced; /* a leg an INVITE with Replaces is taking over (call_replaces.c) */
+	/* a transfer on ring (call_join.c): the transferee (leg a) waits for the ringing
+	 * target's answer; the released transferor is still owed the REFER's final NOTIFY */
+	bool ring_join;
+	struct call_leg *transferor;
 	/* a re-INVITE being relayed from one leg to the other */
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
@@ -148,6 +152,13 @@ bool call_join_invite(struct call *c, struct call_leg *to, struct sip_pl offer, 
  * joined. Answers tx. */
 void call_join_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
                      struct call_leg *by, const struct sip_replaces *replaces);
+/* Transfer on ring: the target answered (its leg is c->b, connected), or nobody will (all
+ * branches failed, or the transferee hung up with `status` 487); the call is freed then. */
+void call_join_ring_answered(struct call *c);
+void call_join_ring_failed(struct call *c, uint16_t status);
+/* Tells a Cisco device on leg the call's security in an UPDATE (Call-Info cannot ride on an
+ * ACK, and a joined call's security may have changed). */
+void call_tell_security(struct call *c, struct call_leg *leg);
 void call_transfer_answered(struct call *c, struct call_branch *br, const struct sip_msg *resp);
 void call_transfer_failed(struct call *c);
 /* A request on a leg while a transfer or join is under way: 491 (RFC 3261 §14.1). */

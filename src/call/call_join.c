@@ -31,6 +31,14 @@ static struct call_leg *replaced_leg(struct call_service *cs, const struct call 
 	return call_leg_named(other, r);
 }
 
+/* Is c2 the transferor's own call still ringing its target (transfer on ring)? Its INVITE
+ * is unanswered and nothing else is under way on it. */
+static bool ringing(const struct call *c2, const struct call_leg *named)
+{
+	return named == &c2->a && c2->invite && !c2->cancelled && !c2->replaced && !c2->ring_join &&
+	       c2->transfer == CALL_NO_TRANSFER;
+}
+
 /* Why the join cannot be done, as the status a phone would answer the INVITE with Replaces
  * (RFC 3891 §3), or 0 when it can. */
 static uint16_t refusal(const struct call_leg *by, const struct call *c2,
@@ -41,7 +49,7 @@ static uint16_t refusal(const struct call_leg *by, const struct call *c2,
 	if (strcasecmp(named->device, by->device) != 0)
 		return 403; /* only one's own calls may be joined */
 	if (c2->state != CALL_CONNECTED)
-		return 481; /* early dialogs are not joined */
+		return ringing(c2, named) ? 0 : 481;
 	if (r->early_only)
 		return 486;
 	if (c2->reinvite || call_busy(c2))
@@ -130,9 +138,22 @@ static void on_join_response(void *arg, struct sip_client_tx *tx, const struct s
 	}
 	ack(c, a, resp->body);
 	c->joining = false;
+	/* Each party had its old peer's security; now it is the lowest of the joined legs. */
+	call_tell_security(c, &c->a);
+	call_tell_security(c, &c->b);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s and %s joined, %s",
 	         (unsigned long long)c->id, c->a.device, c->b.device,
 	         call_security_name(call_status(c)));
+}
+
+/* The transferee (stays) and the target exchange media: a fresh offer from the transferee,
+ * given to the target (RFC 3725 flow 1). */
+static void join_media(struct call *c, bool a_stays)
+{
+	c->joining = true;
+	c->join_a_stays = a_stays;
+	c->join_target_step = false;
+	send_invite(c, stays(c), SIP_PL_NULL);
 }
 
 /* Moves the target's leg (and its SDP) from c2 into c in place of the transferor's. */
@@ -150,6 +171,57 @@ static void take_leg(struct call *c, struct call_leg *by, struct call *c2, struc
 	call_index(c, by->call_id);
 }
 
+/*
+ * Transfer on ring: B REFERs while its consultation call c2 still rings C. B is released at
+ * once (BYE on call 1, 487 to its consultation INVITE), as a desk phone user expects; the
+ * transferee A takes B's place as the caller of c2 and C goes on ringing. When C answers,
+ * A's fresh offer goes to C as in any join; if nobody answers, A is released. B's REFER
+ * subscription outlives its dialog's BYE (RFC 5057 §5.2): it learns the outcome in the
+ * final NOTIFY.
+ */
+static void join_ringing(struct call *c, struct call_leg *by, struct call *c2)
+{
+	struct call_service *cs = c->cs;
+	struct call_leg *transferee = call_leg_other(c, by);
+	c2->transferor = malloc(sizeof(*c2->transferor));
+	if (!c2->transferor) {
+		call_refer_notify(cs, by, 500, true);
+		return;
+	}
+	base_log(BASE_LOG_INFO, "call", "call %llu: %s transfers %s to %s of call %llu, ringing",
+	         (unsigned long long)c->id, by->device, transferee->device, c2->b.dn,
+	         (unsigned long long)c2->id);
+	call_refer_notify(cs, by, 180, false);
+	call_hang_up(by, cs);
+	*c2->transferor = *by;
+	sip_server_tx_reply(c2->invite, 487, NULL, NULL, NULL, NULL, 0);
+	c2->invite = NULL;
+	take_leg(c2, &c2->a, c, transferee);
+	call_free(c);
+	c2->ring_join = true;
+	c2->state = CALL_RINGING;
+}
+
+void call_join_ring_answered(struct call *c)
+{
+	c->ring_join = false;
+	call_refer_notify(c->cs, c->transferor, 200, true);
+	free(c->transferor);
+	c->transferor = NULL;
+	base_log(BASE_LOG_INFO, "call", "call %llu: %s answered the transfer of %s",
+	         (unsigned long long)c->id, c->b.device, c->a.device);
+	join_media(c, true);
+}
+
+void call_join_ring_failed(struct call *c, uint16_t status)
+{
+	status = status ? status : 480;
+	call_refer_notify(c->cs, c->transferor, status, true);
+	base_log(BASE_LOG_INFO, "call", "call %llu: transfer on ring of %s failed (%u)",
+	         (unsigned long long)c->id, c->a.device, status);
+	call_free(c);
+}
+
 void call_join_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
                      struct call_leg *by, const struct sip_replaces *replaces)
 {
@@ -165,6 +237,10 @@ void call_join_refer(struct call_service *cs, struct sip_server_tx *tx, struct c
 		         (unsigned long long)c->id, by->device, status);
 		return;
 	}
+	if (c2->state != CALL_CONNECTED) {
+		join_ringing(c, by, c2);
+		return;
+	}
 	struct call_leg *target = call_leg_other(c2, named);
 	struct call_leg *transferee = call_leg_other(c, by);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s joins %s with %s of call %llu",
@@ -176,7 +252,5 @@ void call_join_refer(struct call_service *cs, struct sip_server_tx *tx, struct c
 	c->join_a_stays = transferee == &c->a;
 	take_leg(c, by, c2, target);
 	call_free(c2);
-	c->joining = true;
-	c->join_target_step = false;
-	send_invite(c, stays(c), SIP_PL_NULL);
+	join_media(c, c->join_a_stays);
 }

@@ -32,51 +32,7 @@ C device create SEP00000000D005 --type cisco_sip_phone --lines 5005 --digest-use
 	--phone-security-profile "Phone Digest"
 pass "plain, encrypted and digest phones configured"
 
-udp=(--server "127.0.0.1:$SIP_PORT" --transport udp --timeout 20)
-tls=(--server "127.0.0.1:$SIP_TLS_PORT" --transport tls --timeout 20 --ca "$DATA/pki/ca.crt")
-tls_of() { echo "${tls[@]}" --cert "$T/$1.crt" --key "$T/$1.key"; }
-
-declare -A pids
-# bg NAME ARGS...: ucm-phone ARGS in the background; answering phones are registered first.
-bg() {
-	local name=$1
-	shift
-	timeout 25 "$UCM_PHONE" "$@" >"$T/$name.out" 2>&1 &
-	pids[$name]=$!
-	track_pid $!
-	[ "$1" = call ] && return 0
-	for _ in $(seq 1 50); do
-		grep -q "waiting for calls" "$T/$name.out" && return 0
-		sleep 0.1
-	done
-	fail "$name did not register: $(cat "$T/$name.out")"
-}
-finished() {
-	wait "${pids[$1]}" || fail "$1 exited with $?: $(cat "$T/$1.out")"
-}
-has() { # has NAME TEXT...: the output of phone NAME shows each TEXT
-	local name=$1
-	shift
-	for step in "$@"; do
-		grep -qF -- "$step" "$T/$name.out" || fail "$name lacks \"$step\": $(cat "$T/$name.out")"
-	done
-}
-# joined CALLER CALLEE: waits until the only call listed is CALLER's with CALLEE, connected.
-joined() {
-	for _ in $(seq 1 100); do
-		api GET calls >"$T/calls.json"
-		if [ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
-			[ "$(json "['items'][0]['caller']['device']" <"$T/calls.json")" = "$1" ] &&
-			[ "$(json "['items'][0]['callee']['device']" <"$T/calls.json" 2>/dev/null)" = "$2" ] &&
-			[ "$(json "['items'][0]['state']" <"$T/calls.json")" = connected ] &&
-			grep -q "$1 and $2 joined" "$T/ucmd.log"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	tail -n 12 "$T"/transferor.out "$T"/caller.out "$T"/target.out >&2
-	fail "no joined call of $1 with $2: $(cat "$T/calls.json")"
-}
+source "$(dirname "$0")/lib_phone.sh"
 
 # ---- attended transfer, plain phones over UDP ----
 bg target answer "${udp[@]}" --line 5003
@@ -135,12 +91,8 @@ grep -q "SEP00000000D001 now talks to SEP00000000D003" "$T/ucmd.log" || fail "no
 pass "blind transfer with ucm-phone: B holds A and REFERs; C answers A's media resumed, B is released"
 
 # ---- dialogs matched by Call-ID and tags (sipp) ----
-sc=$(dirname "$0")/sipp
-common=(-m 1 -t u1 -i 127.0.0.1 -nostdin -timeout 20 -timeout_error)
 P4=$(free_port)
-timeout 20 sipp -sf "$sc/register_plain.xml" "${common[@]}" -p "$P4" -key line 5004 \
-	-key expires 3600 -key result_file "$T/r" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
-[ "$(read_result "$T/r")" = 200 ] || fail "5004 did not register"
+sipp_line 5004 "$P4"
 timeout 30 sipp -sn uas "${common[@]}" -p "$P4" >"$T/uas.out" 2>&1 &
 uas_pid=$!
 track_pid $uas_pid
@@ -155,9 +107,7 @@ pass "BYE, re-INVITE and REFER with the right Call-ID but wrong tags get 481; a 
 
 # ---- an INVITE with Replaces: another phone of the line takes the call over (RFC 3891) ----
 P6=$(free_port)
-timeout 20 sipp -sf "$sc/register_plain.xml" "${common[@]}" -p "$P6" -key line 5006 \
-	-key expires 3600 -key result_file "$T/r6" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
-[ "$(read_result "$T/r6")" = 200 ] || fail "5006 did not register"
+sipp_line 5006 "$P6"
 timeout 30 sipp -sf "$sc/uas_answer_record.xml" "${common[@]}" -p "$P6" \
 	-key result_file "$T/dialog" >"$T/replaced.out" 2>&1 &
 replaced_pid=$!

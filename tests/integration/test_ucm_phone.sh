@@ -32,6 +32,7 @@ pass "mixed cluster; plain, digest and encrypted devices"
 device_cert SEP00000000C011
 device_cert SEP00000000C012
 
+source "$(dirname "$0")/lib_phone.sh"
 udp=(--server "127.0.0.1:$SIP_PORT" --transport udp --timeout 15)
 tcp=(--server "127.0.0.1:$SIP_PORT" --transport tcp --timeout 15)
 tls=(--server "127.0.0.1:$SIP_TLS_PORT" --transport tls --timeout 15 --ca "$DATA/pki/ca.crt")
@@ -50,24 +51,9 @@ expect_exit() {
 	grep -q "$pattern" "$T/x.out" || fail "ucm-phone $1 did not print '$pattern': $(cat "$T/x.out")"
 }
 
-# answer NAME ARGS...: an answering phone in the background, registered before we go on.
-declare -A pids
-answer() {
-	local name=$1
-	shift
-	timeout 20 "$UCM_PHONE" answer "$@" >"$T/$name.out" 2>&1 &
-	pids[$name]=$!
-	track_pid $!
-	for _ in $(seq 1 50); do
-		grep -q "waiting for calls" "$T/$name.out" && return 0
-		sleep 0.1
-	done
-	fail "$name did not register: $(cat "$T/$name.out")"
-}
-# finished NAME: the background phone NAME exited 0.
-finished() {
-	wait "${pids[$1]}" || fail "$1 exited with $?: $(cat "$T/$1.out")"
-}
+# answer NAME ARGS...: an answering phone in the background, registered before we go on;
+# finished NAME: it exited 0 (lib_phone.sh).
+answer() { bg "$1" answer "${@:2}"; }
 
 # ---- registration ----
 # register keeps its binding (call and answer remove theirs): lines of their own, not called.

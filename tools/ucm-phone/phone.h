@@ -45,6 +45,10 @@ struct phone_opts {
 	/* transfer */
 	char target[32]; /* the number the answered call is transferred to */
 	bool attended;   /* consult the target first, then REFER with Replaces */
+	bool on_ring;    /* attended, but REFER as soon as the consultation rings */
+
+	/* call, answer, transfer: a Cisco phone that shows the call's security (Call-Info) */
+	bool cisco_sis;
 };
 
 /* phone_ua_run's status when the server asked a --stay phone to fetch its config again. */

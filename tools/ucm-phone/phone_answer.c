@@ -43,8 +43,10 @@ static void call_finished(struct phone_ua *ua)
 
 static void reply_sdp(struct phone_ua *ua, struct phone_incoming *in, const char *sdp)
 {
-	char contact[300];
+	char contact[350];
 	ua_contact_header(ua, contact, sizeof(contact));
+	base_strlcpy(contact + strlen(contact), ua_supported(ua),
+	             sizeof(contact) - strlen(contact));
 	phone_incoming_reply(in, 200, contact, "application/sdp", sdp, strlen(sdp));
 }
 
@@ -210,4 +212,18 @@ void answer_cancel(struct phone_ua *ua, struct phone_incoming *in)
 	c->invite = NULL;
 	printf("call %d: CANCEL, stopped ringing (487)\n", c->number);
 	call_finished(ua);
+}
+
+void answer_update(struct phone_ua *ua, struct phone_incoming *in)
+{
+	const struct sip_msg *req = phone_incoming_msg(in);
+	bool ours = (dialog_matches(&ua->call.d, req) && ua->call.state != CALL_IDLE) ||
+	            (dialog_matches(&ua->consult.d, req) && ua->consult.state != CALL_IDLE);
+	if (!ours || req->body.l) { /* no SDP offers in UPDATE: the server sends none */
+		phone_incoming_reply(in, ours ? 488 : 481, NULL, NULL, NULL, 0);
+		return;
+	}
+	int number = dialog_matches(&ua->call.d, req) ? ua->call.number : ua->consult.number;
+	phone_incoming_reply(in, 200, NULL, NULL, NULL, 0); /* frees req */
+	printf("call %d: UPDATE, answered 200\n", number);
 }

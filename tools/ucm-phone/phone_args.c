@@ -20,6 +20,7 @@
 #define FOR_ALL      (FOR_REGISTER | FOR_CALL | FOR_ANSWER | FOR_TRANSFER)
 #define FOR_TALK     (FOR_CALL | FOR_TRANSFER)
 #define FOR_RING     (FOR_ANSWER | FOR_TRANSFER)
+#define FOR_PHONES   (FOR_CALL | FOR_ANSWER | FOR_TRANSFER)
 
 enum opt_id {
 	OPT_SERVER = 1,
@@ -43,6 +44,8 @@ enum opt_id {
 	OPT_COUNT,
 	OPT_TARGET,
 	OPT_ATTENDED,
+	OPT_ON_RING,
+	OPT_CISCO_SIS,
 };
 
 static const struct option long_opts[] = {
@@ -67,6 +70,8 @@ static const struct option long_opts[] = {
     {"count", required_argument, NULL, OPT_COUNT},
     {"target", required_argument, NULL, OPT_TARGET},
     {"attended", no_argument, NULL, OPT_ATTENDED},
+    {"on-ring", no_argument, NULL, OPT_ON_RING},
+    {"cisco-sis", no_argument, NULL, OPT_CISCO_SIS},
     {NULL, 0, NULL, 0},
 };
 
@@ -82,7 +87,8 @@ static const unsigned opt_commands[] = {
     [OPT_TALK] = FOR_TALK,         [OPT_HOLD] = FOR_CALL,
     [OPT_AFTER] = FOR_RING,        [OPT_BUSY] = FOR_ANSWER,
     [OPT_COUNT] = FOR_ANSWER,      [OPT_TARGET] = FOR_TRANSFER,
-    [OPT_ATTENDED] = FOR_TRANSFER,
+    [OPT_ATTENDED] = FOR_TRANSFER, [OPT_ON_RING] = FOR_TRANSFER,
+    [OPT_CISCO_SIS] = FOR_PHONES,
 };
 
 void phone_usage(FILE *out)
@@ -93,7 +99,8 @@ void phone_usage(FILE *out)
 	        "       ucm-phone call COMMON --to DN [--srtp] [--talk S] [--hold]\n"
 	        "       ucm-phone answer COMMON [--after S] [--busy] [--count N]\n"
 	        "       ucm-phone transfer COMMON --target DN [--attended] [--after S]\n"
-	        "                 [--talk S]\n\n"
+	        "                 [--talk S] [--on-ring]\n"
+	        "       call, answer and transfer also take --cisco-sis\n\n"
 	        "COMMON: --server HOST:PORT --line DN [--transport udp|tcp|tls]\n"
 	        "        [--user ID --password-file FILE] [--cert CRT --key KEY] [--ca CA.crt]\n"
 	        "        [--expires N] [--local HOST:PORT] [--timeout S] [--verbose]\n\n"
@@ -112,7 +119,10 @@ void phone_usage(FILE *out)
 	        "             seconds (default 1), hold it and transfer it to DN: blind\n"
 	        "             (REFER), or --attended: call DN, talk, REFER with Replaces;\n"
 	        "             follow the NOTIFYs; exit 0 once the transfer succeeded and the\n"
-	        "             server released our calls\n\n"
+	        "             server released our calls; --on-ring: REFER as soon as the\n"
+	        "             target rings (transfer on ring)\n"
+	        "  --cisco-sis  advertise X-cisco-sis (INVITE, 200 OK) as a Cisco phone does,\n"
+	        "             and print the call security the server tells (Call-Info)\n\n"
 	        "TLS verifies the server against --ca and presents --cert as the device\n"
 	        "certificate. UDP listens on --local (default 127.0.0.1:0). Commands give up\n"
 	        "after --timeout seconds (default 30). Passwords and keys are never printed.\n\n"
@@ -265,6 +275,12 @@ static int apply(struct phone_opts *o, int id, const char *arg, struct base_err 
 		return copy_dn(o->target, sizeof(o->target), arg, "--target", err);
 	case OPT_ATTENDED:
 		o->attended = true;
+		return 0;
+	case OPT_ON_RING:
+		o->on_ring = o->attended = true;
+		return 0;
+	case OPT_CISCO_SIS:
+		o->cisco_sis = true;
 		return 0;
 	default:
 		return base_err_set(err, BASE_E_INVALID, NULL, "unknown option");

@@ -23,6 +23,11 @@ void ua_contact_header(const struct phone_ua *ua, char *out, size_t size)
 	snprintf(out, size, "Contact: <%s>\r\n", ua->contact_uri);
 }
 
+const char *ua_supported(const struct phone_ua *ua)
+{
+	return ua->o->cisco_sis ? "Supported: X-cisco-sis-7.0.0\r\n" : "";
+}
+
 void dialog_build(struct phone_ua *ua, const struct phone_dialog *d, const char *method,
                   uint32_t cseq, const char *extra, const char *body, char branch[40],
                   struct sip_buf *out)
@@ -41,8 +46,9 @@ void dialog_build(struct phone_ua *ua, const struct phone_dialog *d, const char 
 	               d->local_tag, d->remote_uri);
 	if (d->remote_tag[0])
 		sip_buf_printf(out, ";tag=%s", d->remote_tag);
-	sip_buf_printf(out, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n%sUser-Agent: ucm-phone\r\n",
-	               d->call_id, cseq, method, contact);
+	sip_buf_printf(out, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n%sUser-Agent: ucm-phone\r\n%s",
+	               d->call_id, cseq, method, contact,
+	               strcmp(method, "INVITE") == 0 ? ua_supported(ua) : "");
 	if (extra)
 		sip_buf_add(out, extra, strlen(extra));
 	if (body && *body)

@@ -7,9 +7,13 @@
  * among the URI's headers, Replaces naming the consultation dialog (RFC 3891: its Call-ID,
  * to-tag the peer's tag, from-tag ours).
  *
- * The NOTIFYs that follow tell how the transfer goes (message/sipfrag). On success the
- * server releases our calls with BYE; the run ends when the last NOTIFY said 2xx and both
- * calls are gone. A failed transfer hangs up our calls and exits 1.
+ * With --on-ring the REFER goes as soon as the consultation rings (transfer on ring): its
+ * Replaces names the early dialog, and the server ends our INVITE (487) itself.
+ *
+ * The NOTIFYs that follow tell how the transfer goes (message/sipfrag); they belong to the
+ * REFER's subscription, which outlives call 1's BYE (RFC 5057). On success the server
+ * releases our calls; the run ends when the last NOTIFY said 2xx and both calls are gone.
+ * A failed transfer hangs up what is left of our calls and exits 1.
  */
 #include "phone_ua_int.h"
 
@@ -97,11 +101,24 @@ static void refer(struct phone_ua *ua)
 	printf("REFER: transferring call 1 to %s%s\n", o->target,
 	       o->attended ? " (Replaces: the consultation)" : " (blind)");
 	ua->referred = true;
+	ua->refer_dialog = ua->call.d;
 	if (ua_send(ua, &ua->call.d, "REFER", extra, NULL, on_refer_response) != 0)
 		give_up(ua, "cannot send REFER");
 }
 
 /* ---- the consultation ---- */
+
+/* Transfer on ring: the consultation's early dialog (the to-tag of the 180) is what the
+ * Replaces names. */
+static void refer_on_ring(struct phone_ua *ua, const struct sip_msg *resp)
+{
+	struct phone_call *x = &ua->consult;
+	if (ua->referred || resp->status < 180 || !resp->to_tag.l)
+		return;
+	dialog_confirm(&x->d, resp);
+	printf("consultation: %s is ringing, transferring now\n", ua->o->target);
+	refer(ua);
+}
 
 static void on_consult_response(struct phone_ua *ua, const struct sip_msg *resp)
 {
@@ -109,6 +126,15 @@ static void on_consult_response(struct phone_ua *ua, const struct sip_msg *resp)
 	if (resp->status < 200) {
 		printf("consultation INVITE: %u %.*s\n", resp->status, (int)resp->reason.l,
 		       resp->reason.p);
+		if (ua->o->on_ring)
+			refer_on_ring(ua, resp);
+		return;
+	}
+	if (resp->status >= 300 && ua->referred) { /* the server ends the ringing consultation */
+		printf("call 2: %u %.*s, released\n", resp->status, (int)resp->reason.l,
+		       resp->reason.p);
+		transfer_reset(ua);
+		maybe_finish(ua);
 		return;
 	}
 	if (resp->status >= 300) {
@@ -188,8 +214,8 @@ void transfer_notify(struct phone_ua *ua, struct phone_incoming *in)
 	const struct sip_hdr *state = sip_msg_hdr(req, SIP_HDR_SUBSCRIPTION_STATE);
 	uint32_t status = 0;
 	struct sip_pl b = req->body;
-	if (!dialog_matches(&ua->call.d, req) || ua->o->cmd != PHONE_TRANSFER || !event || !state ||
-	    b.l < 12 || memcmp(b.p, "SIP/2.0 ", 8) != 0 ||
+	if (!dialog_matches(&ua->refer_dialog, req) || ua->o->cmd != PHONE_TRANSFER || !event ||
+	    !state || b.l < 12 || memcmp(b.p, "SIP/2.0 ", 8) != 0 ||
 	    sip_pl_u32((struct sip_pl){b.p + 8, 3}, 699, &status) != 0) {
 		phone_incoming_reply(in, 481, NULL, NULL, NULL, 0);
 		return;

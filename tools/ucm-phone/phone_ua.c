@@ -59,6 +59,27 @@ static void request_free(struct ua_request *r)
 
 static int request_send(struct ua_request *r);
 
+/* A --cisco-sis phone shows the call's security when the server tells it (Call-Info with
+ * Cisco's security parameter, in a 2xx to our INVITE or in an UPDATE or re-INVITE). */
+static void show_call_info(struct phone_ua *ua, const struct sip_msg *msg)
+{
+	static const char urn[] = "<urn:x-cisco-remotecc:callinfo>";
+	const struct sip_hdr *h = sip_msg_hdr_named(msg, "Call-Info");
+	if (!ua->o->cisco_sis || !h || h->value.l < sizeof(urn) - 1 ||
+	    memcmp(h->value.p, urn, sizeof(urn) - 1) != 0)
+		return;
+	struct sip_pl params = {h->value.p + sizeof(urn) - 1, h->value.l - (sizeof(urn) - 1)};
+	struct sip_pl security;
+	if (!sip_param_get(params, "security", &security))
+		return;
+	if (!msg->is_request)
+		printf("call security %.*s (Call-Info in %u to %.*s)\n", (int)security.l,
+		       security.p, msg->status, (int)msg->cseq.method.l, msg->cseq.method.p);
+	else
+		printf("call security %.*s (Call-Info in %.*s)\n", (int)security.l, security.p,
+		       (int)msg->method.l, msg->method.p);
+}
+
 static void on_response(void *arg, const struct sip_msg *resp)
 {
 	struct ua_request *r = arg;
@@ -78,6 +99,8 @@ static void on_response(void *arg, const struct sip_msg *resp)
 			       resp->reason.p, err.message);
 		}
 	}
+	if (!ua->link_down && resp->status >= 200 && resp->status < 300)
+		show_call_info(ua, resp);
 	if (!ua->link_down)
 		r->fn(ua, resp);
 	if (resp->status >= 200)
@@ -304,8 +327,11 @@ static void on_request(void *arg, struct phone_incoming *in)
 {
 	struct phone_ua *ua = arg;
 	const struct sip_msg *req = phone_incoming_msg(in);
+	show_call_info(ua, req);
 	if (sip_pl_eq(req->method, "INVITE") && req->to_tag.l)
 		answer_reinvite(ua, in);
+	else if (sip_pl_eq(req->method, "UPDATE"))
+		answer_update(ua, in);
 	else if (sip_pl_eq(req->method, "INVITE"))
 		answer_invite(ua, in);
 	else if (sip_pl_eq(req->method, "BYE") && ua->o->cmd == PHONE_TRANSFER)

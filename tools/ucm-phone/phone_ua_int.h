@@ -65,7 +65,8 @@ struct phone_ua {
 	int calls_done;
 	/* transfer: the consultation call of an attended transfer, and how the REFER went */
 	struct phone_call consult;
-	bool referred;               /* our REFER is out */
+	bool referred;                    /* our REFER is out */
+	struct phone_dialog refer_dialog; /* its subscription's: NOTIFYs may come after a BYE */
 	bool transfer_final;         /* the last NOTIFY (Subscription-State: terminated) came */
 	int transfer_status;         /* its sipfrag status */
 	struct ua_request *requests; /* in flight, freed at the end if never answered */
@@ -108,6 +109,8 @@ int dialog_accept(struct phone_dialog *d, const struct sip_msg *req, const char 
 bool dialog_matches(const struct phone_dialog *d, const struct sip_msg *msg);
 /* "Contact: <sip:...>\r\n" */
 void ua_contact_header(const struct phone_ua *ua, char *out, size_t size);
+/* The Supported header line a --cisco-sis phone puts in its INVITEs and their 200s, or "". */
+const char *ua_supported(const struct phone_ua *ua);
 
 /* ---- phone_call.c: the caller ---- */
 
@@ -122,6 +125,8 @@ void answer_reinvite(struct phone_ua *ua, struct phone_incoming *in);
 void answer_bye(struct phone_ua *ua, struct phone_incoming *in);
 void answer_cancel(struct phone_ua *ua, struct phone_incoming *in);
 void answer_ack(struct phone_ua *ua, const struct sip_msg *ack);
+/* An UPDATE within a call (the server telling a Cisco phone the call's security). */
+void answer_update(struct phone_ua *ua, struct phone_incoming *in);
 /* Forgets the call: closes its media port. */
 void call_reset(struct phone_ua *ua);
 /* ---- phone_transfer.c: the transferor ---- */
