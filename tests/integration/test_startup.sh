@@ -181,6 +181,10 @@ start_ucmd
 [ "$(stat -c %a "$DATA/bootstrap.token")" = 600 ] || fail "bootstrap.token mode is $(stat -c %a "$DATA/bootstrap.token")"
 grep -qE '^[0-9a-f]{64}$' "$DATA/bootstrap.token" || fail "bootstrap.token content: $(cat "$DATA/bootstrap.token")"
 pass "before an administrator exists the bootstrap token is written with mode 0600"
+# Its own data directory, with the keys of the first (ucmd makes its CA and role keys before it
+# listens, which under ASan on a busy machine could outlast run_fail's 10 s).
+mkdir -m 700 "$T/second-data"
+cp -a "$DATA/pki" "$T/second-data/pki"
 run_fail second --data-dir "$T/second-data" --admin-listen "127.0.0.1:$ADMIN_PORT"
 [ $RC -ne 0 ] || fail "a second ucmd started on the first one's port"
 [[ "$OUT" == *"address already in use"* && "$OUT" == *"127.0.0.1:$ADMIN_PORT"* ]] ||
