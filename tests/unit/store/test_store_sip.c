@@ -44,6 +44,60 @@ static void test_line_devices(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Line numbers whose FNV-1a hashes fall on the same cache slot as 2000's (the cache has 8192
+ * slots and lets a line sit in four of them), so that caching them all must evict. */
+static size_t colliding_numbers(char out[][8], size_t max)
+{
+	uint32_t want = 0;
+	size_t n = 0;
+	for (unsigned v = 2000; v < 1000000 && n < max; v++) {
+		char s[8];
+		snprintf(s, sizeof(s), "%u", v);
+		uint32_t h = 2166136261u;
+		for (const char *p = s; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		if (v == 2000)
+			want = h & 8191;
+		if ((h & 8191) == want)
+			memcpy(out[n++], s, sizeof(s));
+	}
+	return n;
+}
+
+/* The line cache gives each line its own devices whatever it evicts on the way: lines that
+ * compete for the same slots, read over and over, and read again after a configuration change. */
+static void test_line_cache_collisions(void **state)
+{
+	struct fixture *f = *state;
+	char numbers[7][8];
+	assert_int_equal(colliding_numbers(numbers, 7), 7);
+	for (size_t i = 0; i < 7; i++) {
+		char body[160];
+		snprintf(body, sizeof(body), "{\"number\":\"%s\"}", numbers[i]);
+		fixture_ok(f, "directory-numbers", NULL, body);
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"SEP0000000000%02zu\",\"type\":\"cisco_sip_phone\",\"lines\":"
+		         "[\"%s\"]}",
+		         i, numbers[i]);
+		fixture_ok(f, "devices", NULL, body);
+	}
+	struct store_line_device d[2];
+	size_t n;
+	struct base_err err = {0};
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < 7; i++) {
+			char want[16];
+			snprintf(want, sizeof(want), "SEP0000000000%02zu", i);
+			assert_int_equal(store_line_devices(f->store, numbers[i], d, 2, &n, &err),
+			                 0);
+			assert_int_equal(n, 1);
+			assert_string_equal(d[0].device, want);
+		}
+		if (round == 1) /* a configuration change: every cached answer is stale */
+			fixture_ok(f, "directory-numbers", NULL, "{\"number\":\"555\"}");
+	}
+}
+
 static void test_digest_ha1(void **state)
 {
 	struct fixture *f = *state;
@@ -144,6 +198,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_line_devices),
+	    T(test_line_cache_collisions),
 	    T(test_digest_ha1),
 	    T(test_registrations),
 	};
