@@ -94,7 +94,7 @@ static int binding_put(struct sip_registrar *r, const struct sip_binding *nb)
 	struct sip_binding *x = binding_find(b, nb->contact, nb->device, nb->instance);
 	if (!x) {
 		if (b->n == b->cap) {
-						/* Most lines have one binding: room for a second one would be 1.3 kB
+			/* Most lines have one binding: room for a second one would be 1.3 kB
 			 * per line held for nothing. */
 			size_t cap = b->cap ? b->cap * 2 : 1;
 			struct sip_binding *items = realloc(b->items, cap * sizeof(*items));

@@ -6,6 +6,10 @@
  * answered with the same bytes and never reaches the application twice. Over UDP a final
  * response to an INVITE is itself retransmitted (Timer G) until the ACK comes (Timer H gives
  * up); the transaction then lingers (Timers I and J) to absorb late retransmissions.
+ *
+ * Timer J is the same 32 s for every non-INVITE transaction over UDP, so those transactions
+ * wait it out in arrival order in one queue behind one timer: a REGISTER's answer then costs
+ * no timer of its own (an allocation and a heap insertion among tens of thousands).
  */
 #include "sip/sip_stack_int.h"
 
@@ -13,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum tx_state { TX_TRYING, TX_PROCEEDING, TX_COMPLETED, TX_CONFIRMED };
 
 struct sip_server_tx {
 	struct sip_stack *stack;
-	char key[320];
 	struct sip_msg *req;
 	struct sip_source src;
 	bool invite;
@@ -29,8 +33,11 @@ struct sip_server_tx {
 	struct event *timer_end;
 	int g_interval_ms;
 	char to_tag[24];
-	bool in_handler; /* the request handler has not returned yet */
-	bool stateless;  /* answered statelessly: gone once the handler returns */
+	bool in_handler;       /* the request handler has not returned yet */
+	bool stateless;        /* answered statelessly: gone once the handler returns */
+	int64_t timer_j_at_ms; /* in the Timer J queue: when it ends */
+	struct sip_server_tx *timer_j_next; /* the next one in that queue */
+	char key[];                         /* RFC 3261 §17.2.3 (tx_key) */
 };
 
 static bool reliable(const struct sip_source *src)
@@ -103,6 +110,52 @@ static void on_timer_g(evutil_socket_t fd, short events, void *arg)
 	struct timeval tv;
 	sip_ms_to_tv(tx->g_interval_ms, &tv);
 	evtimer_add(tx->timer_g, &tv);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void timer_j_arm(struct sip_stack *stack)
+{
+	if (!stack->timer_j_head)
+		return;
+	int64_t wait = stack->timer_j_head->timer_j_at_ms - monotonic_ms();
+	struct timeval tv;
+	sip_ms_to_tv(wait > 0 ? (int)wait : 0, &tv);
+	evtimer_add(stack->timer_j, &tv);
+}
+
+static void on_timer_j(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd, (void)events;
+	struct sip_stack *stack = arg;
+	int64_t now = monotonic_ms();
+	struct sip_server_tx *tx;
+	while ((tx = stack->timer_j_head) && tx->timer_j_at_ms <= now) {
+		stack->timer_j_head = tx->timer_j_next;
+		tx_destroy(tx);
+	}
+	if (!stack->timer_j_head)
+		stack->timer_j_tail = NULL;
+	timer_j_arm(stack);
+}
+
+static void timer_j_start(struct sip_server_tx *tx)
+{
+	struct sip_stack *stack = tx->stack;
+	tx->timer_j_at_ms = monotonic_ms() + 64 * SIP_T1_MS;
+	tx->timer_j_next = NULL;
+	if (stack->timer_j_tail)
+		stack->timer_j_tail->timer_j_next = tx;
+	else
+		stack->timer_j_head = tx;
+	stack->timer_j_tail = tx;
+	if (!evtimer_pending(stack->timer_j, NULL))
+		timer_j_arm(stack);
 }
 
 /* Ends the transaction after ms (0: at once, but never from inside the caller's stack). */
@@ -184,7 +237,10 @@ int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *r
 		}
 		tx_end_after(tx, 64 * SIP_T1_MS); /* Timer H */
 	} else {
-		tx_end_after(tx, reliable(&tx->src) ? 0 : 64 * SIP_T1_MS); /* Timer J */
+		if (reliable(&tx->src))
+			tx_end_after(tx, 0); /* Timer J is 0 on reliable transports */
+		else
+			timer_j_start(tx);
 	}
 	return rc;
 }
@@ -209,7 +265,8 @@ static void absorb_ack(struct sip_server_tx *tx)
 static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
                             const struct sip_source *src, const char *key)
 {
-	struct sip_server_tx *tx = calloc(1, sizeof(*tx));
+	size_t key_len = strlen(key);
+	struct sip_server_tx *tx = calloc(1, sizeof(*tx) + key_len + 1);
 	if (!tx) {
 		sip_msg_free(msg);
 		free(msg);
@@ -219,7 +276,7 @@ static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
 	tx->req = msg;
 	tx->src = *src;
 	tx->invite = sip_pl_eq(msg->method, "INVITE");
-	base_strlcpy(tx->key, key, sizeof(tx->key));
+	memcpy(tx->key, key, key_len + 1);
 	sip_random_hex(tx->to_tag, 8);
 	if (base_hash_put(stack->txs, tx->key, tx, NULL) != 0) {
 		tx_free(tx);
@@ -275,24 +332,33 @@ static void on_message(void *arg, struct sip_msg *msg, const struct sip_source *
 	new_transaction(stack, msg, src, key);
 }
 
+/* What sip_stack_start made before the transport (NULL or partly made is fine). */
+static void stack_free(struct sip_stack *stack)
+{
+	if (!stack)
+		return;
+	base_hash_free(stack->txs, NULL);
+	base_hash_free(stack->clients, NULL);
+	if (stack->timer_j)
+		event_free(stack->timer_j);
+	free(stack);
+}
+
 int sip_stack_start(struct sip_stack **out, struct event_base *base,
                     const struct sip_transport_options *opt, sip_request_fn on_request, void *arg,
                     struct base_err *err)
 {
 	struct sip_stack *stack = calloc(1, sizeof(*stack));
-	if (!stack || !(stack->txs = base_hash_new()) || !(stack->clients = base_hash_new())) {
-		if (stack)
-			base_hash_free(stack->txs, NULL);
-		free(stack);
+	if (!stack || !(stack->txs = base_hash_new()) || !(stack->clients = base_hash_new()) ||
+	    !(stack->timer_j = evtimer_new(base, on_timer_j, stack))) {
+		stack_free(stack);
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
 	stack->base = base;
 	stack->on_request = on_request;
 	stack->arg = arg;
 	if (sip_transport_start(&stack->tp, base, opt, on_message, stack, err) != 0) {
-		base_hash_free(stack->txs, NULL);
-		base_hash_free(stack->clients, NULL);
-		free(stack);
+		stack_free(stack);
 		return -1;
 	}
 	*out = stack;
@@ -309,9 +375,11 @@ void sip_stack_stop(struct sip_stack *stack)
 	if (!stack)
 		return;
 	base_hash_free(stack->txs, free_tx);
+	stack->txs = NULL;
 	sip_client_free_all(stack);
+	stack->clients = NULL;
 	sip_transport_stop(stack->tp);
-	free(stack);
+	stack_free(stack);
 }
 
 void sip_stack_set_ack_handler(struct sip_stack *stack, sip_ack_fn fn, void *arg)

@@ -19,6 +19,9 @@ struct sip_stack {
 	void *arg;
 	sip_ack_fn on_ack;
 	void *ack_arg;
+	/* completed non-INVITE transactions over UDP, oldest first, waiting out Timer J */
+	struct sip_server_tx *timer_j_head, *timer_j_tail;
+	struct event *timer_j;
 };
 
 /* A response arriving: hands it to its client transaction, or drops it (§18.1.2). */

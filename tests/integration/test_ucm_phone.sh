@@ -99,7 +99,9 @@ pass "... and with a wrong password it is refused (exit 1)"
 
 # ---- calls ----
 answer callee "${tcp[@]}" --line 4002
-timeout 20 "$UCM_PHONE" call "${udp[@]}" --line 4001 --to 4002 --hold --talk 0.7 \
+# Two seconds on hold: each poll below is an API call and a python parse, and on a busy machine
+# a shorter hold fell between two of them.
+timeout 20 "$UCM_PHONE" call "${udp[@]}" --line 4001 --to 4002 --hold --talk 2 \
 	>"$T/caller.out" 2>&1 &
 caller_pid=$!
 track_pid $caller_pid
