@@ -67,8 +67,11 @@ static void take_over(struct call *c)
 	free(c->replaced);
 	c->replaced = NULL;
 	c->joining = false;
-	c->replace_late = false;
 	call_tell_security(c, peer);
+	/* our 2xx told the newcomer what its answer was expected to make of the call */
+	if (c->replace_late)
+		call_tell_security(c, leg);
+	c->replace_late = false;
 }
 
 /* Ends the call for all three: the newcomer, the other party and the replaced device. */
@@ -112,6 +115,8 @@ static void on_peer_answer(void *arg, struct sip_client_tx *tx, const struct sip
 	}
 	call_leg_note_sdp(peer, resp->body);
 	call_sdp_keep(sdp_of(c, peer), resp->body, !c->replace_late);
+	if (c->replace_late) /* until its answer comes: SRTP if it gets the peer's keys */
+		leg->srtp = peer->srtp && call_leg_may_receive_keys(leg);
 	call_answer_invite(c, leg, resp);
 	if (c->replace_late)
 		return;

@@ -3,24 +3,27 @@
 # offer): another phone of the line takes a call over, ucmd gets a fresh offer from the
 # remaining party with a re-INVITE without SDP, gives it to the newcomer in its 200 and takes
 # the newcomer's answer from the ACK to the remaining party (RFC 3725 flow 1). Shown with a
-# Cisco caller (told the call's security after the takeover), a remaining party refusing the
+# Cisco caller (told the call's security after the takeover), between encrypted phones over
+# TLS with ucm-phone --late (SRTP with SDES keys on each leg, the call stays encrypted), a
+# remaining party refusing the
 # re-INVITE (the original call stays, the newcomer gets 488) and a newcomer whose ACK brings
-# no answer (all three dialogs ended). The phones answering and taking over are sipp; the
-# callers ucm-phone or sipp.
+# no answer (all three dialogs ended).
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
 start_with_admin SIP_PORT SIP_TLS_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
-for n in 5001 5006 5011; do C directory-number create $n; done
+for n in 5001 5006 5011 5012; do C directory-number create $n; done
 for n in 5001 5006; do C device create "SEP00000000D${n#5}" --type cisco_sip_phone --lines $n; done
 C device create SEP00000000D016 --type cisco_sip_phone --lines 5006
 C phone-security-profile create "Phone Encrypted" --device-type cisco_sip_phone \
 	--device-security-mode encrypted
-C device create SEP00000000D011 --type cisco_sip_phone --lines 5011 \
-	--phone-security-profile "Phone Encrypted"
-device_cert SEP00000000D011
-pass "plain and encrypted phones configured, two phones on line 5006"
+for d in SEP00000000D011:5011 SEP00000000D012:5012 SEP00000000D022:5012; do
+	C device create "${d%:*}" --type cisco_sip_phone --lines "${d#*:}" \
+		--phone-security-profile "Phone Encrypted"
+	device_cert "${d%:*}"
+done
+pass "plain and encrypted phones configured, two plain phones on line 5006, two encrypted on 5012"
 
 source "$(dirname "$0")/lib_phone.sh"
 
@@ -74,6 +77,34 @@ grep -q "SEP00000000D016 replaces SEP00000000D006, talking to SEP00000000D001, n
 ! grep -q "inline:" "$T/ucmd.log" "$T"/*.out || fail "an SRTP key was printed"
 no_calls
 pass "a delayed-offer INVITE with Replaces takes the call over: the caller gets a re-INVITE without SDP, its offer (keys removed) reaches the newcomer in the 200, the newcomer's answer reaches the caller in the ACK, the call shows the new phone as non_secure and the Cisco caller is told, the replaced phone gets BYE"
+
+# ---- delayed-offer takeover between encrypted phones over TLS ----
+: >"$T/dialog"
+bg replaced answer $(tls_of SEP00000000D012) --line 5012 --dialog-file "$T/dialog" --cisco-sis
+bg caller call $(tls_of SEP00000000D011) --line 5011 --to 5012 --srtp --talk 4 --cisco-sis
+dialog_made
+bg newcomer call $(tls_of SEP00000000D022) --line 5012 --to 5011 --srtp --late --talk 10 \
+	--cisco-sis --replaces "$(cat "$T/dialog")"
+callee_is SEP00000000D022
+[ "$(json "['items'][0]['security']" <"$T/calls.json")" = encrypted ] &&
+	[ "$(json "['items'][0]['callee']['transport']" <"$T/calls.json")" = TLS ] &&
+	[ "$(json "['items'][0]['callee']['srtp']" <"$T/calls.json")" = true ] ||
+	fail "the taken-over call is not encrypted: $(cat "$T/calls.json")"
+finished caller
+finished replaced
+wait "${pids[newcomer]}" || true
+has newcomer "calling 5011 with no offer (delayed offer), replacing a dialog" \
+	"INVITE: 200 OK, offer RTP/SAVP sendrecv, SDES" "ACK sent with the answer RTP/SAVP sendrecv, SDES" \
+	"call security Encrypted (Call-Info in 200 to INVITE)" \
+	"call security Encrypted (Call-Info in UPDATE)" "the other side hung up first"
+has caller "re-INVITE offering none, answered" "ACK with the SDP answer RTP/SAVP sendrecv, SDES" \
+	"call security Encrypted (Call-Info in UPDATE)" "BYE: 200 OK, call ended"
+has replaced "BYE, the other side hung up"
+grep -q "SEP00000000D022 replaces SEP00000000D012, talking to SEP00000000D011, encrypted (delayed offer)" \
+	"$T/ucmd.log" || fail "no encrypted takeover logged"
+! grep -q "inline:" "$T/ucmd.log" "$T"/*.out || fail "an SRTP key was printed"
+no_calls
+pass "between encrypted TLS phones, a delayed-offer takeover (ucm-phone --late --replaces) gets the caller's SRTP offer with its SDES key, answers it in the ACK, and the call stays encrypted; both Cisco phones are told"
 
 # ---- the remaining party refuses the re-INVITE: the original call stays ----
 replaced_phone 5006
