@@ -76,16 +76,17 @@ no_calls() {
 	done
 	fail "calls left: $(cat "$T/calls.json")"
 }
-# replaced_phone LINE: a sipp phone registered on LINE that answers, writes its dialog (as the
-# Replaces value a phone taking it over sends) to $T/dialog and waits for its BYE; its pid is
-# in replaced_pid. dialog_made waits for the answer.
+# replaced_phone LINE [SIPP_OPTION...]: a sipp phone registered on LINE that answers, writes
+# its dialog (as the Replaces value a phone taking it over sends) to $T/dialog and waits for
+# its BYE (20 s unless an option says otherwise); its pid is in replaced_pid. dialog_made
+# waits for the answer.
 replaced_phone() {
 	local port
 	port=$(free_port)
 	: >"$T/dialog"
 	rm -f "$T/r$1"
 	sipp_line "$1" "$port"
-	timeout 30 sipp -sf "$sc/uas_answer_record.xml" "${common[@]}" -p "$port" \
+	timeout 60 sipp -sf "$sc/uas_answer_record.xml" "${common[@]}" "${@:2}" -p "$port" \
 		-key result_file "$T/dialog" >"$T/replaced.out" 2>&1 &
 	replaced_pid=$!
 	track_pid $replaced_pid
