@@ -84,6 +84,10 @@ static void on_ok_timer(evutil_socket_t fd, short events, void *arg)
 	c->ok_elapsed_ms += c->ok_interval_ms;
 	if (c->ok_elapsed_ms >= 32000) {
 		/* No ACK from the caller: the call cannot go on (§13.3.1.4). */
+		if (c->replace_late && c->replaced) { /* the other party awaits the answer too */
+			call_replace_acked(c, NULL);
+			return;
+		}
 		base_log(BASE_LOG_INFO, "call", "call %llu: no ACK from %s; hanging up",
 		         (unsigned long long)c->id, c->ok_leg->device);
 		call_hang_up(&c->a, c->cs);
@@ -428,6 +432,8 @@ static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 	}
 	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
 	call_hang_up(call_leg_other(c, leg), cs);
+	if (c->replaced) /* a takeover under way: the device it replaces still holds a dialog */
+		call_hang_up(c->replaced, cs);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s hung up", (unsigned long long)c->id,
 	         leg->device);
 	call_free(c);
@@ -530,6 +536,8 @@ static void on_ack(void *arg, const struct sip_msg *ack, const struct sip_source
 	if (c && c->ok_timer && call_leg_match(c, ack) == c->ok_leg) {
 		event_free(c->ok_timer);
 		c->ok_timer = NULL;
+		if (c->replace_late && c->replaced) /* it brings the answer to the peer's offer */
+			call_replace_acked(c, ack);
 	}
 }
 

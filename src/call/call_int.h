@@ -74,6 +74,8 @@ struct call {
 	bool joining, join_target_step, join_a_stays;
 	struct call_leg
 	    *replaced; /* a leg an INVITE with Replaces is taking over (call_replaces.c) */
+	struct call_sdp replacing_sdp; /* the newcomer's SDP, kept until the takeover is done */
+	bool replace_late;             /* that INVITE had no offer: its answer comes in the ACK */
 	/* a transfer on ring (call_join.c): the transferee (leg a) waits for the ringing
 	 * target's answer; the released transferor is still owed the REFER's final NOTIFY */
 	bool ring_join;
@@ -146,6 +148,12 @@ struct call_leg *call_leg_named(struct call *c, const struct sip_replaces *r);
 /* Sends a re-INVITE on a leg (with offer, made fit for the leg, if any) as c->join_tx; false
  * when it cannot be sent. */
 bool call_join_invite(struct call *c, struct call_leg *to, struct sip_pl offer, sip_response_fn fn);
+/* The ACK of the 2xx to our last INVITE on leg, with an SDP answer (made fit for the leg)
+ * when answer is not empty. */
+void call_join_ack(struct call *c, struct call_leg *leg, struct sip_pl answer);
+/* The newcomer of a delayed-offer INVITE with Replaces ACKed our 2xx (its answer in the
+ * ACK), or never did (ack NULL, the 2xx timed out): the takeover is completed or undone. */
+void call_replace_acked(struct call *c, const struct sip_msg *ack);
 
 /* call_join.c: an attended transfer (REFER with Replaces, RFC 5589 §7): the REFER on a leg of
  * c names, in `replaces`, another dialog of the same device; the two other parties are

@@ -66,8 +66,7 @@ static void end_join(struct call *c, const char *why)
 	call_free(c);
 }
 
-/* The ACK of the 2xx to our last INVITE on leg, with an SDP answer when there is one. */
-static void ack(struct call *c, struct call_leg *leg, struct sip_pl answer)
+void call_join_ack(struct call *c, struct call_leg *leg, struct sip_pl answer)
 {
 	char branch[40];
 	struct sip_buf sdp, b;
@@ -122,10 +121,10 @@ static void on_join_response(void *arg, struct sip_client_tx *tx, const struct s
 	struct call_leg *leg = c->join_target_step ? target : a;
 	bool ok = resp->status < 300 && resp->body.l;
 	if (resp->status < 300 && (!ok || c->join_target_step))
-		ack(c, leg, SIP_PL_NULL);
+		call_join_ack(c, leg, SIP_PL_NULL);
 	if (!ok) {
 		if (c->join_target_step)
-			ack(c, a, SIP_PL_NULL);
+			call_join_ack(c, a, SIP_PL_NULL);
 		end_join(c, resp->status < 300 ? "no SDP" : sip_reason_phrase(resp->status));
 		return;
 	}
@@ -136,7 +135,7 @@ static void on_join_response(void *arg, struct sip_client_tx *tx, const struct s
 		send_invite(c, target, resp->body);
 		return;
 	}
-	ack(c, a, resp->body);
+	call_join_ack(c, a, resp->body);
 	c->joining = false;
 	/* Each party had its old peer's security; now it is the lowest of the joined legs. */
 	call_tell_security(c, &c->a);

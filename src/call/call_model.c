@@ -50,6 +50,7 @@ void call_free(struct call *c)
 	if (c->join_tx)
 		sip_client_tx_detach(c->join_tx);
 	free(c->replaced);
+	free(c->replacing_sdp.data);
 	free(c->transferor);
 	if (c->ok_timer)
 		event_free(c->ok_timer);

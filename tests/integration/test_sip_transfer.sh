@@ -106,19 +106,9 @@ grep -q "SEP00000000D001's attended transfer refused (481)" "$T/ucmd.log" ||
 pass "BYE, re-INVITE and REFER with the right Call-ID but wrong tags get 481; a REFER whose Replaces names no dialog gets 202 and NOTIFY 481; the right BYE ends the call"
 
 # ---- an INVITE with Replaces: another phone of the line takes the call over (RFC 3891) ----
-P6=$(free_port)
-sipp_line 5006 "$P6"
-timeout 30 sipp -sf "$sc/uas_answer_record.xml" "${common[@]}" -p "$P6" \
-	-key result_file "$T/dialog" >"$T/replaced.out" 2>&1 &
-replaced_pid=$!
-track_pid $replaced_pid
-sleep 0.3
+replaced_phone 5006
 bg caller call "${udp[@]}" --line 5001 --to 5006 --talk 3
-for _ in $(seq 1 50); do
-	[ -s "$T/dialog" ] && break
-	sleep 0.1
-done
-[ -s "$T/dialog" ] || fail "the call to 5006 was not answered"
+dialog_made
 # replaces LINE DEVICE: DEVICE registers LINE and sends INVITE with Replaces for that dialog;
 # prints the final status.
 replaces() {

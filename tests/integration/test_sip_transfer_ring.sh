@@ -41,14 +41,6 @@ ringing() {
 	done
 	fail "no call of $1 ringing $2: $(cat "$T/calls.json")"
 }
-no_calls() {
-	for _ in $(seq 1 50); do
-		api GET calls >"$T/calls.json"
-		[ "$(json "['total']" <"$T/calls.json")" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "calls left: $(cat "$T/calls.json")"
-}
 
 # ---- transfer on ring, plain phones over UDP ----
 bg target answer "${udp[@]}" --line 5003 --after 2.5

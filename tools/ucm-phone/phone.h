@@ -31,12 +31,15 @@ struct phone_opts {
 	/* call */
 	char to[32];
 	bool srtp, hold;
-	double talk; /* seconds each phase of a call lasts */
+	double talk;        /* seconds each phase of a call lasts */
+	char replaces[400]; /* the dialog the INVITE takes over (Replaces), or "" */
+	bool late;          /* a delayed offer: no SDP in the INVITE */
 
 	/* answer */
 	double after; /* seconds of ringing before answering */
 	bool busy;
 	int count;
+	const char *dialog_file; /* where each answered dialog is written as a Replaces value */
 
 	/* boot (phone_boot.c) */
 	bool stay; /* register: stay registered; a resync NOTIFY ends with PHONE_EXIT_RESYNC */

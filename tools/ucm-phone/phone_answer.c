@@ -73,6 +73,22 @@ static int make_answer(struct phone_ua *ua, struct phone_incoming *in, char *out
 	return -1;
 }
 
+/* The dialog as the Replaces value a phone taking it over sends (RFC 3891 §6.1: to-tag the
+ * server's, from-tag ours), written whole (renamed into place) for a test to read. */
+static void write_dialog(const char *path, const struct phone_dialog *d)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		printf("cannot write %s\n", tmp);
+		return;
+	}
+	fprintf(f, "%s;to-tag=%s;from-tag=%s\n", d->call_id, d->remote_tag, d->local_tag);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		printf("cannot write %s\n", path);
+}
+
 static void answer_now(struct phone_ua *ua)
 {
 	struct phone_call *c = &ua->call;
@@ -89,6 +105,8 @@ static void answer_now(struct phone_ua *ua)
 	c->state = CALL_CONNECTED;
 	reply_sdp(ua, in, sdp);
 	printf("call %d: answered with 200 OK, %s\n", c->number, desc);
+	if (ua->o->dialog_file)
+		write_dialog(ua->o->dialog_file, &c->d);
 	if (ua->o->cmd == PHONE_TRANSFER)
 		transfer_answered(ua);
 }

@@ -46,6 +46,9 @@ enum opt_id {
 	OPT_ATTENDED,
 	OPT_ON_RING,
 	OPT_CISCO_SIS,
+	OPT_REPLACES,
+	OPT_LATE,
+	OPT_DIALOG_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -72,6 +75,9 @@ static const struct option long_opts[] = {
     {"attended", no_argument, NULL, OPT_ATTENDED},
     {"on-ring", no_argument, NULL, OPT_ON_RING},
     {"cisco-sis", no_argument, NULL, OPT_CISCO_SIS},
+    {"replaces", required_argument, NULL, OPT_REPLACES},
+    {"late", no_argument, NULL, OPT_LATE},
+    {"dialog-file", required_argument, NULL, OPT_DIALOG_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -88,7 +94,8 @@ static const unsigned opt_commands[] = {
     [OPT_AFTER] = FOR_RING,        [OPT_BUSY] = FOR_ANSWER,
     [OPT_COUNT] = FOR_ANSWER,      [OPT_TARGET] = FOR_TRANSFER,
     [OPT_ATTENDED] = FOR_TRANSFER, [OPT_ON_RING] = FOR_TRANSFER,
-    [OPT_CISCO_SIS] = FOR_PHONES,
+    [OPT_CISCO_SIS] = FOR_PHONES,  [OPT_REPLACES] = FOR_CALL,
+    [OPT_LATE] = FOR_CALL,         [OPT_DIALOG_FILE] = FOR_ANSWER,
 };
 
 void phone_usage(FILE *out)
@@ -100,7 +107,8 @@ void phone_usage(FILE *out)
 	        "       ucm-phone answer COMMON [--after S] [--busy] [--count N]\n"
 	        "       ucm-phone transfer COMMON --target DN [--attended] [--after S]\n"
 	        "                 [--talk S] [--on-ring]\n"
-	        "       call, answer and transfer also take --cisco-sis\n\n"
+	        "       call, answer and transfer also take --cisco-sis; call also\n"
+	        "       [--replaces DIALOG] [--late]; answer also [--dialog-file FILE]\n\n"
 	        "COMMON: --server HOST:PORT --line DN [--transport udp|tcp|tls]\n"
 	        "        [--user ID --password-file FILE] [--cert CRT --key KEY] [--ca CA.crt]\n"
 	        "        [--expires N] [--local HOST:PORT] [--timeout S] [--verbose]\n\n"
@@ -122,7 +130,13 @@ void phone_usage(FILE *out)
 	        "             server released our calls; --on-ring: REFER as soon as the\n"
 	        "             target rings (transfer on ring)\n"
 	        "  --cisco-sis  advertise X-cisco-sis (INVITE, 200 OK) as a Cisco phone does,\n"
-	        "             and print the call security the server tells (Call-Info)\n\n"
+	        "             and print the call security the server tells (Call-Info)\n"
+	        "  --replaces DIALOG  call: the INVITE takes over DIALOG (RFC 3891 Replaces\n"
+	        "             value, as --dialog-file writes it)\n"
+	        "  --late     call: a delayed offer (INVITE without SDP; the offer comes in\n"
+	        "             the 200, our answer goes in the ACK), as Cisco phones do\n"
+	        "  --dialog-file FILE  answer: write each answered call's dialog to FILE as\n"
+	        "             a Replaces value (Call-ID;to-tag=...;from-tag=...)\n\n"
 	        "TLS verifies the server against --ca and presents --cert as the device\n"
 	        "certificate. UDP listens on --local (default 127.0.0.1:0). Commands give up\n"
 	        "after --timeout seconds (default 30). Passwords and keys are never printed.\n\n"
@@ -281,6 +295,17 @@ static int apply(struct phone_opts *o, int id, const char *arg, struct base_err 
 		return 0;
 	case OPT_CISCO_SIS:
 		o->cisco_sis = true;
+		return 0;
+	case OPT_REPLACES:
+		if (strlen(arg) >= sizeof(o->replaces) || strpbrk(arg, "\r\n"))
+			return bad(err, "--replaces", "is too long or spans lines");
+		base_strlcpy(o->replaces, arg, sizeof(o->replaces));
+		return 0;
+	case OPT_LATE:
+		o->late = true;
+		return 0;
+	case OPT_DIALOG_FILE:
+		o->dialog_file = arg;
 		return 0;
 	default:
 		return base_err_set(err, BASE_E_INVALID, NULL, "unknown option");

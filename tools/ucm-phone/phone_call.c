@@ -7,6 +7,7 @@
 #include "phone_ua_int.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static void hang_up(struct phone_ua *ua);
 
@@ -118,6 +119,44 @@ static void resume(struct phone_ua *ua)
 
 /* ---- the call ---- */
 
+/* Our answer (in sdp) to the offer of a 2xx, our INVITE having none (a delayed offer); false,
+ * with why printed, when there is none we can give. */
+static bool answer_offer(struct phone_ua *ua, const struct sip_msg *resp, char *sdp, size_t size)
+{
+	struct sip_sdp offer;
+	struct base_err err = {0};
+	char desc[160];
+	if (resp->body.l == 0 || ua_sdp_read(resp->body, &offer, desc, sizeof(desc)) != 0) {
+		printf("INVITE: %u without a usable SDP offer\n", resp->status);
+		return false;
+	}
+	printf("INVITE: %u %.*s, offer %s\n", resp->status, (int)resp->reason.l, resp->reason.p,
+	       desc);
+	if (ua->o->srtp && !sip_sdp_is_srtp(&offer)) {
+		printf("the offer to an SRTP phone is not SRTP\n");
+		return false;
+	}
+	if (phone_sdp_answer(&ua->call.media, &offer, sdp, size, &err) < 0) {
+		printf("cannot answer the offer: %s\n", err.message);
+		return false;
+	}
+	return true;
+}
+
+/* The ACK of the 2xx to a delayed offer, with our answer when we have one. */
+static bool ack_with_answer(struct phone_ua *ua, const struct sip_msg *resp)
+{
+	char sdp[1024] = "", desc[160];
+	struct sip_sdp mine;
+	bool ok = answer_offer(ua, resp, sdp, sizeof(sdp));
+	dialog_ack_sdp(ua, &ua->call.d, resp->cseq.number, ok ? sdp : NULL);
+	if (ok) {
+		ua_sdp_read((struct sip_pl){sdp, strlen(sdp)}, &mine, desc, sizeof(desc));
+		printf("ACK sent with the answer %s\n", desc);
+	}
+	return ok;
+}
+
 static void on_invite_response(struct phone_ua *ua, const struct sip_msg *resp)
 {
 	struct phone_call *c = &ua->call;
@@ -133,15 +172,31 @@ static void on_invite_response(struct phone_ua *ua, const struct sip_msg *resp)
 		return;
 	}
 	dialog_confirm(&c->d, resp);
-	dialog_ack(ua, &c->d, resp->cseq.number);
 	c->state = CALL_CONNECTED;
-	if (!answer_ok(ua, resp, "INVITE")) {
+	bool ok = ua->o->late ? ack_with_answer(ua, resp) : true;
+	if (!ua->o->late)
+		dialog_ack(ua, &c->d, resp->cseq.number);
+	if (!ok || (!ua->o->late && !answer_ok(ua, resp, "INVITE"))) {
 		c->failed = true;
 		hang_up(ua);
 		return;
 	}
 	printf("connected to %s, ACK sent\n", ua->o->to);
 	ua_after(ua, ua->o->talk, ua->o->hold ? hold : hang_up);
+}
+
+/* The first INVITE: an offer, or none with --late; with --replaces it takes a dialog over. */
+static int first_invite(struct phone_ua *ua)
+{
+	struct phone_call *c = &ua->call;
+	char sdp[1024] = "", extra[440] = "";
+	c->offered = SIP_SDP_SENDRECV;
+	if (ua->o->replaces[0])
+		snprintf(extra, sizeof(extra), "Replaces: %s\r\n", ua->o->replaces);
+	if (!ua->o->late &&
+	    phone_sdp_offer(&c->media, ua->o->srtp, SIP_SDP_SENDRECV, sdp, sizeof(sdp)) < 0)
+		return -1;
+	return ua_send(ua, &c->d, "INVITE", extra[0] ? extra : NULL, sdp, on_invite_response);
 }
 
 void call_start(struct phone_ua *ua)
@@ -159,9 +214,12 @@ void call_start(struct phone_ua *ua)
 	dialog_new(ua, &c->d, ua->o->line, ua->o->to, false);
 	c->number = 1;
 	c->state = CALL_INVITING;
-	printf("calling %s with an %s offer\n", ua->o->to,
-	       ua->o->srtp ? "RTP/SAVP (SDES " PHONE_SRTP_SUITE ")" : "RTP/AVP");
-	if (invite(ua, SIP_SDP_SENDRECV, on_invite_response) != 0) {
+	printf("calling %s with %s%s\n", ua->o->to,
+	       ua->o->late   ? "no offer (delayed offer)"
+	       : ua->o->srtp ? "an RTP/SAVP (SDES " PHONE_SRTP_SUITE ") offer"
+	                     : "an RTP/AVP offer",
+	       ua->o->replaces[0] ? ", replacing a dialog" : "");
+	if (first_invite(ua) != 0) {
 		printf("cannot send INVITE\n");
 		call_reset(ua);
 		ua_done(ua, 1);

@@ -56,14 +56,20 @@ void dialog_build(struct phone_ua *ua, const struct phone_dialog *d, const char 
 	sip_buf_end_headers(out, body, body ? strlen(body) : 0);
 }
 
-void dialog_ack(struct phone_ua *ua, const struct phone_dialog *d, uint32_t cseq)
+void dialog_ack_sdp(struct phone_ua *ua, const struct phone_dialog *d, uint32_t cseq,
+                    const char *sdp)
 {
 	char branch[40];
 	struct sip_buf b;
-	dialog_build(ua, d, "ACK", cseq, NULL, NULL, branch, &b);
+	dialog_build(ua, d, "ACK", cseq, NULL, sdp, branch, &b);
 	if (!b.failed)
 		phone_link_send(ua->link, b.data, b.len);
 	sip_buf_free(&b);
+}
+
+void dialog_ack(struct phone_ua *ua, const struct phone_dialog *d, uint32_t cseq)
+{
+	dialog_ack_sdp(ua, d, cseq, NULL);
 }
 
 void dialog_new(struct phone_ua *ua, struct phone_dialog *d, const char *from_user,

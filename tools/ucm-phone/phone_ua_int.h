@@ -99,6 +99,9 @@ void dialog_build(struct phone_ua *ua, const struct phone_dialog *d, const char 
                   struct sip_buf *out);
 /* Sends the ACK of a 2xx to the INVITE with this CSeq: a request of its own (§13.2.2.4). */
 void dialog_ack(struct phone_ua *ua, const struct phone_dialog *d, uint32_t cseq);
+/* The ACK of a 2xx that brought an offer: it carries our answer. */
+void dialog_ack_sdp(struct phone_ua *ua, const struct phone_dialog *d, uint32_t cseq,
+                    const char *sdp);
 /* A new dialog of ours towards to_user at the server (or the registration of from_user). */
 void dialog_new(struct phone_ua *ua, struct phone_dialog *d, const char *from_user,
                 const char *to_user, bool to_registrar);
