@@ -156,7 +156,7 @@ static void take_dialog(struct call_branch *br, const struct sip_msg *resp)
  * of a joined call. */
 void call_tell_security(struct call *c, struct call_leg *leg)
 {
-	if (!leg->cisco)
+	if (!leg->cisco || leg->jabber) /* a Jabber client ignores UPDATE */
 		return;
 	char header[160], branch[40];
 	call_security_header(c, header, sizeof(header));
@@ -170,26 +170,30 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 {
 	bool first = !br->done;
 	br->done = true;
-	if (!first) { /* a retransmitted 2xx: our ACK was lost */
-		call_send_on_leg(c->cs, &br->leg, "ACK", 1);
+	if (!first) { /* a retransmitted 2xx: our ACK was lost (or still awaits the caller's) */
+		call_late_ack(c, br);
 		return;
 	}
 	take_dialog(br, resp);
-	call_send_on_leg(c->cs, &br->leg, "ACK", 1);
+	call_leg_note_session(&br->leg, resp);
+	bool acked = call_late_ack(c, br);
+	bool wins = c->state != CALL_CONNECTED && !c->cancelled && (c->invite || c->ring_join);
+	if (!acked && (c->transfer != CALL_NO_TRANSFER || !wins || c->ring_join))
+		call_join_ack(c, &br->leg, SIP_PL_NULL); /* nobody to answer its offer */
 	if (c->transfer != CALL_NO_TRANSFER) {
 		call_transfer_answered(c, br, resp);
 		return;
 	}
-	if (c->state == CALL_CONNECTED || c->cancelled || (!c->invite && !c->ring_join)) {
+	if (!wins) {
 		/* Someone else answered first, or the caller gave up: end this one. */
 		call_hang_up(&br->leg, c->cs);
 		return;
 	}
 	c->b = br->leg;
-	c->b.local_cseq = 1;
+	c->b_awaits_answer = !acked && !c->ring_join;
 	c->b.cisco = advertises_sis(resp);
 	call_leg_note_sdp(&c->b, resp->body);
-	call_sdp_keep(&c->sdp_b, resp->body, true);
+	call_sdp_keep(&c->sdp_b, resp->body, !br->late);
 	c->state = CALL_CONNECTED;
 	c->answered_at = base_time_now();
 	call_index(c, c->b.call_id);
@@ -251,6 +255,7 @@ bool call_start_branch(struct call *c, const struct sip_binding *binding, const 
 {
 	struct call_service *cs = c->cs;
 	struct call_branch *br = &c->branches[c->nbranches];
+	free(br->answer.data); /* a transfer reuses the slots of the call's first branches */
 	memset(br, 0, sizeof(*br));
 	br->call = c;
 	struct call_leg *leg = &br->leg;
@@ -267,16 +272,28 @@ bool call_start_branch(struct call *c, const struct sip_binding *binding, const 
 	snprintf(leg->local_uri, sizeof(leg->local_uri), "<sip:%s@%s>", from_dn, host);
 	snprintf(leg->remote_uri, sizeof(leg->remote_uri), "<sip:%s@%s>", dn, host);
 	leg->local_cseq = 1;
+	struct sip_buf sdp;
+	sip_buf_init(&sdp);
+	if (leg->jabber) {
+		/* Unified CM's numbering (INVITE 101), which its responses always carry anyway. */
+		leg->local_cseq = 101;
+		call_leg_new_session(leg);
+		call_sdp_keep(&br->answer, (struct sip_pl){offer->data, offer->len}, false);
+	} else {
+		call_sdp_for_leg(leg, offer->data, offer->len, &sdp);
+	}
+	br->late = sdp.len == 0;
 	char branch[40];
 	struct sip_buf b;
-	struct sip_buf sdp;
-	call_sdp_for_leg(leg, offer->data, offer->len, &sdp);
-	call_leg_request(cs, leg, "INVITE", 1, NULL, sdp.len ? SDP : NULL, sdp.data, sdp.len,
-	                 branch, &b);
+	call_leg_request(cs, leg, "INVITE", leg->local_cseq, NULL, sdp.len ? SDP : NULL, sdp.data,
+	                 sdp.len, branch, &b);
 	sip_buf_free(&sdp);
 	br->tx = sip_client_tx_send(cs->stack, &leg->flow, branch, &b, on_branch_response, br);
-	if (!br->tx)
+	if (!br->tx) {
+		free(br->answer.data);
+		br->answer.data = NULL;
 		return false;
+	}
 	call_index(c, leg->call_id);
 	c->nbranches++;
 	return true;
@@ -481,6 +498,8 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 		return;
 	}
 	struct call_leg *other = call_leg_other(c, leg);
+	if (call_late_refuse_reinvite(tx, other))
+		return;
 	if (leg->security == CALL_ENCRYPTED && req->body.l) {
 		struct sip_sdp sdp;
 		if (sip_sdp_parse(req->body, &sdp, NULL) == 0 && !sip_sdp_is_srtp(&sdp)) {
@@ -538,6 +557,8 @@ static void on_ack(void *arg, const struct sip_msg *ack, const struct sip_source
 		c->ok_timer = NULL;
 		if (c->replace_late && c->replaced) /* it brings the answer to the peer's offer */
 			call_replace_acked(c, ack);
+		else if (c->b_awaits_answer && c->ok_leg == &c->a)
+			call_late_caller_acked(c, ack);
 	}
 }
 

@@ -24,19 +24,15 @@ struct call_leg {
 	bool cisco; /* advertised X-cisco-sis: is told the call's security (Call-Info) */
 	bool srtp;  /* its last SDP offered SRTP */
 	bool held;  /* its last SDP put the call on hold */
+	/* a Jabber client (csf, tct, bot, tab): it ignores an INVITE's SDP and offers in its 200
+	 * (so it is called with a delayed offer, answered in the ACK), needs a Session-ID on
+	 * the INVITE, ACK and CANCEL, and takes any re-INVITE for a new call (spec §5.5) */
+	bool jabber;
+	char session_id[33];     /* our Session-ID (RFC 7989) on this leg, when we send one */
+	char remote_session[33]; /* the peer's, 32 zeros until it tells us */
 };
 
 struct call;
-
-/* An INVITE towards one registered device of the dialled number. */
-struct call_branch {
-	struct call *call;
-	struct sip_client_tx *tx;
-	struct call_leg leg;
-	bool done;
-};
-
-enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED };
 
 struct call_sdp {
 	char *data;
@@ -44,6 +40,21 @@ struct call_sdp {
 	bool
 	    answer; /* it answered the other side's offer (so its direction is the other's doing) */
 };
+
+/* An INVITE towards one registered device of the dialled number. */
+struct call_branch {
+	struct call *call;
+	struct sip_client_tx *tx;
+	struct call_leg leg;
+	bool done;
+	/* the INVITE had no SDP (delayed offer): the 2xx brings an offer, answered in the ACK
+	 * with `answer` (the other party's offer), or, when that is empty, with the caller's
+	 * answer from its own ACK */
+	bool late;
+	struct call_sdp answer;
+};
+
+enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED };
 
 /* Which side is transferring the other away (REFER), if any. */
 enum call_transfer { CALL_NO_TRANSFER, CALL_A_TRANSFERS, CALL_B_TRANSFERS };
@@ -84,6 +95,9 @@ struct call {
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
 	bool reinvite_from_a;
+	/* the callee's 2xx offer went to a caller that made no offer: the callee's ACK waits for
+	 * the answer in the caller's ACK (call_late.c) */
+	bool b_awaits_answer;
 };
 
 struct call_service {
@@ -172,7 +186,21 @@ void call_transfer_failed(struct call *c);
 /* A request on a leg while a transfer or join is under way: 491 (RFC 3261 §14.1). */
 bool call_busy(const struct call *c);
 
+/* call_late.c: delayed offers towards the callee */
+/* ACKs a late branch's 2xx with the answer it is owed; false when that answer can only come
+ * from the caller's ACK (the caller made no offer). */
+bool call_late_ack(struct call *c, struct call_branch *br);
+/* The caller's ACK of our 2xx, with the answer to the callee's offer: the callee's ACK. */
+void call_late_caller_acked(struct call *c, const struct sip_msg *ack);
+/* A re-INVITE that would go to `to` but must not (a Jabber client): answered 488. */
+bool call_late_refuse_reinvite(struct sip_server_tx *tx, const struct call_leg *to);
+
 /* call_leg.c */
+/* Gives the leg a fresh Session-ID (RFC 7989 §6: a version 4 UUID as 32 lower-case hex
+ * digits) for the requests we send on it; the peer's stays unknown (zeros). */
+void call_leg_new_session(struct call_leg *leg);
+/* Learns the peer's Session-ID UUID from a message it sent, if it carries one. */
+void call_leg_note_session(struct call_leg *leg, const struct sip_msg *m);
 void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,
                     uint16_t *port);
 /* A request within the leg's dialog (or its first INVITE), complete with Via and Contact;

@@ -90,6 +90,8 @@ static void on_join_response(void *arg, struct sip_client_tx *tx, const struct s
 
 bool call_join_invite(struct call *c, struct call_leg *to, struct sip_pl offer, sip_response_fn fn)
 {
+	if (to->jabber) /* it would take a re-INVITE for a new call */
+		return false;
 	char branch[40];
 	struct sip_buf sdp, b;
 	sip_buf_init(&sdp);

@@ -1,8 +1,11 @@
 /* Requests within a leg's dialog, built from what the dialog remembers (RFC 3261 §12.2.1). */
 #include "call/call_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#define NO_SESSION "00000000000000000000000000000000"
 
 static const char *transport_param(enum sip_transport_kind kind)
 {
@@ -51,6 +54,9 @@ void call_leg_request(struct call_service *cs, struct call_leg *leg, const char 
 	               strcmp(method, "ACK") == 0 || strcmp(method, "BYE") == 0 ? "" : contact);
 	if (strcmp(method, "INVITE") == 0)
 		sip_buf_printf(out, "Allow: INVITE, ACK, CANCEL, BYE, REFER, NOTIFY, OPTIONS\r\n");
+	if (leg->session_id[0])
+		sip_buf_printf(out, "Session-ID: %s;remote=%s\r\n", leg->session_id,
+		               leg->remote_session[0] ? leg->remote_session : NO_SESSION);
 	if (headers)
 		sip_buf_add(out, headers, strlen(headers));
 	if (content_type && body_len)
@@ -65,4 +71,28 @@ void call_leg_note_sdp(struct call_leg *leg, struct sip_pl body)
 		return;
 	leg->srtp = sip_sdp_is_srtp(&sdp);
 	leg->held = sip_sdp_is_hold(&sdp);
+}
+
+void call_leg_new_session(struct call_leg *leg)
+{
+	sip_random_hex(leg->session_id, 16);
+	leg->session_id[12] = '4'; /* version 4 (random), variant 10xx (RFC 4122 §4.4) */
+	leg->session_id[16] = "89ab"[leg->session_id[16] & 3];
+	leg->remote_session[0] = '\0';
+}
+
+void call_leg_note_session(struct call_leg *leg, const struct sip_msg *m)
+{
+	const struct sip_hdr *h = sip_msg_hdr_named(m, "Session-ID");
+	if (!h || h->value.l < 32 || (h->value.l > 32 && h->value.p[32] != ';'))
+		return;
+	char uuid[33];
+	for (size_t i = 0; i < 32; i++) {
+		if (!isxdigit((unsigned char)h->value.p[i]))
+			return;
+		uuid[i] = (char)tolower((unsigned char)h->value.p[i]);
+	}
+	uuid[32] = '\0';
+	if (strcmp(uuid, NO_SESSION) != 0)
+		memcpy(leg->remote_session, uuid, sizeof(uuid));
 }

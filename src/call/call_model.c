@@ -40,6 +40,7 @@ void call_free(struct call *c)
 		struct call_branch *br = &c->branches[i];
 		if (br->tx && !br->done)
 			sip_client_tx_detach(br->tx);
+		free(br->answer.data);
 		if (base_hash_get(cs->by_call_id, br->leg.call_id) == c)
 			base_hash_remove(cs->by_call_id, br->leg.call_id);
 	}
@@ -151,6 +152,14 @@ static enum call_security mode_security(const char *mode, bool mixed)
 	return strcmp(mode, "authenticated") == 0 ? CALL_AUTHENTICATED : CALL_NON_SECURE;
 }
 
+/* Jabber's device types: for Windows or Linux (csf), iPhone (tct), Android (bot), tablets
+ * (tab). */
+static bool is_jabber(const char *type)
+{
+	return strcmp(type, "csf") == 0 || strcmp(type, "tct") == 0 || strcmp(type, "bot") == 0 ||
+	       strcmp(type, "tab") == 0;
+}
+
 void call_leg_device(struct call_service *cs, struct call_leg *leg)
 {
 	json_t *p = NULL;
@@ -167,6 +176,7 @@ void call_leg_device(struct call_service *cs, struct call_leg *leg)
 		if (strcasecmp(devices[i].device, leg->device) != 0)
 			continue;
 		leg->security = mode_security(devices[i].security_mode, mixed);
+		leg->jabber = is_jabber(devices[i].type);
 	}
 }
 

@@ -64,6 +64,11 @@ static void on_reoffer_response(void *arg, struct sip_client_tx *tx, const struc
 /* Gives the transferee its new peer's media in a re-INVITE. */
 static void reoffer(struct call *c, struct call_leg *to, const struct call_sdp *sdp)
 {
+	if (to->jabber) { /* it would take a re-INVITE for a new call: its media stays as is */
+		base_log(BASE_LOG_INFO, "call", "call %llu: no re-INVITE to Jabber client %s",
+		         (unsigned long long)c->id, to->device);
+		return;
+	}
 	char branch[40];
 	struct sip_buf body, b;
 	call_sdp_for_leg(to, sdp->data, sdp->len, &body);
@@ -151,7 +156,6 @@ void call_transfer_answered(struct call *c, struct call_branch *br, const struct
 		base_hash_remove(c->cs->by_call_id, old->call_id);
 	bool a_replaced = old == &c->a;
 	*old = br->leg;
-	old->local_cseq = 1;
 	call_leg_note_sdp(old, resp->body);
 	struct call_sdp *slot = a_replaced ? &c->sdp_a : &c->sdp_b;
 	call_sdp_keep(slot, resp->body, true);

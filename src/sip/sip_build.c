@@ -395,6 +395,11 @@ int sip_msg_ack_or_cancel(struct sip_buf *b, const char *method, const struct si
 	               to->value.p);
 	sip_buf_printf(b, "Call-ID: %.*s\r\nCSeq: %u %s\r\nMax-Forwards: 70\r\n",
 	               (int)invite->call_id.l, invite->call_id.p, invite->cseq.number, method);
+	/* RFC 7989 §6: the CANCEL and ACK carry the INVITE's Session-ID (a Jabber client matches
+	 * them by it). */
+	const struct sip_hdr *session = sip_msg_hdr_named(invite, "Session-ID");
+	if (session)
+		sip_buf_printf(b, "Session-ID: %.*s\r\n", (int)session->value.l, session->value.p);
 	sip_buf_end_headers(b, NULL, 0);
 	return b->failed ? -1 : 0;
 }

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Calls to a Jabber client (spec cisco-device-config §5.5), played by sipp as Jabber4Linux
+# does it: a CSF device registered over TCP gets the INVITE as a delayed offer (no SDP) with
+# a Session-ID, answers with its own offer, and gets the caller's offer as the answer in the
+# ACK, which carries the Session-ID too; the caller gets the client's SDP in our 200. On a
+# line shared with a desk phone only the Jabber client gets the delayed offer (the desk phone
+# keeps the early offer) and the CANCEL it gets carries the INVITE's Session-ID. A hold
+# re-INVITE towards the client is refused (488) and the call goes on.
+source "$(dirname "$0")/lib.sh"
+command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
+
+start_with_admin SIP_PORT
+for n in 2101 2102 2103; do C directory-number create $n; done
+C device create SEP00000000B101 --type cisco_sip_phone --lines 2101
+C device create CSFJABBER --type csf --lines 2102
+C device create SEP00000000B103 --type cisco_sip_phone --lines 2103
+C device create CSFSHARED --type csf --lines 2103
+pass "configured a desk phone caller, a CSF device, and a line shared by a desk phone and a CSF"
+
+sc=$(dirname "$0")/sipp
+common=(-m 1 -i 127.0.0.1 -nostdin -timeout 30 -timeout_error)
+# jabber DEVICE LINE SCENARIO: the client registers LINE over TCP and takes calls with
+# SCENARIO for 15 s, tracing its messages to $T/DEVICE.log; "ok" lands in $T/DEVICE.ok.
+jabber() {
+	: >"$T/$1.reg"
+	rm -f "$T/$1.ok"
+	timeout 30 sipp -sf "$sc/jabber_register.xml" -oocsf "$sc/$3" "${common[@]}" -t t1 \
+		-p "$(free_port)" -d 15000 -key device "$1" -key line "$2" \
+		-key result_file "$T/$1.reg" -key ok_file "$T/$1.ok" -trace_msg \
+		-message_file "$T/$1.log" -trace_err -error_file "$T/$1.err" \
+		"127.0.0.1:$SIP_PORT" >"$T/$1.out" 2>&1 &
+	eval "${1}_pid=$!"
+	track_pid $!
+	for _ in $(seq 1 50); do
+		[ -s "$T/$1.reg" ] && [ "$(cat "$T/$1.reg")" = 200 ] && return 0
+		sleep 0.1
+	done
+	fail "$1 did not register over TCP: $(tail -5 "$T/$1.out")"
+}
+# done_ok DEVICE: the client's scenario passed every check (and wrote ok); the client leaves.
+done_ok() {
+	for _ in $(seq 1 50); do
+		if [ -s "$T/$1.ok" ]; then
+			local pid=${1}_pid
+			kill "${!pid}" 2>/dev/null || true
+			wait "${!pid}" 2>/dev/null || true
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1 failed its checks: $(tail -n 5 "$T/$1.err" 2>/dev/null)"
+}
+# session_ids LOG METHOD...: the first part of the Session-ID of each sent METHOD request
+# received by the client, one per line.
+session_ids() {
+	python3 - "$@" <<'PY'
+import re, sys
+trace = open(sys.argv[1], errors="replace").read()
+for method in sys.argv[2:]:
+    m = re.search(r"message received.*?\n" + method + r" sip:[^\n]*\n((?:[^\n]+\n)*?)\r?\n", trace, re.S)
+    sid = re.search(r"^Session-ID: ([0-9a-f]{32});remote=", m.group(1), re.M) if m else None
+    print(sid.group(1) if sid else "none")
+PY
+}
+
+# 1. The desk phone 2101 calls the Jabber client on 2102.
+jabber CSFJABBER 2102 jabber_uas.xml
+timeout 30 sipp -sf "$sc/uac_register_call.xml" "${common[@]}" -t u1 -p "$(free_port)" \
+	-key line 2101 -key callee 2102 -trace_msg -message_file "$T/caller.log" \
+	"127.0.0.1:$SIP_PORT" >"$T/caller.out" 2>&1 || fail "call 2101 -> 2102 failed: $(tail -5 "$T/caller.out")"
+done_ok CSFJABBER
+pass "the Jabber client got an INVITE with a Session-ID and no SDP, and an ACK with its Session-ID and an SDP answer"
+read -r inv ack < <(session_ids "$T/CSFJABBER.log" INVITE ACK | paste -sd' ')
+[ "$inv" != none ] && [ "$inv" = "$ack" ] || fail "Session-ID of INVITE ($inv) and ACK ($ack) differ"
+grep -q "^Session-ID: $inv;remote=0123456789abcdef0123456789abcdef" "$T/CSFJABBER.log" ||
+	fail "the ACK does not name the client's Session-ID as remote"
+pass "the ACK carries the INVITE's Session-ID, and the client's own as remote"
+python3 - "$T/caller.log" <<'PY' || fail "the caller's 200 OK does not carry the Jabber client's SDP"
+import re, sys
+trace = open(sys.argv[1], errors="replace").read()
+ok = re.search(r"message received.*?\nSIP/2\.0 200 OK\n(?:[^\n]+\n)*?CSeq: 1 INVITE\n.*?\n\r?\n(.*?)\n\n", trace, re.S)
+sys.exit(0 if ok and "o=Jabber4Linux" in ok.group(1) and "m=audio" in ok.group(1) else 1)
+PY
+pass "the caller got the Jabber client's SDP offer as the answer in our 200 OK"
+grep -q "call 1: 2101 (SEP00000000B101) answered on CSFJABBER" "$T/ucmd.log" || fail "answer not logged"
+pass "the call was answered and hung up (BYE answered as 102 BYE)"
+
+# 2. While the call lasts it is listed; a hold re-INVITE is refused (488), not relayed to the
+# client (which would take it for a new call), and the call goes on until the BYE.
+jabber CSFJABBER 2102 jabber_uas.xml
+timeout 30 sipp -sf "$sc/uac_call_hold_refused.xml" "${common[@]}" -t u1 -p "$(free_port)" \
+	-key line 2101 -key callee 2102 "127.0.0.1:$SIP_PORT" >"$T/hold.out" 2>&1 &
+hold_pid=$!
+track_pid $hold_pid
+listed=""
+for _ in $(seq 1 30); do
+	api GET calls >"$T/calls.json"
+	listed="$(json "['items'][0]['callee']['device']" <"$T/calls.json" 2>/dev/null || true)"
+	listed+=" $(json "['items'][0]['callee']['transport']" <"$T/calls.json" 2>/dev/null || true)"
+	[ "$listed" = "CSFJABBER TCP" ] && break
+	sleep 0.1
+done
+[ "$listed" = "CSFJABBER TCP" ] || fail "no connected call to CSFJABBER over TCP: $(cat "$T/calls.json")"
+pass "GET /api/v1/calls shows the call to the Jabber client (over TCP) while it lasts"
+wait "$hold_pid" || fail "the hold was not refused or the call broke: $(tail -5 "$T/hold.out")"
+done_ok CSFJABBER
+pass "a hold re-INVITE towards the Jabber client is refused with 488; the call goes on to its BYE"
+[ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after BYE"
+pass "the call is gone after BYE"
+
+# 3. Shared line 2103: the desk phone gets the early offer and answers; the Jabber client got
+# a delayed offer and is cancelled with its Session-ID.
+jabber CSFSHARED 2103 jabber_uas_cancel.xml
+DP=$(free_port)
+timeout 20 sipp -sf "$sc/register_named.xml" "${common[@]}" -t u1 -p "$DP" -key line 2103 \
+	-key device SEP00000000B103 \
+	-key result_file "$T/rdesk" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
+[ "$(read_result "$T/rdesk")" = 200 ] || fail "the desk phone of 2103 did not register"
+timeout 30 sipp -sf "$sc/uas_offer_check.xml" "${common[@]}" -t u1 -p "$DP" -d 500 -trace_msg -message_file "$T/desk.log" \
+	-trace_err -error_file "$T/desk.err" >"$T/desk.out" 2>&1 &
+desk_pid=$!
+track_pid $desk_pid
+sleep 0.3
+timeout 30 sipp -sf "$sc/uac_register_call.xml" "${common[@]}" -t u1 -p "$(free_port)" \
+	-key line 2101 -key callee 2103 "127.0.0.1:$SIP_PORT" >"$T/caller3.out" 2>&1 ||
+	fail "call 2101 -> 2103 failed: $(tail -5 "$T/caller3.out")"
+wait "$desk_pid" || fail "the desk phone did not get an early offer: $(head -c 600 "$T/desk.err"; tail -n 40 "$T/desk.log")"
+grep -q "ringing 2 device(s)" "$T/ucmd.log" || fail "the shared line did not ring both devices"
+pass "on a shared line the desk phone still gets the early offer (SDP, no Session-ID) and answers"
+done_ok CSFSHARED
+read -r inv cancel < <(session_ids "$T/CSFSHARED.log" INVITE CANCEL | paste -sd' ')
+[ "$inv" != none ] && [ "$inv" = "$cancel" ] || fail "Session-ID of INVITE ($inv) and CANCEL ($cancel) differ"
+pass "the Jabber client on the shared line got a delayed offer and a CANCEL with the INVITE's Session-ID"
+finish
