@@ -11,10 +11,14 @@ command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-te
 
 start_with_admin SIP_PORT
 for n in 2101 2102 2103; do C directory-number create $n; done
-C device create SEP00000000B101 --type cisco_sip_phone --lines 2101
-C device create CSFJABBER --type csf --lines 2102
-C device create SEP00000000B103 --type cisco_sip_phone --lines 2103
-C device create CSFSHARED --type csf --lines 2103
+while read -r name type line; do
+	C device create "$name" --type "$type" --lines "$line"
+done <<'DEVICES'
+SEP00000000B101 cisco_sip_phone 2101
+CSFJABBER csf 2102
+SEP00000000B103 cisco_sip_phone 2103
+CSFSHARED csf 2103
+DEVICES
 pass "configured a desk phone caller, a CSF device, and a line shared by a desk phone and a CSF"
 
 sc=$(dirname "$0")/sipp
