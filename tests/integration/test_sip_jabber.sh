@@ -5,7 +5,8 @@
 # ACK, which carries the Session-ID too; the caller gets the client's SDP in our 200. On a
 # line shared with a desk phone only the Jabber client gets the delayed offer (the desk phone
 # keeps the early offer) and the CANCEL it gets carries the INVITE's Session-ID. A hold
-# re-INVITE towards the client is refused (488) and the call goes on.
+# re-INVITE towards the client is refused (488) and the call goes on. A caller's own delayed
+# offer (ucm-phone --late) gets the client's offer and its ACK's answer goes on to the client.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -138,4 +139,19 @@ done_ok CSFSHARED
 read -r inv cancel < <(session_ids "$T/CSFSHARED.log" INVITE CANCEL | paste -sd' ')
 [ "$inv" != none ] && [ "$inv" = "$cancel" ] || fail "Session-ID of INVITE ($inv) and CANCEL ($cancel) differ"
 pass "the Jabber client on the shared line got a delayed offer and a CANCEL with the INVITE's Session-ID"
+# 4. A caller making a delayed offer itself (ucm-phone --late): the client's offer goes to
+# it in our 200, and the answer of its ACK to the client in the client's ACK.
+jabber CSFJABBER 2102 jabber_uas.xml
+timeout 20 "$UCM_PHONE" call --server "127.0.0.1:$SIP_PORT" --transport udp --timeout 15 \
+	--line 2101 --to 2102 --late --talk 1 >"$T/late.out" 2>&1 ||
+	fail "the delayed-offer call failed: $(cat "$T/late.out")"
+grep -q "ACK sent with the answer" "$T/late.out" || fail "the caller did not answer: $(cat "$T/late.out")"
+done_ok CSFJABBER
+python3 - "$T/CSFJABBER.log" <<'PY' || fail "the client's ACK does not carry the caller's answer"
+import re, sys
+trace = open(sys.argv[1], errors="replace").read()
+ack = re.search(r"message received.*?\nACK sip:.*?\n\r?\n(.*?)\n-{10}", trace, re.S)
+sys.exit(0 if ack and "o=ucm-phone" in ack.group(1) and "m=audio" in ack.group(1) else 1)
+PY
+pass "a delayed-offer caller gets the client's offer, and its answer reaches the client in the ACK"
 finish
