@@ -8,112 +8,20 @@
  * security mode then decides what is acceptable: authenticated and encrypted devices only
  * over TLS with their own certificate, unless the cluster runs non-secure.
  *
- * Bindings live in memory for speed and are written through to the store before the 200 OK
- * leaves, so a restart or a crash loses none.
+ * Bindings live in memory for speed (sip_location.c) and are written through to the store
+ * before the 200 OK leaves, so a restart or a crash loses none.
  */
-#include "sip/sip_auth.h"
-#include "store/store.h"
+#include "sip/sip_registrar_int.h"
 
-#include <ctype.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define MAX_LINE_DEVICES 32
 #define MAX_CONTACTS     16
-#define SWEEP_SECONDS    5
-
-struct aor_bindings {
-	struct sip_binding *items;
-	size_t n, cap;
-};
-
-struct sip_registrar {
-	struct store *store;
-	struct sip_stack *stack;
-	struct sip_auth *auth;
-	struct base_hash *aors; /* lower-case directory number -> struct aor_bindings */
-	size_t count;
-	struct event *sweep;
-	uint64_t config_generation;
-	char realm[128];
-	char algorithms[32];
-	struct sip_auth_policy policy;
-	bool cluster_non_secure;
-};
-
-/* ---- the location table ---- */
-
-static void aor_key(const char *aor, char *out, size_t size)
-{
-	size_t i = 0;
-	for (; aor[i] && i + 1 < size; i++)
-		out[i] = (char)tolower((unsigned char)aor[i]);
-	out[i] = '\0';
-}
-
-static struct aor_bindings *aor_get(struct sip_registrar *r, const char *aor, bool create)
-{
-	char key[64];
-	aor_key(aor, key, sizeof(key));
-	struct aor_bindings *b = base_hash_get(r->aors, key);
-	if (!b && create && (b = calloc(1, sizeof(*b))) && base_hash_put(r->aors, key, b, NULL)) {
-		free(b);
-		b = NULL;
-	}
-	return b;
-}
-
-static void aor_free(void *value)
-{
-	struct aor_bindings *b = value;
-	free(b->items);
-	free(b);
-}
-
-static struct sip_binding *binding_find(struct aor_bindings *b, const char *contact,
-                                        const char *device, const char *instance)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		struct sip_binding *x = &b->items[i];
-		if (strcmp(x->contact, contact) == 0 ||
-		    (*instance && strcmp(x->instance, instance) == 0 &&
-		     strcasecmp(x->device, device) == 0))
-			return x;
-	}
-	return NULL;
-}
-
-static int binding_put(struct sip_registrar *r, const struct sip_binding *nb)
-{
-	struct aor_bindings *b = aor_get(r, nb->aor, true);
-	if (!b)
-		return -1;
-	struct sip_binding *x = binding_find(b, nb->contact, nb->device, nb->instance);
-	if (!x) {
-		if (b->n == b->cap) {
-			/* Most lines have one binding: room for a second one would be 1.3 kB
-			 * per line held for nothing. */
-			size_t cap = b->cap ? b->cap * 2 : 1;
-			struct sip_binding *items = realloc(b->items, cap * sizeof(*items));
-			if (!items)
-				return -1;
-			b->items = items, b->cap = cap;
-		}
-		x = &b->items[b->n++];
-		r->count++;
-	}
-	*x = *nb;
-	return 0;
-}
-
-static void binding_remove(struct sip_registrar *r, struct aor_bindings *b, size_t i)
-{
-	b->items[i] = b->items[--b->n];
-	r->count--;
-}
 
 /* ---- configuration the registrar reads ---- */
 
@@ -149,6 +57,20 @@ static void reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
                   const char *headers)
 {
 	sip_server_tx_reply(tx, status, reason, headers, NULL, NULL, 0);
+}
+
+/* A security refusal with the Warning text Unified CM uses, which Jabber clients act on
+ * (cisco-device-config.md §5.4): "Device security mismatch: expected TLS" makes one that
+ * came over TCP reconnect over TLS; "TLS authentication failure" names a refused
+ * certificate. */
+static void refuse_security(struct sip_registrar *r, struct sip_server_tx *tx,
+                            const struct sip_source *src, const char *reason)
+{
+	char headers[256];
+	snprintf(headers, sizeof(headers), "Warning: 399 %s \"%s\"\r\n", r->hostname,
+	         src->kind == SIP_TP_TLS ? "TLS authentication failure"
+	                                 : "Device security mismatch: expected TLS");
+	reply(tx, 403, reason, headers);
 }
 
 static void challenge(struct sip_registrar *r, struct sip_server_tx *tx, bool stale)
@@ -266,7 +188,7 @@ static int identify(struct sip_registrar *r, struct sip_server_tx *tx,
 		if (!rr->device) {
 			base_log(BASE_LOG_WARN, "sip", "certificate of %s used for line %s from %s",
 			         src->tls_peer, rr->aor, src->host);
-			reply(tx, 403, "Certificate Not For This Line", NULL);
+			refuse_security(r, tx, src, "Certificate Not For This Line");
 			return -1;
 		}
 	}
@@ -302,7 +224,8 @@ static int identify(struct sip_registrar *r, struct sip_server_tx *tx,
 			if (!rr->device && !any_non_secure(r, rr)) {
 				/* Only a certificate can identify these devices: digest never
 				 * will, so do not ask for it. */
-				reply(tx, 403, "Device Must Use TLS With Its Certificate", NULL);
+				refuse_security(r, tx, src,
+				                "Device Must Use TLS With Its Certificate");
 				return -1;
 			}
 			if (!rr->device || rr->device->digest_required) {
@@ -318,7 +241,7 @@ static int identify(struct sip_registrar *r, struct sip_server_tx *tx,
 		base_log(BASE_LOG_WARN, "sip",
 		         "refused %s for line %s from %s: %s mode needs TLS with its certificate",
 		         d->device, rr->aor, src->host, d->security_mode);
-		reply(tx, 403, "Device Must Use TLS With Its Certificate", NULL);
+		refuse_security(r, tx, src, "Device Must Use TLS With Its Certificate");
 		return -1;
 	}
 	if (!is_secure(r, d) && !transport_allowed(d, src->kind)) {
@@ -429,14 +352,14 @@ static int store_binding(struct sip_registrar *r, const struct sip_binding *old,
 static int apply_change(struct sip_registrar *r, const struct registration_request *rr,
                         const struct contact_change *c, struct base_err *err)
 {
-	struct aor_bindings *b = aor_get(r, rr->aor, false);
+	struct aor_bindings *b = sip_location_aor(r, rr->aor, false);
 	if (c->expires == 0) {
 		for (size_t i = 0; b && i < b->n; i++) {
 			if (strcmp(b->items[i].contact, c->contact) != 0)
 				continue;
 			if (store_registration_delete(r->store, rr->aor, c->contact, err) != 0)
 				return -1;
-			binding_remove(r, b, i);
+			sip_location_remove(r, b, i);
 			break;
 		}
 		return 0;
@@ -455,9 +378,13 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
 	nb.flow = *rr->src;
 	nb.registered_at = base_time_now();
 	nb.expires_at = nb.registered_at + c->expires;
-	struct sip_binding *old = b ? binding_find(b, c->contact, nb.device, nb.instance) : NULL;
-	if (old && strcmp(old->call_id, nb.call_id) == 0 && old->cseq >= nb.cseq)
-		return 0; /* an older request overtaken by a newer one (§10.3 step 7) */
+	struct sip_binding *old =
+	    b ? sip_location_find(b, c->contact, nb.device, nb.instance) : NULL;
+	/* An older request overtaken by a newer one is dropped (§10.3 step 7). An equal CSeq is
+	 * a refresh, not a retransmission (the transaction layer absorbs those): Jabber sends
+	 * every refresh with the same Call-ID and CSeq 101 (cisco-device-config.md §5.2). */
+	if (old && strcmp(old->call_id, nb.call_id) == 0 && old->cseq > nb.cseq)
+		return 0;
 	if (old && strcmp(old->contact, nb.contact) != 0 &&
 	    store_registration_delete(r->store, rr->aor, old->contact, err) != 0)
 		return -1;
@@ -465,14 +392,15 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
 		nb.registered_at = old->registered_at;
 	if (store_binding(r, old, &nb, err) != 0)
 		return -1;
-	return binding_put(r, &nb) == 0 ? 0
-	                                : base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
+	return sip_location_put(r, &nb) == 0
+	           ? 0
+	           : base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 }
 
 static int remove_device_bindings(struct sip_registrar *r, const struct registration_request *rr,
                                   struct base_err *err)
 {
-	struct aor_bindings *b = aor_get(r, rr->aor, false);
+	struct aor_bindings *b = sip_location_aor(r, rr->aor, false);
 	for (size_t i = 0; b && i < b->n;) {
 		if (strcasecmp(b->items[i].device, rr->device->device) != 0) {
 			i++;
@@ -480,16 +408,25 @@ static int remove_device_bindings(struct sip_registrar *r, const struct registra
 		}
 		if (store_registration_delete(r->store, rr->aor, b->items[i].contact, err) != 0)
 			return -1;
-		binding_remove(r, b, i);
+		sip_location_remove(r, b, i);
 	}
 	return 0;
 }
 
-static void reply_bindings(struct sip_registrar *r, struct sip_server_tx *tx, const char *aor)
+/* The 200 lists the line's bindings (RFC 3261 §10.3 step 8) and, as Unified CM does, says in an
+ * Expires header what the registering contact was granted: Jabber schedules its refresh from
+ * that header and fails the registration without it (cisco-device-config.md §5.4). */
+static void reply_bindings(struct sip_registrar *r, struct sip_server_tx *tx, const char *aor,
+                           long granted)
 {
 	struct sip_buf h;
 	sip_buf_init(&h);
-	struct aor_bindings *b = aor_get(r, aor, false);
+	if (granted >= 0) {
+		sip_buf_add(&h, "Expires: ", 9);
+		sip_buf_add_uint(&h, (unsigned long long)granted);
+		sip_buf_add(&h, "\r\n", 2);
+	}
+	struct aor_bindings *b = sip_location_aor(r, aor, false);
 	int64_t now = base_time_now();
 	for (size_t i = 0; b && i < b->n; i++) {
 		int64_t left = b->items[i].expires_at - now;
@@ -551,107 +488,10 @@ void sip_registrar_handle(struct sip_registrar *r, struct sip_server_tx *tx)
 		reply(tx, 500, NULL, NULL);
 		return;
 	}
-	reply_bindings(r, tx, rr.aor);
+	reply_bindings(r, tx, rr.aor, n ? changes[0].expires : -1);
 }
 
-/* ---- expiry, start and stop ---- */
-
-struct expiry_ctx {
-	struct sip_registrar *r;
-	int64_t now;
-};
-
-static void expire_aor(void *arg, const char *key, void *value)
-{
-	struct expiry_ctx *c = arg;
-	struct aor_bindings *b = value;
-	for (size_t i = 0; i < b->n;) {
-		if (b->items[i].expires_at > c->now) {
-			i++;
-			continue;
-		}
-		store_registration_delete(c->r->store, b->items[i].aor, b->items[i].contact, NULL);
-		binding_remove(c->r, b, i);
-	}
-	if (b->n == 0)
-		aor_free(base_hash_remove(c->r->aors, key));
-}
-
-static void on_sweep(evutil_socket_t fd, short events, void *arg)
-{
-	(void)fd, (void)events;
-	struct expiry_ctx c = {arg, base_time_now()};
-	base_hash_foreach(c.r->aors, expire_aor, &c);
-}
-
-struct flow_ctx {
-	struct sip_registrar *r;
-	uint64_t conn_id;
-	size_t dropped;
-};
-
-static void drop_flow_bindings(void *arg, const char *key, void *value)
-{
-	struct flow_ctx *c = arg;
-	struct aor_bindings *b = value;
-	for (size_t i = 0; i < b->n;) {
-		struct sip_binding *x = &b->items[i];
-		if (x->flow.kind == SIP_TP_UDP || x->flow.conn_id != c->conn_id) {
-			i++;
-			continue;
-		}
-		store_registration_delete(c->r->store, x->aor, x->contact, NULL);
-		binding_remove(c->r, b, i);
-		c->dropped++;
-	}
-	if (b->n == 0)
-		aor_free(base_hash_remove(c->r->aors, key));
-}
-
-/* A phone reached only through its connection is unreachable once that connection closes
- * (as a flow in RFC 5626 §5.3): drop its bindings rather than ring a dead flow. It
- * registers again when it reconnects. */
-static void on_flow_closed(void *arg, const struct sip_source *flow)
-{
-	struct flow_ctx c = {arg, flow->conn_id, 0};
-	base_hash_foreach(c.r->aors, drop_flow_bindings, &c);
-	if (c.dropped)
-		base_log(BASE_LOG_INFO, "sip",
-		         "%zu binding(s) dropped: %s connection from %s:%u closed", c.dropped,
-		         sip_transport_name(flow->kind), flow->host, flow->port);
-}
-
-static void load_binding(void *arg, const struct store_registration *s)
-{
-	struct sip_registrar *r = arg;
-	struct sip_binding b = {0};
-	base_strlcpy(b.aor, s->aor, sizeof(b.aor));
-	base_strlcpy(b.contact, s->contact, sizeof(b.contact));
-	base_strlcpy(b.device, s->device, sizeof(b.device));
-	base_strlcpy(b.instance, s->instance, sizeof(b.instance));
-	base_strlcpy(b.user_agent, s->user_agent, sizeof(b.user_agent));
-	base_strlcpy(b.call_id, s->call_id, sizeof(b.call_id));
-	b.cseq = s->cseq;
-	b.expires_at = s->expires_at;
-	b.registered_at = s->registered_at;
-	b.store_id = s->id;
-	/* The flow: a stream connection did not survive the restart (conn_id 0 finds none),
-	 * so the phone is reached again once it reconnects and refreshes. */
-	b.flow.kind = strcmp(s->transport, "TLS") == 0   ? SIP_TP_TLS
-	              : strcmp(s->transport, "TCP") == 0 ? SIP_TP_TCP
-	                                                 : SIP_TP_UDP;
-	const char *colon = strrchr(s->source, ':');
-	if (colon) {
-		const char *host = s->source[0] == '[' ? s->source + 1 : s->source;
-		size_t len = (size_t)(colon - host) - (s->source[0] == '[');
-		if (len < sizeof(b.flow.host)) {
-			memcpy(b.flow.host, host, len);
-			b.flow.host[len] = '\0';
-		}
-		b.flow.port = (uint16_t)atoi(colon + 1);
-	}
-	binding_put(r, &b);
-}
+/* ---- start and stop ---- */
 
 int sip_registrar_start(struct sip_registrar **out, struct event_base *base, struct store *store,
                         struct sip_stack *stack, struct base_err *err)
@@ -660,16 +500,19 @@ int sip_registrar_start(struct sip_registrar **out, struct event_base *base, str
 	if (!r)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	r->store = store, r->stack = stack;
+	if (gethostname(r->hostname, sizeof(r->hostname)) != 0 || !r->hostname[0])
+		base_strlcpy(r->hostname, "ucmd", sizeof(r->hostname));
+	r->hostname[sizeof(r->hostname) - 1] = '\0';
 	r->aors = base_hash_new();
 	r->auth = sip_auth_new(base, store);
-	r->sweep = event_new(base, -1, EV_PERSIST, on_sweep, r);
+	r->sweep = event_new(base, -1, EV_PERSIST, sip_location_sweep, r);
 	struct timeval tv = {SWEEP_SECONDS, 0};
 	if (!r->aors || !r->auth || !r->sweep || event_add(r->sweep, &tv) != 0) {
 		sip_registrar_stop(r);
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
-	sip_transport_set_close_handler(sip_stack_transport(stack), on_flow_closed, r);
-	if (store_registration_load(store, base_time_now(), load_binding, r, err) != 0) {
+	sip_transport_set_close_handler(sip_stack_transport(stack), sip_location_flow_closed, r);
+	if (store_registration_load(store, base_time_now(), sip_location_load, r, err) != 0) {
 		sip_registrar_stop(r);
 		return -1;
 	}
@@ -685,24 +528,8 @@ void sip_registrar_stop(struct sip_registrar *r)
 	if (r->sweep)
 		event_free(r->sweep);
 	sip_auth_free(r->auth);
-	base_hash_free(r->aors, aor_free);
+	base_hash_free(r->aors, sip_location_aor_free);
 	free(r);
-}
-
-size_t sip_registrar_lookup(struct sip_registrar *r, const char *aor, struct sip_binding *out,
-                            size_t max)
-{
-	struct aor_bindings *b = aor_get(r, aor, false);
-	int64_t now = base_time_now();
-	size_t n = 0;
-	for (size_t i = 0; b && i < b->n; i++) {
-		if (b->items[i].expires_at <= now)
-			continue;
-		if (n < max)
-			out[n] = b->items[i];
-		n++;
-	}
-	return n;
 }
 
 int sip_registrar_authorize(struct sip_registrar *r, struct sip_server_tx *tx,
@@ -739,32 +566,4 @@ int sip_registrar_authorize(struct sip_registrar *r, struct sip_server_tx *tx,
 		challenge(r, tx, false);
 		return -1;
 	}
-}
-
-static bool same_flow(const struct sip_source *a, const struct sip_source *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind != SIP_TP_UDP)
-		return a->conn_id == b->conn_id;
-	return a->port == b->port && strcmp(a->host, b->host) == 0;
-}
-
-bool sip_registrar_binding_of(struct sip_registrar *r, const char *aor,
-                              const struct sip_source *src, struct sip_binding *out)
-{
-	struct aor_bindings *b = aor_get(r, aor, false);
-	int64_t now = base_time_now();
-	for (size_t i = 0; b && i < b->n; i++) {
-		if (b->items[i].expires_at > now && same_flow(&b->items[i].flow, src)) {
-			*out = b->items[i];
-			return true;
-		}
-	}
-	return false;
-}
-
-size_t sip_registrar_count(const struct sip_registrar *r)
-{
-	return r->count;
 }

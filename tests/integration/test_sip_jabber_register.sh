@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Jabber softphones register as Jabber4Linux shows (shared/specs/cisco-device-config.md §5.2–5.4):
+# over one TCP connection, without credentials, with the same branch, Call-ID and CSeq 101 for
+# every refresh, the device named in the Contact. The 200 must carry an Expires header (Jabber
+# schedules its refresh from it), a refresh with the same CSeq must extend the binding, and a
+# device that must use TLS is told so in the Warning Jabber acts on.
+source "$(dirname "$0")/lib.sh"
+command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
+
+start_with_admin SIP_PORT
+C enterprise-parameter update cluster_security_mode --value mixed
+C end-user create jsmith --last-name Smith
+C directory-number create 2001
+C directory-number create 2002
+C device create CSFJSMITH --type csf --owner-user-id jsmith --lines 2001
+C phone-security-profile create "CSF Authenticated" --device-type csf \
+	--device-security-mode authenticated
+C end-user create tadams --last-name Adams
+C device create CSFTADAMS --type csf --owner-user-id tadams --lines 2002 \
+	--phone-security-profile "CSF Authenticated"
+pass "mixed cluster; a non-secure CSF device on 2001, an authenticated one on 2002"
+
+sc=$(dirname "$0")/sipp
+# jabber SCENARIO LINE DEVICE [sipp options...]: one Jabber-like client over TCP, in the
+# background; its results go to $T/jabber.result.
+jabber() {
+	local scenario=$1 line=$2 device=$3
+	shift 3
+	: >"$T/jabber.result"
+	timeout 30 sipp -sf "$sc/$scenario" -m 1 -t t1 -i 127.0.0.1 -p "$(free_port)" \
+		-timeout 20 -timeout_error -nostdin -trace_err -error_file "$T/sipp_err.log" \
+		-key line "$line" -key device "$device" -key result_file "$T/jabber.result" "$@" \
+		"127.0.0.1:$SIP_PORT" >"$T/sipp.out" 2>&1
+}
+# expires_at LINE: the binding's expiry as the API shows it, in seconds since the epoch.
+expires_at() {
+	api GET "registrations?aor=$1" | python3 -c '
+import datetime, json, sys
+items = json.load(sys.stdin)["items"]
+print(int(datetime.datetime.fromisoformat(items[0]["expires_at"].replace("Z", "+00:00")).timestamp()) if items else "none")'
+}
+
+jabber register_jabber.xml 2001 CSFJSMITH -d 3000 &
+client=$!
+track_pid $client
+first=none
+for _ in $(seq 1 20); do
+	first=$(expires_at 2001)
+	[ "$first" != none ] && break
+	sleep 0.1
+done
+[ "$first" != none ] || fail "the first REGISTER made no binding: $(cat "$T/sipp.out")"
+api GET "registrations?aor=2001" >"$T/reg.json"
+[ "$(json "['items'][0]['device']" <"$T/reg.json")" = CSFJSMITH ] || fail "wrong device: $(cat "$T/reg.json")"
+[ "$(json "['items'][0]['transport']" <"$T/reg.json")" = TCP ] || fail "wrong transport"
+pass "a Jabber REGISTER without credentials, named by its Contact devicename, is bound to CSFJSMITH over TCP"
+sleep 4.5 # past the refresh, before the client hangs up
+second=$(expires_at 2001)
+[ "$second" != none ] && [ $((second - first)) -ge 2 ] ||
+	fail "the refresh with the same Call-ID and CSeq 101 did not extend the binding: $first -> $second"
+pass "the refresh with the same branch, Call-ID and CSeq 101 extends the binding ($first -> $second)"
+wait $client || fail "the Jabber client failed: $(tail -5 "$T/sipp.out") $(cat "$T/sipp_err.log" 2>/dev/null)"
+[ "$(tr '\n' ' ' <"$T/jabber.result")" = "3600 3600 " ] ||
+	fail "Expires headers of the two 200s: $(cat "$T/jabber.result")"
+pass "both 200 OKs carry the Expires header Jabber schedules its refresh from (3600)"
+
+jabber register_jabber_refused.xml 2002 CSFTADAMS ||
+	fail "an authenticated CSF device over TCP was not refused with the TLS Warning: $(tail -5 "$T/sipp.out") $(cat "$T/sipp_err.log" 2>/dev/null)"
+grep -q "Device security mismatch: expected TLS" "$T/jabber.result" ||
+	fail "Warning text: $(cat "$T/jabber.result")"
+[ "$(api GET "registrations?aor=2002" | json "['total']")" = 0 ] || fail "2002 bound anyway"
+pass "an authenticated CSF device over TCP gets 403 with Warning: 399 ... \"Device security mismatch: expected TLS\""
+
+finish
