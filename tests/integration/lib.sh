@@ -235,6 +235,17 @@ device_cert() {
 
 # sipp's <exec> runs its command in a child it does not wait for: after sipp exits, give the
 # result file a moment to be written before reading it.
+# wait_for_lines FILE PATTERN [COUNT]: waits up to 10 s until FILE has COUNT (1) lines matching
+# PATTERN; returns non-zero if it never does.
+wait_for_lines() {
+	local file=$1 pattern=$2 count=${3:-1} _
+	for _ in $(seq 1 100); do
+		[ "$(grep -c -- "$pattern" "$file" 2>/dev/null)" -ge "$count" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 read_result() {
 	for _ in $(seq 1 50); do
 		[ -s "$1" ] && break

@@ -135,17 +135,10 @@ pass "a trust list signed by a key the installed list does not trust is refused"
 boot SEP000000005001 "${http[@]}" --stay --timeout 40 >"$T/stay.out" 2>&1 &
 stay_pid=$!
 track_pid $stay_pid
-for _ in $(seq 1 100); do
-	grep -q "staying registered" "$T/stay.out" && break
-	sleep 0.1
-done
-grep -q "staying registered" "$T/stay.out" || fail "stay: $(cat "$T/stay.out")"
+wait_for_lines "$T/stay.out" "staying registered" || fail "stay: $(cat "$T/stay.out")"
 api POST devices/SEP000000005001/apply-config >/dev/null
 expect_status 202 "apply-config accepted"
-for _ in $(seq 1 100); do
-	[ "$(grep -c "staying registered" "$T/stay.out")" -ge 2 ] && break
-	sleep 0.1
-done
+wait_for_lines "$T/stay.out" "staying registered" 2 || true
 out=$(cat "$T/stay.out")
 expect "NOTIFY service-control" "NOTIFY"
 expect "resync requested" "resync"

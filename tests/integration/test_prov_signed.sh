@@ -112,17 +112,10 @@ timeout 40 "$UCM_PHONE" boot --device SEP0000000030A2 --state "$T/a2" \
 	--timeout 30 >"$T/stay.out" 2>&1 &
 stay=$!
 track_pid $stay
-for _ in $(seq 1 100); do
-	grep -q "registered 3002" "$T/stay.out" && break
-	sleep 0.1
-done
-grep -q "registered 3002" "$T/stay.out" || fail "staying phone did not register: $(cat "$T/stay.out")"
+wait_for_lines "$T/stay.out" "registered 3002" || fail "staying phone did not register: $(cat "$T/stay.out")"
 api POST devices/SEP0000000030A2/apply-config >/dev/null
 expect_status 202 "apply-config of the booted phone"
-for _ in $(seq 1 100); do
-	[ "$(grep -c "decrypted with the phone key" "$T/stay.out")" -ge 2 ] && break
-	sleep 0.1
-done
+wait_for_lines "$T/stay.out" "decrypted with the phone key" 2 || true
 grep -q "NOTIFY service-control" "$T/stay.out" && grep -q "resync requested" "$T/stay.out" &&
 	[ "$(grep -c "decrypted with the phone key" "$T/stay.out")" -ge 2 ] ||
 	fail "no resync after apply-config: $(cat "$T/stay.out")"

@@ -46,11 +46,8 @@ sipp_run register_auth.xml t1 "${good[@]}" -key expires 1800 ||
 	fail "digest REGISTER over TCP failed: $(tail -5 "$T/sipp.out")"
 pass "the same over TCP"
 # sipp closed its connection on exit: a phone reachable only through it is gone.
-for _ in $(seq 1 20); do
-	grep -q "1 binding(s) dropped: TCP connection" "$T/ucmd.log" && break
-	sleep 0.1
-done
-grep -q "1 binding(s) dropped: TCP connection" "$T/ucmd.log" || fail "TCP binding kept after close"
+wait_for_lines "$T/ucmd.log" "1 binding(s) dropped: TCP connection" ||
+	fail "TCP binding kept after close"
 api GET "registrations?aor=1001&transport=TCP" >"$T/reg.json"
 [ "$(json "['total']" <"$T/reg.json")" = 0 ] || fail "closed TCP binding listed: $(cat "$T/reg.json")"
 pass "when its TCP connection closes, the binding is dropped"

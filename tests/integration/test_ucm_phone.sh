@@ -67,11 +67,7 @@ pass "register over UDP: 200 OK with the granted expiry, binding listed"
 phone register "${tcp[@]}" --line 4010 --expires 120 >"$T/r.out" ||
 	fail "TCP registration failed: $(cat "$T/r.out")"
 grep -q "registered 4010 .* over TCP: 200 OK" "$T/r.out" || fail "$(cat "$T/r.out")"
-for _ in $(seq 1 20); do
-	grep -q "1 binding(s) dropped: TCP connection" "$T/ucmd.log" && break
-	sleep 0.1
-done
-grep -q "1 binding(s) dropped: TCP connection" "$T/ucmd.log" ||
+wait_for_lines "$T/ucmd.log" "1 binding(s) dropped: TCP connection" ||
 	fail "the TCP binding of 4010 did not go with its connection"
 pass "register over TCP (an outbound connection); the binding goes when the phone disconnects"
 
