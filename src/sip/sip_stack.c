@@ -50,20 +50,10 @@ static bool reliable(const struct sip_source *src)
 static void tx_key(const struct sip_msg *m, char *out, size_t size)
 {
 	struct sip_pl method = sip_pl_eq(m->method, "ACK") ? SIP_PL("INVITE") : m->method;
-	if (m->via.branch.l > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0) {
-		/* Every message builds this key, so it is assembled without a format string. */
-		struct sip_buf b;
-		sip_buf_init(&b);
-		sip_buf_addpl(&b, m->via.branch);
-		sip_buf_add(&b, "|", 1);
-		sip_buf_addpl(&b, m->via.host);
-		sip_buf_add(&b, ":", 1);
-		sip_buf_add_uint(&b, m->via.port);
-		sip_buf_add(&b, "|", 1);
-		sip_buf_addpl(&b, method);
-		base_strlcpy(out, b.failed ? "" : b.data, size);
-		sip_buf_free(&b);
-	} else
+	if (m->via.branch.l > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0)
+		snprintf(out, size, "%.*s|%.*s:%u|%.*s", (int)m->via.branch.l, m->via.branch.p,
+		         (int)m->via.host.l, m->via.host.p, m->via.port, (int)method.l, method.p);
+	else
 		snprintf(out, size, "2543|%.*s|%u|%.*s|%.*s", (int)m->call_id.l, m->call_id.p,
 		         m->cseq.number, (int)m->from_tag.l, m->from_tag.p, (int)method.l,
 		         method.p);
