@@ -38,12 +38,15 @@ take_over() {
 		-message_file "$T/newcomer.log" "127.0.0.1:$SIP_PORT" >"$T/newcomer.out" 2>&1
 	read_result "$T/code" >"$T/takeover"
 }
-# callee_is DEVICE: waits until the only call's callee is DEVICE (its JSON in $T/calls.json).
+# callee_is DEVICE [SECURITY]: waits until the only call's callee is DEVICE and, if given, its
+# security is SECURITY (its JSON in $T/calls.json). The callee changes when the INVITE with
+# Replaces arrives; the security only once the newcomer's answer came in its ACK.
 callee_is() {
 	for _ in $(seq 1 50); do
 		api GET calls >"$T/calls.json"
 		[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
 			[ "$(json "['items'][0]['callee']['device']" <"$T/calls.json" 2>/dev/null)" = "$1" ] &&
+			{ [ -z "${2:-}" ] || [ "$(json "['items'][0]['security']" <"$T/calls.json")" = "$2" ]; } &&
 			return 0
 		sleep 0.1
 	done
@@ -85,7 +88,8 @@ bg caller call $(tls_of SEP00000000D011) --line 5011 --to 5012 --srtp --talk 4 -
 dialog_made
 bg newcomer call $(tls_of SEP00000000D022) --line 5012 --to 5011 --srtp --late --talk 10 \
 	--cisco-sis --replaces "$(cat "$T/dialog")"
-callee_is SEP00000000D022
+callee_is SEP00000000D022 encrypted
+
 [ "$(json "['items'][0]['security']" <"$T/calls.json")" = encrypted ] &&
 	[ "$(json "['items'][0]['callee']['transport']" <"$T/calls.json")" = TLS ] &&
 	[ "$(json "['items'][0]['callee']['srtp']" <"$T/calls.json")" = true ] ||
