@@ -478,11 +478,14 @@ struct sip_nonce_key {
 
 void sip_nonce_key_init(struct sip_nonce_key *key); /* random secret */
 void sip_nonce_key_clear(struct sip_nonce_key *key);
-/* Writes a new nonce (NUL-terminated, at most 64 bytes) into out. */
-void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, char out[65]);
+/* Writes a new nonce (NUL-terminated, at most 64 bytes) into out. The serial is the caller's
+ * number for this nonce, unique among those it issues; sip_nonce_check gives it back, for
+ * per-nonce state such as the highest nonce-count seen. */
+void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, uint64_t serial, char out[65]);
 enum sip_nonce_state { SIP_NONCE_VALID, SIP_NONCE_STALE, SIP_NONCE_INVALID };
+/* *serial is set for a VALID or STALE nonce. */
 enum sip_nonce_state sip_nonce_check(const struct sip_nonce_key *key, struct sip_pl nonce,
-                                     int64_t now, int64_t validity);
+                                     int64_t now, int64_t validity, uint64_t *serial);
 
 /* ---- Replaces (RFC 3891) ------------------------------------------------------------------------
  */

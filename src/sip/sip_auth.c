@@ -4,9 +4,12 @@
  * Every challenge offers SHA-256 and MD5 side by side. Nonces are self-verifying (sip_nonce)
  * so a challenge needs no state; what needs state is replay protection: for each nonce in
  * use we keep the highest nonce-count seen, and a response without qop may use its nonce
- * once. An unknown user is checked against a decoy HA1, so the answer and its timing are the
- * same as for a wrong password. Failures are counted per address; past the limit the address
- * is refused for a minute and the event is logged.
+ * once. That count sits in a fixed ring indexed by the nonce's serial number, so the memory
+ * it takes does not grow with the rate of challenges: a nonce whose slot has since gone to a
+ * newer one is answered as stale, and the phone simply authenticates again with a fresh one. An
+ * unknown user is checked against a decoy HA1, so the answer and its timing are the same as for a
+ * wrong password. Failures are counted per address; past the limit the address is refused for a
+ * minute and the event is logged.
  */
 #include "sip/sip_auth.h"
 #include "store/store.h"
@@ -20,11 +23,10 @@
 #define FAILURE_LIMIT  10 /* per address per minute */
 #define FAILURE_WINDOW 60
 #define SWEEP_SECONDS  30
-
-struct nonce_use {
-	uint32_t last_nc;
-	int64_t first_seen;
-};
+/* Nonces whose nonce-count is remembered: at a thousand challenges a second, more than the
+ * default validity of 600 s (4 MiB, of which only what is used gets touched). */
+#define NONCE_RING (1u << 20)
+#define NC_SPENT   UINT32_MAX /* a nonce used without qop: it served its one request */
 
 struct failures {
 	int count;
@@ -34,7 +36,8 @@ struct failures {
 struct sip_auth {
 	struct store *store;
 	struct sip_nonce_key key;
-	struct base_hash *nonces;   /* nonce -> struct nonce_use */
+	uint32_t *last_nc;          /* NONCE_RING entries, by nonce serial */
+	uint64_t next_serial;       /* of the next nonce issued */
 	struct base_hash *failures; /* address -> struct failures */
 	struct event *sweep;
 };
@@ -42,27 +45,21 @@ struct sip_auth {
 struct sweep_ctx {
 	struct base_hash *h;
 	int64_t cutoff;
-	bool nonces;
 };
 
 static void sweep_entry(void *arg, const char *key, void *value)
 {
 	struct sweep_ctx *c = arg;
-	int64_t t = c->nonces ? ((struct nonce_use *)value)->first_seen
-	                      : ((struct failures *)value)->window_start;
-	if (t < c->cutoff)
+	if (((struct failures *)value)->window_start < c->cutoff)
 		free(base_hash_remove(c->h, key));
 }
 
-/* Forgets nonces too old to be accepted anyway, and failure windows that have passed. */
+/* Forgets failure windows that have passed. */
 static void on_sweep(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd, (void)events;
 	struct sip_auth *auth = arg;
-	int64_t now = base_time_now();
-	struct sweep_ctx n = {auth->nonces, now - 86400, true};
-	base_hash_foreach(auth->nonces, sweep_entry, &n);
-	struct sweep_ctx f = {auth->failures, now - FAILURE_WINDOW, false};
+	struct sweep_ctx f = {auth->failures, base_time_now() - FAILURE_WINDOW};
 	base_hash_foreach(auth->failures, sweep_entry, &f);
 }
 
@@ -73,11 +70,11 @@ struct sip_auth *sip_auth_new(struct event_base *base, struct store *store)
 		return NULL;
 	auth->store = store;
 	sip_nonce_key_init(&auth->key);
-	auth->nonces = base_hash_new();
+	auth->last_nc = calloc(NONCE_RING, sizeof(*auth->last_nc));
 	auth->failures = base_hash_new();
 	auth->sweep = event_new(base, -1, EV_PERSIST, on_sweep, auth);
 	struct timeval tv = {SWEEP_SECONDS, 0};
-	if (!auth->nonces || !auth->failures || !auth->sweep || event_add(auth->sweep, &tv) != 0) {
+	if (!auth->last_nc || !auth->failures || !auth->sweep || event_add(auth->sweep, &tv) != 0) {
 		sip_auth_free(auth);
 		return NULL;
 	}
@@ -90,7 +87,7 @@ void sip_auth_free(struct sip_auth *auth)
 		return;
 	if (auth->sweep)
 		event_free(auth->sweep);
-	base_hash_free(auth->nonces, free);
+	free(auth->last_nc);
 	base_hash_free(auth->failures, free);
 	sip_nonce_key_clear(&auth->key);
 	free(auth);
@@ -100,7 +97,9 @@ void sip_auth_challenge(struct sip_auth *auth, const struct sip_auth_policy *pol
                         char *out, size_t size)
 {
 	char nonce[65];
-	sip_nonce_make(&auth->key, base_time_now(), nonce);
+	uint64_t serial = auth->next_serial++;
+	auth->last_nc[serial % NONCE_RING] = 0; /* the slot is this nonce's from now on */
+	sip_nonce_make(&auth->key, base_time_now(), serial, nonce);
 	size_t len = 0;
 	out[0] = '\0';
 	const char *algs = policy->algorithms;
@@ -180,26 +179,21 @@ static int parse_nc(struct sip_pl pl, uint32_t *out)
 	return 0;
 }
 
-/* Replay protection: nc must grow for a nonce; without qop a nonce serves once. */
-static bool fresh_use(struct sip_auth *auth, const struct sip_digest_creds *c)
+/* Replay protection for a genuine nonce of this process: nc must grow; without qop a nonce
+ * serves once. A nonce older than the ring can no longer be told from a replay: stale. */
+static enum sip_auth_result nonce_use(struct sip_auth *auth, uint64_t serial,
+                                      const struct sip_digest_creds *c)
 {
-	char nonce[72];
-	sip_pl_strcpy(c->nonce, nonce, sizeof(nonce));
-	uint32_t nc = 0;
-	if (c->qop.l && (parse_nc(c->nc, &nc) != 0 || nc == 0))
-		return false;
-	struct nonce_use *u = base_hash_get(auth->nonces, nonce);
-	if (u)
-		return c->qop.l && nc > u->last_nc ? (u->last_nc = nc, true) : false;
-	if (!(u = calloc(1, sizeof(*u))))
-		return false;
-	u->last_nc = nc;
-	u->first_seen = base_time_now();
-	if (base_hash_put(auth->nonces, nonce, u, NULL) != 0) {
-		free(u);
-		return false;
-	}
-	return true;
+	uint32_t nc = NC_SPENT;
+	if (c->qop.l && (parse_nc(c->nc, &nc) != 0 || nc == 0 || nc == NC_SPENT))
+		return SIP_AUTH_FAILED;
+	if (auth->next_serial - serial > NONCE_RING)
+		return SIP_AUTH_STALE;
+	uint32_t *last = &auth->last_nc[serial % NONCE_RING];
+	if (*last >= nc || (!c->qop.l && *last))
+		return SIP_AUTH_FAILED;
+	*last = nc;
+	return SIP_AUTH_OK;
 }
 
 /* The digest-uri binds the credentials to a target (RFC 7616 §3.4.6). It is normally the
@@ -251,14 +245,20 @@ enum sip_auth_result sip_auth_check(struct sip_auth *auth, const struct sip_msg 
 		note_failure(auth, src, c.username);
 		return SIP_AUTH_FAILED;
 	}
+	/* The password is proven. A nonce this run did not issue (the secret is new at every
+	 * start) or one past its validity is stale (RFC 7616 §3.3): the phone answers the new
+	 * challenge without the user, and a restart does not count against its address. */
+	uint64_t serial = 0;
 	enum sip_nonce_state ns =
-	    sip_nonce_check(&auth->key, c.nonce, base_time_now(), nonce_validity);
-	if (ns == SIP_NONCE_STALE)
-		return SIP_AUTH_STALE;
-	if (ns != SIP_NONCE_VALID || !fresh_use(auth, &c)) {
+	    sip_nonce_check(&auth->key, c.nonce, base_time_now(), nonce_validity, &serial);
+	enum sip_auth_result r =
+	    ns == SIP_NONCE_VALID ? nonce_use(auth, serial, &c) : SIP_AUTH_STALE;
+	if (r == SIP_AUTH_FAILED) {
 		note_failure(auth, src, c.username);
-		return SIP_AUTH_FAILED;
+		return r;
 	}
+	if (r == SIP_AUTH_STALE)
+		return r;
 	base_strlcpy(user, name, user_size);
 	return SIP_AUTH_OK;
 }

@@ -338,34 +338,32 @@ done:
 /* ---- nonces ---------------------------------------------------------------------------------- */
 
 /*
- * A nonce is base64url (RFC 4648 §5, no padding) of 40 bytes:
+ * A nonce is base64url (RFC 4648 §5, no padding) of 32 bytes:
  *
- *	time (8, big-endian seconds) || random (16) || MAC (16)
- *	MAC = HMAC-SHA256(secret, label || time || random), first 16 bytes
+ *	time (8, big-endian seconds) || serial (8, big-endian) || MAC (16)
+ *	MAC = HMAC-SHA256(secret, label || time || serial), first 16 bytes
  *
- * 54 characters, all of them token characters, so the nonce needs no escaping in a quoted
+ * 43 characters, all of them token characters, so the nonce needs no escaping in a quoted
  * string. The MAC makes it self-verifying: no table of issued nonces is needed, a restart
  * with the same secret keeps nonces valid, and a forged or altered nonce fails the MAC. The
  * label keeps these MACs from ever colliding with some other use of the same secret.
  *
- * Replay protection is left to the registrar, and the random part is what makes it
- * possible: 128 random bits make every nonce unique, so the registrar can track the highest
- * nc seen per nonce string and refuse a repeated or lower one (RFC 7616 §3.3, §5.3). The
- * decoding below is strict (exact length, no padding, unused bits zero), so each nonce has
- * exactly one spelling and a replay cannot slip past such a table by re-encoding the same
- * bytes. Entries can be dropped once older than the validity: from then on sip_nonce_check
- * reports the nonce stale whatever its nc.
+ * Replay protection is left to the caller, and the serial is what makes it cheap: the
+ * caller numbers the nonces it issues, so the highest nc seen for a nonce (RFC 7616 §3.3,
+ * §5.3) can sit in an array indexed by the serial, rather than in a table keyed by nonce
+ * strings that grows with every challenge. The decoding below is strict (exact length, no
+ * padding, unused bits zero), so each nonce has exactly one spelling.
  */
-#define NONCE_TIME_LEN 8
-#define NONCE_RAND_LEN 16
-#define NONCE_MAC_LEN  16
-#define NONCE_RAW_LEN  (NONCE_TIME_LEN + NONCE_RAND_LEN + NONCE_MAC_LEN)
-#define NONCE_TEXT_LEN ((NONCE_RAW_LEN * 8 + 5) / 6)
+#define NONCE_TIME_LEN   8
+#define NONCE_SERIAL_LEN 8
+#define NONCE_MAC_LEN    16
+#define NONCE_RAW_LEN    (NONCE_TIME_LEN + NONCE_SERIAL_LEN + NONCE_MAC_LEN)
+#define NONCE_TEXT_LEN   ((NONCE_RAW_LEN * 8 + 5) / 6)
 /* How far in the future an issue time may be: clocks stepped back a little, or servers of a
  * cluster sharing the secret with slightly different clocks. */
 #define NONCE_MAX_SKEW 5
 
-static const char nonce_label[] = "openucm sip digest nonce v1";
+static const char nonce_label[] = "openucm sip digest nonce v2";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 _Static_assert(NONCE_TEXT_LEN <= 64, "a nonce must fit sip_nonce_make's buffer");
@@ -428,12 +426,12 @@ static int b64url_decode(struct sip_pl text, unsigned char *out, size_t len)
 	return o == len && acc == 0 ? 0 : -1;
 }
 
-static void nonce_mac(const struct sip_nonce_key *key, const unsigned char *time_rand,
+static void nonce_mac(const struct sip_nonce_key *key, const unsigned char *time_serial,
                       unsigned char mac[NONCE_MAC_LEN])
 {
-	unsigned char msg[sizeof(nonce_label) - 1 + NONCE_TIME_LEN + NONCE_RAND_LEN];
+	unsigned char msg[sizeof(nonce_label) - 1 + NONCE_TIME_LEN + NONCE_SERIAL_LEN];
 	memcpy(msg, nonce_label, sizeof(nonce_label) - 1);
-	memcpy(msg + sizeof(nonce_label) - 1, time_rand, NONCE_TIME_LEN + NONCE_RAND_LEN);
+	memcpy(msg + sizeof(nonce_label) - 1, time_serial, NONCE_TIME_LEN + NONCE_SERIAL_LEN);
 	unsigned char full[EVP_MAX_MD_SIZE];
 	size_t full_len = 0;
 	/* Initialising with no key restarts from the keyed state: no key schedule per nonce. */
@@ -475,19 +473,31 @@ void sip_nonce_key_clear(struct sip_nonce_key *key)
 	key->hmac = NULL;
 }
 
-void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, char out[65])
+static void put_u64(unsigned char *out, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (unsigned char)(v >> (8 * (7 - i)));
+}
+
+static uint64_t get_u64(const unsigned char *in)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+void sip_nonce_make(const struct sip_nonce_key *key, int64_t now, uint64_t serial, char out[65])
 {
 	unsigned char raw[NONCE_RAW_LEN];
-	uint64_t t = (uint64_t)now;
-	for (int i = 0; i < NONCE_TIME_LEN; i++)
-		raw[i] = (unsigned char)(t >> (8 * (NONCE_TIME_LEN - 1 - i)));
-	sip_random(raw + NONCE_TIME_LEN, NONCE_RAND_LEN);
-	nonce_mac(key, raw, raw + NONCE_TIME_LEN + NONCE_RAND_LEN);
+	put_u64(raw, (uint64_t)now);
+	put_u64(raw + NONCE_TIME_LEN, serial);
+	nonce_mac(key, raw, raw + NONCE_TIME_LEN + NONCE_SERIAL_LEN);
 	b64url_encode(raw, sizeof(raw), out);
 }
 
 enum sip_nonce_state sip_nonce_check(const struct sip_nonce_key *key, struct sip_pl nonce,
-                                     int64_t now, int64_t validity)
+                                     int64_t now, int64_t validity, uint64_t *serial)
 {
 	unsigned char raw[NONCE_RAW_LEN];
 	if (!nonce.p || b64url_decode(nonce, raw, sizeof(raw)) != 0)
@@ -495,13 +505,11 @@ enum sip_nonce_state sip_nonce_check(const struct sip_nonce_key *key, struct sip
 	unsigned char mac[NONCE_MAC_LEN];
 	nonce_mac(key, raw, mac);
 	/* Constant time, so the MAC cannot be found byte by byte from response timing. */
-	if (CRYPTO_memcmp(mac, raw + NONCE_TIME_LEN + NONCE_RAND_LEN, NONCE_MAC_LEN) != 0)
+	if (CRYPTO_memcmp(mac, raw + NONCE_TIME_LEN + NONCE_SERIAL_LEN, NONCE_MAC_LEN) != 0)
 		return SIP_NONCE_INVALID;
-	/* From here on the time is one this server wrote. */
-	uint64_t t = 0;
-	for (int i = 0; i < NONCE_TIME_LEN; i++)
-		t = (t << 8) | raw[i];
-	int64_t issued = (int64_t)t;
+	/* From here on the time and serial are ones this server wrote. */
+	int64_t issued = (int64_t)get_u64(raw);
+	*serial = get_u64(raw + NONCE_TIME_LEN);
 	int64_t age;
 	if (__builtin_sub_overflow(now, issued, &age))
 		return issued > now ? SIP_NONCE_INVALID : SIP_NONCE_STALE;

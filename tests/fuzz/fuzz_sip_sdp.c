@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sip_nonce_key_init(&key);
 		have_key = 1;
 	}
-	(void)sip_nonce_check(&key, in, 1795000000, 300);
+	uint64_t serial;
+	(void)sip_nonce_check(&key, in, 1795000000, 300, &serial);
 
 	struct sip_digest_creds creds;
 	if (sip_digest_creds_parse(in, &creds) == 0) {
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(out) != (alg == SIP_DIGEST_MD5 ? 32u : 64u))
 				abort();
 		}
-		(void)sip_nonce_check(&key, creds.nonce, 1795000000, 300);
+		(void)sip_nonce_check(&key, creds.nonce, 1795000000, 300, &serial);
 	}
 	free(buf);
 	return 0;

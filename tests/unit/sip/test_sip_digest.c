@@ -325,6 +325,14 @@ static void test_response_refused(void **state)
 static const char b64url_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* sip_nonce_check, for tests that do not look at the serial. */
+static enum sip_nonce_state check(const struct sip_nonce_key *key, struct sip_pl nonce, int64_t now,
+                                  int64_t validity)
+{
+	uint64_t serial;
+	return sip_nonce_check(key, nonce, now, validity, &serial);
+}
+
 static void test_nonce_round_trip(void **state)
 {
 	(void)state;
@@ -332,31 +340,39 @@ static void test_nonce_round_trip(void **state)
 	sip_nonce_key_init(&key);
 	const int64_t t0 = 1795000000;
 	char a[65], b[65];
-	sip_nonce_make(&key, t0, a);
-	sip_nonce_make(&key, t0, b);
-	assert_int_equal(strlen(a), 54);
+	sip_nonce_make(&key, t0, 7, a);
+	sip_nonce_make(&key, t0, 8, b);
+	assert_int_equal(strlen(a), 43);
 	assert_true(base_str_all(a, b64url_chars));
-	/* The random part makes nonces of the same second differ. */
+	/* The serial makes nonces of the same second differ, and comes back from the check. */
 	assert_string_not_equal(a, b);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0, 300), SIP_NONCE_VALID);
-	assert_int_equal(sip_nonce_check(&key, pl_of(b), t0 + 299, 300), SIP_NONCE_VALID);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0 + 300, 300), SIP_NONCE_VALID);
+	uint64_t serial = 0;
+	assert_int_equal(sip_nonce_check(&key, pl_of(b), t0, 300, &serial), SIP_NONCE_VALID);
+	assert_int_equal(serial, 8);
+	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0 + 301, 300, &serial), SIP_NONCE_STALE);
+	assert_int_equal(serial, 7);
+	sip_nonce_make(&key, t0, UINT64_MAX, b);
+	assert_int_equal(sip_nonce_check(&key, pl_of(b), t0, 300, &serial), SIP_NONCE_VALID);
+	assert_true(serial == UINT64_MAX);
+	assert_int_equal(check(&key, pl_of(a), t0, 300), SIP_NONCE_VALID);
+	assert_int_equal(check(&key, pl_of(b), t0 + 299, 300), SIP_NONCE_VALID);
+	assert_int_equal(check(&key, pl_of(a), t0 + 300, 300), SIP_NONCE_VALID);
 	/* Expired but genuine: stale, so the registrar can answer stale=true. */
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0 + 301, 300), SIP_NONCE_STALE);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), INT64_MAX, 300), SIP_NONCE_STALE);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0, 0), SIP_NONCE_VALID);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0 + 1, 0), SIP_NONCE_STALE);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0, -1), SIP_NONCE_STALE);
+	assert_int_equal(check(&key, pl_of(a), t0 + 301, 300), SIP_NONCE_STALE);
+	assert_int_equal(check(&key, pl_of(a), INT64_MAX, 300), SIP_NONCE_STALE);
+	assert_int_equal(check(&key, pl_of(a), t0, 0), SIP_NONCE_VALID);
+	assert_int_equal(check(&key, pl_of(a), t0 + 1, 0), SIP_NONCE_STALE);
+	assert_int_equal(check(&key, pl_of(a), t0, -1), SIP_NONCE_STALE);
 	/* Issued a little in the future (clock stepped back): tolerated for a few seconds. */
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0 - 5, 300), SIP_NONCE_VALID);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), t0 - 6, 300), SIP_NONCE_INVALID);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), INT64_MIN, 300), SIP_NONCE_INVALID);
+	assert_int_equal(check(&key, pl_of(a), t0 - 5, 300), SIP_NONCE_VALID);
+	assert_int_equal(check(&key, pl_of(a), t0 - 6, 300), SIP_NONCE_INVALID);
+	assert_int_equal(check(&key, pl_of(a), INT64_MIN, 300), SIP_NONCE_INVALID);
 	/* Extreme issue times still round-trip. */
-	sip_nonce_make(&key, INT64_MIN, a);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), INT64_MIN, 10), SIP_NONCE_VALID);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), INT64_MAX, 10), SIP_NONCE_STALE);
-	sip_nonce_make(&key, 0, a);
-	assert_int_equal(sip_nonce_check(&key, pl_of(a), 0, 10), SIP_NONCE_VALID);
+	sip_nonce_make(&key, INT64_MIN, 0, a);
+	assert_int_equal(check(&key, pl_of(a), INT64_MIN, 10), SIP_NONCE_VALID);
+	assert_int_equal(check(&key, pl_of(a), INT64_MAX, 10), SIP_NONCE_STALE);
+	sip_nonce_make(&key, 0, 1, a);
+	assert_int_equal(check(&key, pl_of(a), 0, 10), SIP_NONCE_VALID);
 	sip_nonce_key_clear(&key);
 }
 
@@ -368,41 +384,40 @@ static void test_nonce_tamper(void **state)
 	sip_nonce_key_init(&other);
 	const int64_t t0 = 1795000000;
 	char n[65];
-	sip_nonce_make(&key, t0, n);
+	sip_nonce_make(&key, t0, 42, n);
 	/* Another server's secret. */
-	assert_int_equal(sip_nonce_check(&other, pl_of(n), t0, 300), SIP_NONCE_INVALID);
-	/* Every single-character change is caught: the time, the random part and the MAC.
+	assert_int_equal(check(&other, pl_of(n), t0, 300), SIP_NONCE_INVALID);
+	/* Every single-character change is caught: the time, the serial and the MAC.
 	 * Changing the last character's unused low bits is caught by the canonical check. */
-	for (size_t i = 0; i < 54; i++) {
+	for (size_t i = 0; i < 43; i++) {
 		for (const char *r = b64url_chars; *r; r++) {
 			if (*r == n[i])
 				continue;
 			char t[65];
 			memcpy(t, n, sizeof(t));
 			t[i] = *r;
-			if (sip_nonce_check(&key, pl_of(t), t0, 300) != SIP_NONCE_INVALID)
+			if (check(&key, pl_of(t), t0, 300) != SIP_NONCE_INVALID)
 				fail_msg("changing character %zu to %c was not caught", i, *r);
 		}
 	}
 	/* Wrong lengths, padding, other alphabets, nothing at all. */
 	char t[70];
-	memcpy(t, n, 55);
-	assert_int_equal(sip_nonce_check(&key, (struct sip_pl){n, 53}, t0, 300), SIP_NONCE_INVALID);
+	memcpy(t, n, 44);
+	assert_int_equal(check(&key, (struct sip_pl){n, 42}, t0, 300), SIP_NONCE_INVALID);
 	strcat(t, "A");
-	assert_int_equal(sip_nonce_check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
-	memcpy(t, n, 55);
+	assert_int_equal(check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
+	memcpy(t, n, 44);
 	strcat(t, "==");
-	assert_int_equal(sip_nonce_check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
-	memcpy(t, n, 55);
+	assert_int_equal(check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
+	memcpy(t, n, 44);
 	t[10] = '+';
-	assert_int_equal(sip_nonce_check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
+	assert_int_equal(check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
 	t[10] = '/';
-	assert_int_equal(sip_nonce_check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
-	assert_int_equal(sip_nonce_check(&key, SIP_PL(""), t0, 300), SIP_NONCE_INVALID);
-	assert_int_equal(sip_nonce_check(&key, SIP_PL_NULL, t0, 300), SIP_NONCE_INVALID);
-	assert_int_equal(
-	    sip_nonce_check(&key, SIP_PL("dcd98b7102dd2f0e8b11d0f600bfb0c093"), t0, 300),
-	    SIP_NONCE_INVALID);
+	assert_int_equal(check(&key, pl_of(t), t0, 300), SIP_NONCE_INVALID);
+	assert_int_equal(check(&key, SIP_PL(""), t0, 300), SIP_NONCE_INVALID);
+	assert_int_equal(check(&key, SIP_PL_NULL, t0, 300), SIP_NONCE_INVALID);
+	assert_int_equal(check(&key, SIP_PL("dcd98b7102dd2f0e8b11d0f600bfb0c093"), t0, 300),
+	                 SIP_NONCE_INVALID);
 	sip_nonce_key_clear(&key);
 	sip_nonce_key_clear(&other);
 }
