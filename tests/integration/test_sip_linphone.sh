@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# A second real SIP user agent against the registrar and the B2BUA: Linphone (Debian package
+# linphone-cli), headless, as linphone-daemon driven over its unix socket. In a mixed cluster:
+#  - two non-secure generic SIP devices whose profile asks for digest register with it, one
+#    over UDP and one over TCP; Linphone answers the SHA-256 challenge (ucmd offers SHA-256
+#    and MD5) and the bindings are listed;
+#  - one calls the other's directory number, it answers: the call is listed connected with
+#    both devices, and is gone from both sides after hang-up;
+#  - hold and resume (re-INVITEs with a=sendonly, then a=sendrecv) go through to the other
+#    side and the API shows the held leg;
+#  - two encrypted devices register over TLS with the client certificates the system CA issued
+#    to them (no digest) and call each other with SDES-SRTP: the call is encrypted;
+#  - a Linphone and a baresip in one call.
+source "$(dirname "$0")/lib.sh"
+command -v linphone-daemon >/dev/null || fail "linphone-daemon is not installed (linphone-cli)"
+
+# The daemons running now (a stopped one leaves the list, so no reused pid is ever signalled).
+# SIGINT makes a daemon quit cleanly (it unregisters and removes its socket); SIGKILL after 2 s.
+LP_PIDS=()
+LP_SOCKETS=()
+lp_alive() {
+	local p
+	for p in "${LP_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done
+	return 1
+}
+stop_all_linphone() {
+	local p
+	for p in "${LP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for _ in $(seq 1 20); do
+		lp_alive || break
+		sleep 0.1
+	done
+	for p in "${LP_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -f "${LP_SOCKETS[@]}"
+}
+# On failure, the SIP messages and events of each Linphone (keys masked).
+show_linphone_logs() {
+	local d
+	[ "$1" = 0 ] && return 0
+	for d in "$T"/lp-*/; do
+		[ -f "$d/log" ] || continue
+		echo "---- $(basename "$d") ----" >&2
+		grep -aE '^(Event|[A-Z]+ sip:|SIP/2.0|Authorization|WWW-Auth|a=(send|recv|inact|crypto))|-error-' \
+			"$d/log" "$d/out" | grep -v "soundcard\|alsa\|database\|bctbx_file" |
+			sed 's/inline:[^ ]*/inline:.../' | tail -n "${LP_LOG_LINES:-40}" >&2
+	done
+}
+on_exit() {
+	local rc=$?
+	set +e
+	trap '' PIPE
+	stop_all_linphone
+	[ -z "${BARESIP_PID:-}" ] || kill -KILL "$BARESIP_PID" 2>/dev/null
+	show_linphone_logs $rc
+	[ -z "${KEEP_LOGS:-}" ] || cp -r "$T" "$KEEP_LOGS"
+	(exit $rc)
+	cleanup
+}
+trap on_exit EXIT
+
+# lp NAME COMMAND...: one command to Linphone NAME over its socket; prints the answer, fails
+# unless it is "Status: Ok". The daemon serves one client at a time and has no end-of-answer
+# mark: the answer is what came until a short silence.
+lp() {
+	local name=$1
+	shift
+	python3 - "$(cat "$T/lp-$name/socket")" "$*" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(0.2)
+s.sendall(sys.argv[2].encode() + b"\n")
+buf, end = b"", time.time() + 5
+while time.time() < end:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        if b"Status:" in buf:
+            break
+        continue
+    if not chunk:
+        break
+    buf += chunk
+text = buf.decode(errors="replace")
+print(text.strip())
+sys.exit(0 if "Status: Ok" in text else 1)
+PY
+}
+
+# lp_start NAME TRANSPORT [RC_LINES]: a linphone-daemon in the background in $T/lp-NAME, SIP
+# on a free loopback port over TRANSPORT (udp, tcp or tls) only, no video, its own home (the
+# daemon starts no SIP stack at all unless it can open its database there), RC_LINES added to
+# its [sip] section. Its events go to $T/lp-NAME/out while no client is connected.
+lp_start() {
+	local name=$1 transport=$2 extra=${3-} dir=$T/lp-$1 sock udp=0 tcp=0 tls=0 pid
+	mkdir -p "$dir/home/.local/share/linphone"
+	sock=/tmp/ucm-lp-$$-$name
+	rm -f "$sock"
+	echo "$sock" >"$dir/socket"
+	LP_SOCKETS+=("$sock")
+	case $transport in
+	udp) udp=$(free_port) ;;
+	tcp) tcp=$(free_port) ;;
+	tls) tls=$(free_port) ;;
+	esac
+	{
+		printf '[sip]\nsip_port=%s\nsip_tcp_port=%s\nsip_tls_port=%s\n' "$udp" "$tcp" "$tls"
+		printf 'bind_address=127.0.0.1\nguess_hostname=1\n'
+		[ -z "$extra" ] || printf '%s\n' "$extra"
+		printf '[rtp]\naudio_rtp_port=%s\n' "$(free_port)"
+		printf '[video]\ncapture=0\ndisplay=0\nautomatically_initiate=0\nautomatically_accept=0\n'
+		printf '[net]\nfirewall_policy=0\n'
+	} >"$dir/rc"
+	HOME=$dir/home linphone-daemon --pipe "$(basename "$sock")" --config "$dir/rc" \
+		--log "$dir/log" >"$dir/out" 2>&1 &
+	pid=$!
+	LP_PIDS+=("$pid")
+	echo "$pid" >"$dir/pid"
+	for _ in $(seq 1 50); do
+		lp "$name" version >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || fail "linphone $name exited: $(tail -5 "$dir/out")"
+		sleep 0.1
+	done
+	fail "linphone $name does not answer on $sock"
+}
+
+# lp_stop NAME: quit (it unregisters first), SIGKILL if still there after 3 s.
+lp_stop() {
+	local pid p rest=()
+	pid=$(cat "$T/lp-$1/pid")
+	kill -INT "$pid" 2>/dev/null || true
+	for _ in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	for p in "${LP_PIDS[@]}"; do [ "$p" = "$pid" ] || rest+=("$p"); done
+	LP_PIDS=("${rest[@]}")
+	rm -f "$(cat "$T/lp-$1/socket")"
+}
+
+# lp_register NAME LINE TRANSPORT PORT [PASSWORD USERID]: registers LINE at ucmd; waits up to 5 s
+# for LinphoneRegistrationOk.
+lp_register() {
+	local name=$1 line=$2 transport=$3 port=$4
+	lp "$name" register "sip:$line@127.0.0.1" "sip:127.0.0.1:$port;transport=$transport" \
+		"${5:-NULL}" "${6:-NULL}" NULL >/dev/null || fail "linphone $name refused to register"
+	for _ in $(seq 1 50); do
+		lp "$name" register-status ALL | grep -q "State: LinphoneRegistrationOk" && return 0
+		sleep 0.1
+	done
+	fail "linphone $name did not register $line: $(lp "$name" register-status ALL)"
+}
+
+# lp_event NAME EVENT [COUNT]: waits up to 5 s until Linphone NAME signalled EVENT COUNT times.
+lp_event() {
+	for _ in $(seq 1 50); do
+		[ "$(grep -c "^Event: $2\$" "$T/lp-$1/out")" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	fail "linphone $1 did not signal $2 (${3:-1}): $(grep '^Event' "$T/lp-$1/out" | tr '\n' ' ')"
+}
+
+# lp_call_id NAME: the id of NAME's only call (from its last call-state event).
+lp_call_id() { grep -o '^Id: [0-9]*' "$T/lp-$1/out" | tail -1 | cut -d' ' -f2; }
+
+# registered AOR: prints "device transport" of the AOR's binding (5 s at most), else "none".
+registered() {
+	for _ in $(seq 1 50); do
+		api GET "registrations?aor=$1" >"$T/reg.json"
+		if [ "$(json "['total']" <"$T/reg.json")" != 0 ]; then
+			json "['items'][0]['device']" <"$T/reg.json" | tr '\n' ' '
+			json "['items'][0]['transport']" <"$T/reg.json"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo none
+}
+
+# connected_call: waits up to 5 s for one connected call in /api/v1/calls ($T/calls.json).
+connected_call() {
+	for _ in $(seq 1 50); do
+		api GET calls >"$T/calls.json"
+		[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
+			[ "$(json "['items'][0]['state']" <"$T/calls.json")" = connected ] && return 0
+		sleep 0.1
+	done
+	fail "no connected call: $(cat "$T/calls.json")"
+}
+no_call() {
+	for _ in $(seq 1 50); do
+		[ "$(api GET calls | json "['total']")" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "call still listed: $(api GET calls)"
+}
+# expect_call FIELD VALUE: the listed call's FIELD (a path like ['caller']['srtp']) is VALUE.
+expect_call() {
+	local got
+	got=$(json "['items'][0]$1" <"$T/calls.json")
+	[ "$got" = "$2" ] || fail "call$1 is $got, not $2: $(cat "$T/calls.json")"
+}
+# call_field_becomes FIELD VALUE: waits up to 5 s until the listed call's FIELD is VALUE.
+call_field_becomes() {
+	for _ in $(seq 1 50); do
+		api GET calls >"$T/calls.json"
+		[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
+			[ "$(json "['items'][0]$1" <"$T/calls.json")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "call$1 never became $2: $(cat "$T/calls.json")"
+}
+
+start_with_admin SIP_PORT SIP_TLS_PORT
+C enterprise-parameter update cluster_security_mode --value mixed
+for n in 5001 5002 5003 5004 5005; do C directory-number create $n; done
+printf 'LinSecretA1\n' >"$T/dc-a"
+printf 'LinSecretB2\n' >"$T/dc-b"
+C end-user create lin-a --last-name A --digest-credentials-file "$T/dc-a"
+C end-user create lin-b --last-name B --digest-credentials-file "$T/dc-b"
+C phone-security-profile create "Generic SIP Digest" --device-type generic_sip \
+	--enable-digest-authentication true
+C phone-security-profile create "Generic SIP Encrypted" --device-type generic_sip \
+	--device-security-mode encrypted
+C device create linphone-a --type generic_sip --lines 5001 --digest-user lin-a \
+	--phone-security-profile "Generic SIP Digest"
+C device create linphone-b --type generic_sip --lines 5002 --digest-user lin-b \
+	--phone-security-profile "Generic SIP Digest"
+C device create linphone-c --type generic_sip --lines 5003 \
+	--phone-security-profile "Generic SIP Encrypted"
+C device create linphone-d --type generic_sip --lines 5004 \
+	--phone-security-profile "Generic SIP Encrypted"
+# baresip-e keeps the built-in non-secure profile of generic_sip: UDP, no digest.
+C device create baresip-e --type generic_sip --lines 5005
+[ "$(api GET service-parameters/sip_digest_algorithms | json "['value']")" = SHA-256,MD5 ] ||
+	fail "ucmd does not offer SHA-256 first: $(api GET service-parameters/sip_digest_algorithms)"
+pass "mixed cluster; digest linphone-a (5001), linphone-b (5002); encrypted linphone-c, -d"
+
+# ---- digest registration over UDP and TCP ----
+lp_start a udp
+lp_start b tcp
+lp_register a 5001 udp "$SIP_PORT" LinSecretA1 lin-a
+lp_register b 5002 tcp "$SIP_PORT" LinSecretB2 lin-b
+r=$(registered 5001)
+[ "$r" = "linphone-a UDP" ] || fail "5001 not registered by linphone-a over UDP: $r"
+r=$(registered 5002)
+[ "$r" = "linphone-b TCP" ] || fail "5002 not registered by linphone-b over TCP: $r"
+pass "linphone-a registers 5001 over UDP, linphone-b 5002 over TCP, both with digest"
+for i in a b; do
+	grep -q '^WWW-Authenticate: Digest .*algorithm=SHA-256' "$T/lp-$i/log" ||
+		fail "linphone-$i was not offered SHA-256"
+	grep -q '^Authorization: *Digest .*algorithm=SHA-256' "$T/lp-$i/log" ||
+		fail "linphone-$i did not answer with SHA-256: $(grep '^Authorization' "$T/lp-$i/log")"
+	! grep -q '^Authorization: *Digest .*algorithm=MD5' "$T/lp-$i/log" ||
+		fail "linphone-$i answered with MD5"
+done
+pass "offered SHA-256 and MD5, Linphone answers SHA-256 (RFC 8760)"
+finish
