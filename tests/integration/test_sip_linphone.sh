@@ -257,4 +257,49 @@ for i in a b; do
 		fail "linphone-$i answered with MD5"
 done
 pass "offered SHA-256 and MD5, Linphone answers SHA-256 (RFC 8760)"
-finish
+
+# ---- a call between them ----
+lp a call sip:5002@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5002"
+lp_event b LinphoneCallIncomingReceived
+lp b answer "$(lp_call_id b)" >/dev/null || fail "linphone-b could not answer"
+connected_call
+expect_call "['caller']['device']" linphone-a
+expect_call "['callee']['device']" linphone-b
+expect_call "['callee']['directory_number']" 5002
+expect_call "['caller']['transport']" UDP
+expect_call "['callee']['transport']" TCP
+expect_call "['security']" non_secure
+lp_event a LinphoneCallStreamsRunning
+lp_event b LinphoneCallStreamsRunning
+pass "linphone-a calls 5002, linphone-b answers: listed connected, both run their streams"
+expect_call "['caller']['held']" false
+expect_call "['callee']['held']" false
+
+# ---- hold and resume ----
+lp a call-pause >/dev/null || fail "linphone-a could not hold"
+lp_event a LinphoneCallPaused
+lp_event b LinphoneCallPausedByRemote
+call_field_becomes "['caller']['held']" true
+expect_call "['callee']['held']" false
+expect_call "['state']" connected
+grep -aq '^a=sendonly' "$T/lp-b/log" || fail "linphone-b got no a=sendonly offer"
+pass "linphone-a holds (re-INVITE a=sendonly): linphone-b is paused by remote, the API shows the held leg"
+lp a call-resume "$(lp_call_id a)" >/dev/null || fail "linphone-a could not resume"
+lp_event a LinphoneCallStreamsRunning 2
+lp_event b LinphoneCallStreamsRunning 2
+call_field_becomes "['caller']['held']" false
+expect_call "['state']" connected
+pass "linphone-a resumes (re-INVITE a=sendrecv): both run their streams again, not held"
+
+# ---- hang-up ----
+lp a terminate >/dev/null || fail "linphone-a could not hang up"
+no_call
+lp_event a LinphoneCallReleased
+lp_event b LinphoneCallEnd
+lp_event b LinphoneCallReleased
+for i in a b; do
+	st=$(lp $i call-status "$(lp_call_id $i)" || true)
+	[[ $st == *"No call with such id"* ]] || fail "linphone-$i still has the call: $st"
+done
+pass "linphone-a hangs up: the call is gone from ucmd and from both Linphones"
+exit 0
