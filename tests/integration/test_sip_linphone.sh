@@ -140,12 +140,13 @@ lp_stop() {
 	rm -f "$(cat "$T/lp-$1/socket")"
 }
 
-# lp_register NAME LINE TRANSPORT PORT [PASSWORD USERID]: registers LINE at ucmd; waits up to 5 s
-# for LinphoneRegistrationOk.
+# lp_register NAME LINE PROXY [PASSWORD USERID]: registers LINE at ucmd through PROXY (a SIP
+# URI) as sip:LINE@ the proxy's host; waits up to 5 s for LinphoneRegistrationOk.
 lp_register() {
-	local name=$1 line=$2 transport=$3 port=$4
-	lp "$name" register "sip:$line@127.0.0.1" "sip:127.0.0.1:$port;transport=$transport" \
-		"${5:-NULL}" "${6:-NULL}" NULL >/dev/null || fail "linphone $name refused to register"
+	local name=$1 line=$2 proxy=$3 host
+	host=${proxy#sip:}
+	lp "$name" register "sip:$line@${host%%:*}" "$proxy" "${4:-NULL}" "${5:-NULL}" NULL >/dev/null ||
+		fail "linphone $name refused to register"
 	for _ in $(seq 1 50); do
 		lp "$name" register-status ALL | grep -q "State: LinphoneRegistrationOk" && return 0
 		sleep 0.1
@@ -241,8 +242,8 @@ pass "mixed cluster; digest linphone-a (5001), linphone-b (5002); encrypted linp
 # ---- digest registration over UDP and TCP ----
 lp_start a udp
 lp_start b tcp
-lp_register a 5001 udp "$SIP_PORT" LinSecretA1 lin-a
-lp_register b 5002 tcp "$SIP_PORT" LinSecretB2 lin-b
+lp_register a 5001 "sip:127.0.0.1:$SIP_PORT;transport=udp" LinSecretA1 lin-a
+lp_register b 5002 "sip:127.0.0.1:$SIP_PORT;transport=tcp" LinSecretB2 lin-b
 r=$(registered 5001)
 [ "$r" = "linphone-a UDP" ] || fail "5001 not registered by linphone-a over UDP: $r"
 r=$(registered 5002)
@@ -302,4 +303,55 @@ for i in a b; do
 	[[ $st == *"No call with such id"* ]] || fail "linphone-$i still has the call: $st"
 done
 pass "linphone-a hangs up: the call is gone from ucmd and from both Linphones"
+lp_stop a
+lp_stop b
+
+# ---- encrypted devices: TLS with a client certificate, SDES-SRTP ----
+# Linphone 5.1 presents the [sip] client_cert_chain/client_cert_key pair when the server asks
+# for a certificate, and checks ucmd's against root_ca (its SAN holds 127.0.0.1).
+tls_rc() {
+	printf 'root_ca=%s\nverify_server_certs=1\nverify_server_cn=1\n' "$DATA/pki/ca.crt"
+	printf 'client_cert_chain=%s\nclient_cert_key=%s\n' "$T/$1.crt" "$T/$1.key"
+	printf 'media_encryption=srtp\nmedia_encryption_mandatory=1\nuse_ipv6=0'
+}
+device_cert linphone-c
+device_cert linphone-d
+lp_start c tls "$(tls_rc linphone-c)"
+lp_start d tls "$(tls_rc linphone-d)"
+# By name: the mbedTLS 2.28 under Linphone's belle-sip matches DNS names only, never the
+# iPAddress entries of a subjectAltName, so the name must be localhost (in ucmd's SAN) and
+# not 127.0.0.1; with IPv6 off in Linphone it resolves to 127.0.0.1, where ucmd listens.
+lp_register c 5003 "sip:localhost:$SIP_TLS_PORT;transport=tls"
+lp_register d 5004 "sip:localhost:$SIP_TLS_PORT;transport=tls"
+r=$(registered 5003)
+[ "$r" = "linphone-c TLS" ] || fail "5003 not registered by linphone-c over TLS: $r"
+r=$(registered 5004)
+[ "$r" = "linphone-d TLS" ] || fail "5004 not registered by linphone-d over TLS: $r"
+! grep -aq "^Authorization:" "$T/lp-c/log" "$T/lp-d/log" ||
+	fail "digest was asked of a certificate device"
+pass "linphone-c and -d register over TLS, identified by their client certificates alone"
+
+# Linphone sends a call through its proxy only to a URI in the proxy's domain.
+lp c call sip:5004@localhost >/dev/null || fail "linphone-c refused to call 5004"
+lp_event d LinphoneCallIncomingReceived
+lp d answer "$(lp_call_id d)" >/dev/null || fail "linphone-d could not answer"
+connected_call
+expect_call "['caller']['device']" linphone-c
+expect_call "['callee']['device']" linphone-d
+expect_call "['caller']['transport']" TLS
+expect_call "['callee']['transport']" TLS
+expect_call "['caller']['srtp']" true
+expect_call "['callee']['srtp']" true
+expect_call "['security']" encrypted
+lp_event c LinphoneCallStreamsRunning
+lp_event d LinphoneCallStreamsRunning
+for i in c d; do
+	grep -aq '^m=audio [0-9]* RTP/SAVP' "$T/lp-$i/log" || fail "linphone-$i saw no RTP/SAVP"
+done
+pass "linphone-c calls 5004, linphone-d answers: listed encrypted, both legs TLS and SRTP"
+lp d terminate >/dev/null || fail "linphone-d could not hang up"
+no_call
+lp_event c LinphoneCallReleased
+pass "linphone-d hangs up: linphone-c gets the BYE, the call is gone"
+! grep -qi "inline:" "$T/ucmd.log" || fail "SRTP key material in ucmd's log"
 exit 0
