@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(build-essential cmake pkg-config libevent-dev libssl-dev libsqlite3-dev
   libjansson-dev libxml2-dev zlib1g-dev libcurl4-openssl-dev openssl ca-certificates)
-test_pkgs=(libcmocka-dev clang curl sqlite3 procps iproute2 python3 sip-tester baresip-core
+test_pkgs=(libcmocka-dev clang curl sqlite3 procps iproute2 python3 sip-tester baresip-core linphone-cli
   tftp-hpa)
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")

@@ -180,6 +180,25 @@ registered() {
 	echo none
 }
 
+# bindings AOR: how many bindings the AOR has now.
+bindings() { api GET "registrations?aor=$1" | json "['total']"; }
+# unregistered AOR: waits up to 5 s until the AOR has no binding left.
+unregistered() {
+	for _ in $(seq 1 50); do
+		[ "$(bindings "$1")" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "$1 still has a binding: $(api GET "registrations?aor=$1")"
+}
+# wait_log FILE PATTERN: waits up to 5 s for an extended regex in FILE.
+wait_log() {
+	for _ in $(seq 1 50); do
+		grep -aqE "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # connected_call: waits up to 5 s for one connected call in /api/v1/calls ($T/calls.json).
 connected_call() {
 	for _ in $(seq 1 50); do
@@ -291,6 +310,17 @@ lp_event b LinphoneCallStreamsRunning 2
 call_field_becomes "['caller']['held']" false
 expect_call "['state']" connected
 pass "linphone-a resumes (re-INVITE a=sendrecv): both run their streams again, not held"
+# The other way: linphone-b (TCP) holds, ucmd re-INVITEs linphone-a over UDP.
+lp b call-pause >/dev/null || fail "linphone-b could not hold"
+lp_event b LinphoneCallPaused
+lp_event a LinphoneCallPausedByRemote
+call_field_becomes "['callee']['held']" true
+expect_call "['caller']['held']" false
+lp b call-resume "$(lp_call_id b)" >/dev/null || fail "linphone-b could not resume"
+lp_event a LinphoneCallStreamsRunning 3
+lp_event b LinphoneCallStreamsRunning 3
+call_field_becomes "['callee']['held']" false
+pass "linphone-b holds and resumes the same call: linphone-a is paused by remote, then resumed"
 
 # ---- hang-up ----
 lp a terminate >/dev/null || fail "linphone-a could not hang up"
@@ -305,6 +335,9 @@ done
 pass "linphone-a hangs up: the call is gone from ucmd and from both Linphones"
 lp_stop a
 lp_stop b
+unregistered 5001
+unregistered 5002
+pass "both Linphones unregister when they quit (REGISTER with Expires: 0, digest again)"
 
 # ---- encrypted devices: TLS with a client certificate, SDES-SRTP ----
 # Linphone 5.1 presents the [sip] client_cert_chain/client_cert_key pair when the server asks
@@ -354,4 +387,52 @@ no_call
 lp_event c LinphoneCallReleased
 pass "linphone-d hangs up: linphone-c gets the BYE, the call is gone"
 ! grep -qi "inline:" "$T/ucmd.log" || fail "SRTP key material in ucmd's log"
-exit 0
+# Over TLS Linphone registers again at once with the port ucmd saw (rport) in its Contact: the
+# same +sip.instance, so that binding replaces the first (RFC 5627 §7.1) instead of adding one.
+grep -aq "^SIP/2.0 200 OK" "$T/lp-c/log" && [ "$(grep -ac '^REGISTER' "$T/lp-c/log")" -ge 2 ] ||
+	fail "linphone-c did not register twice"
+[ "$(bindings 5003)" = 1 ] && [ "$(bindings 5004)" = 1 ] ||
+	fail "not one binding each: $(api GET registrations)"
+lp_stop c
+lp_stop d
+unregistered 5003
+unregistered 5004
+pass "one binding per encrypted Linphone although each registered twice; gone when they quit"
+
+# ---- Linphone and baresip in one call ----
+# baresip-e: non-secure, UDP, no digest, answers by itself; a sine wave for a microphone.
+command -v baresip >/dev/null || fail "baresip is not installed (Debian package baresip-core)"
+mkdir -p "$T/bs-e"
+{
+	printf 'sip_listen\t127.0.0.1:0\nnet_interface\t127.0.0.1\ndns_server\t127.0.0.1:53\n'
+	printf 'audio_player\taubridge,e\naudio_alert\taubridge,e\naudio_source\tausine,440\n'
+	printf 'ausrc_srate\t48000\nausrc_channels\t2\nmodule_path\t/usr/lib/baresip/modules\n'
+	printf 'module\t%s\n' g711.so ausine.so aubridge.so
+	printf 'module_tmp\taccount.so\nmodule_app\tmenu.so\n'
+} >"$T/bs-e/config"
+printf '<sip:5005@127.0.0.1;transport=udp>;regint=600;answermode=auto;audio_codecs=pcmu;%s\n' \
+	"outbound=\"sip:127.0.0.1:$SIP_PORT;transport=udp\"" >"$T/bs-e/accounts"
+baresip -s -f "$T/bs-e" </dev/null >"$T/bs-e/log" 2>&1 &
+BARESIP_PID=$!
+r=$(registered 5005)
+[ "$r" = "baresip-e UDP" ] || fail "5005 not registered by baresip-e over UDP: $r"
+lp_start a2 udp
+lp_register a2 5001 "sip:127.0.0.1:$SIP_PORT;transport=udp" LinSecretA1 lin-a
+lp a2 call sip:5005@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5005"
+connected_call
+expect_call "['caller']['device']" linphone-a
+expect_call "['callee']['device']" baresip-e
+expect_call "['callee']['transport']" UDP
+expect_call "['security']" non_secure
+lp_event a2 LinphoneCallStreamsRunning
+wait_log "$T/bs-e/log" "Call established" || fail "baresip-e: call not established"
+pass "linphone-a calls baresip-e (5005), which answers: a non-secure call, both run media"
+lp a2 terminate >/dev/null || fail "linphone-a could not hang up"
+no_call
+wait_log "$T/bs-e/log" "Call with .* terminated" || fail "baresip-e was not told of the hang-up"
+pass "... and after linphone-a hangs up the call is gone from ucmd and from baresip"
+lp_stop a2
+kill "$BARESIP_PID"
+wait "$BARESIP_PID" 2>/dev/null || true
+BARESIP_PID=""
+finish
