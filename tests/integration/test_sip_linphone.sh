@@ -333,6 +333,25 @@ for i in a b; do
 	[[ $st == *"No call with such id"* ]] || fail "linphone-$i still has the call: $st"
 done
 pass "linphone-a hangs up: the call is gone from ucmd and from both Linphones"
+
+# ---- a call cancelled while ringing, a call declined ----
+lp a call sip:5002@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5002"
+lp_event b LinphoneCallIncomingReceived 2
+lp a terminate >/dev/null || fail "linphone-a could not cancel"
+lp_event b LinphoneCallReleased 2
+lp_event a LinphoneCallReleased 2
+no_call
+grep -aq "^CANCEL sip:5002" "$T/lp-b/log" || fail "linphone-b got no CANCEL"
+pass "linphone-a cancels while 5002 rings: linphone-b gets the CANCEL, no call stays"
+lp a call sip:5002@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5002"
+lp_event b LinphoneCallIncomingReceived 3
+lp b terminate "$(lp_call_id b)" >/dev/null || fail "linphone-b could not decline"
+lp_event a LinphoneCallReleased 3
+lp_event b LinphoneCallReleased 3
+no_call
+wait_log "$T/lp-a/log" "^SIP/2.0 603 Decline" || fail "linphone-b's 603 did not reach linphone-a"
+pass "linphone-b declines: its 603 reaches linphone-a, no call stays"
+
 lp_stop a
 lp_stop b
 unregistered 5001
