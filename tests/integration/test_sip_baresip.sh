@@ -13,6 +13,7 @@
 #  - no SRTP key (a=crypto ... inline:) is in ucmd's log or reaches a device over non-TLS
 #    signalling (RFC 4568 §8.3: SDES keys only over secure signalling).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_ua.sh"
 command -v baresip >/dev/null || fail "baresip is not installed (Debian package baresip-core)"
 BARESIP_MODULES=${BARESIP_MODULES:-/usr/lib/baresip/modules}
 for m in srtp ctrl_tcp ausine aubridge g711 account menu; do
@@ -23,20 +24,7 @@ done
 # signalled). lib.sh's cleanup would only send SIGTERM, which baresip may outlive while it
 # unregisters: the EXIT trap stops them before ucmd, with SIGKILL after 2 s.
 BARESIP_PIDS=()
-baresip_alive() {
-	local p
-	for p in "${BARESIP_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done
-	return 1
-}
-stop_all_baresip() {
-	local p
-	for p in "${BARESIP_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for _ in $(seq 1 20); do
-		baresip_alive || break
-		sleep 0.1
-	done
-	for p in "${BARESIP_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-}
+stop_all_baresip() { stop_agents TERM "${BARESIP_PIDS[@]}"; }
 # On failure, the end of each baresip's log as well (lib.sh's cleanup shows ucmd's), keys
 # masked; KEEP_LOGS=DIR keeps the whole work directory for a look afterwards.
 show_baresip_logs() {
@@ -179,56 +167,6 @@ tls_account() {
 udp_account() {
 	printf '<sip:%s@127.0.0.1;transport=udp>;regint=600;answermode=auto;audio_codecs=pcmu;' "$1"
 	printf 'outbound="sip:127.0.0.1:%s;transport=udp"' "$SIP_PORT"
-}
-
-# registered AOR: prints "device transport" of the AOR's registration once there is one
-# (5 s at most), else "none".
-registered() {
-	for _ in $(seq 1 50); do
-		api GET "registrations?aor=$1" >"$T/reg.json"
-		if [ "$(json "['total']" <"$T/reg.json")" != 0 ]; then
-			json "['items'][0]['device']" <"$T/reg.json" | tr '\n' ' '
-			json "['items'][0]['transport']" <"$T/reg.json"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo none
-}
-# bindings AOR: how many bindings the AOR has now.
-bindings() { api GET "registrations?aor=$1" | json "['total']"; }
-
-# connected_call: waits up to 5 s for one connected call in /api/v1/calls ($T/calls.json).
-connected_call() {
-	for _ in $(seq 1 50); do
-		api GET calls >"$T/calls.json"
-		[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
-			[ "$(json "['items'][0]['state']" <"$T/calls.json")" = connected ] && return 0
-		sleep 0.1
-	done
-	fail "no connected call: $(cat "$T/calls.json")"
-}
-# no_call: waits up to 5 s until /api/v1/calls is empty.
-no_call() {
-	for _ in $(seq 1 50); do
-		[ "$(api GET calls | json "['total']")" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "call still listed: $(api GET calls)"
-}
-# expect_call FIELD VALUE: the listed call's FIELD (a path like ['caller']['srtp']) is VALUE.
-expect_call() {
-	local got
-	got=$(json "['items'][0]$1" <"$T/calls.json")
-	[ "$got" = "$2" ] || fail "call$1 is $got, not $2: $(cat "$T/calls.json")"
-}
-# wait_log FILE PATTERN: waits up to 5 s for an extended regex in FILE.
-wait_log() {
-	for _ in $(seq 1 50); do
-		grep -aqE "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # ---- two encrypted devices over TLS with their certificates, SRTP required ----

@@ -12,25 +12,15 @@
 #    to them (no digest) and call each other with SDES-SRTP: the call is encrypted;
 #  - a Linphone and a baresip in one call.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_ua.sh"
 command -v linphone-daemon >/dev/null || fail "linphone-daemon is not installed (linphone-cli)"
 
 # The daemons running now (a stopped one leaves the list, so no reused pid is ever signalled).
 # SIGINT makes a daemon quit cleanly (it unregisters and removes its socket); SIGKILL after 2 s.
 LP_PIDS=()
 LP_SOCKETS=()
-lp_alive() {
-	local p
-	for p in "${LP_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done
-	return 1
-}
 stop_all_linphone() {
-	local p
-	for p in "${LP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-	for _ in $(seq 1 20); do
-		lp_alive || break
-		sleep 0.1
-	done
-	for p in "${LP_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	stop_agents INT "${LP_PIDS[@]}"
 	rm -f "${LP_SOCKETS[@]}"
 }
 # On failure, the SIP messages and events of each Linphone (keys masked).
@@ -50,7 +40,7 @@ on_exit() {
 	set +e
 	trap '' PIPE
 	stop_all_linphone
-	[ -z "${BARESIP_PID:-}" ] || kill -KILL "$BARESIP_PID" 2>/dev/null
+	[ -z "${BARESIP_PID:-}" ] || stop_agents TERM "$BARESIP_PID"
 	show_linphone_logs $rc
 	[ -z "${KEEP_LOGS:-}" ] || cp -r "$T" "$KEEP_LOGS"
 	(exit $rc)
@@ -128,12 +118,7 @@ lp_start() {
 lp_stop() {
 	local pid p rest=()
 	pid=$(cat "$T/lp-$1/pid")
-	kill -INT "$pid" 2>/dev/null || true
-	for _ in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
+	stop_agents INT "$pid"
 	wait "$pid" 2>/dev/null || true
 	for p in "${LP_PIDS[@]}"; do [ "$p" = "$pid" ] || rest+=("$p"); done
 	LP_PIDS=("${rest[@]}")
@@ -163,75 +148,22 @@ lp_event() {
 	fail "linphone $1 did not signal $2 (${3:-1}): $(grep '^Event' "$T/lp-$1/out" | tr '\n' ' ')"
 }
 
+# lp_ring CALLER URI CALLEE [N]: Linphone CALLER calls URI; waits until Linphone CALLEE
+# signals its Nth (1st) incoming call.
+lp_ring() {
+	lp "$1" call "$2" >/dev/null || fail "linphone $1 refused to call $2"
+	lp_event "$3" LinphoneCallIncomingReceived "${4:-1}"
+}
+# lp_answered CALLER URI CALLEE: CALLER calls URI, CALLEE answers; waits for the connected call
+# in /api/v1/calls ($T/calls.json).
+lp_answered() {
+	lp_ring "$1" "$2" "$3"
+	lp "$3" answer "$(lp_call_id "$3")" >/dev/null || fail "linphone $3 could not answer"
+	connected_call
+}
+
 # lp_call_id NAME: the id of NAME's only call (from its last call-state event).
 lp_call_id() { grep -o '^Id: [0-9]*' "$T/lp-$1/out" | tail -1 | cut -d' ' -f2; }
-
-# registered AOR: prints "device transport" of the AOR's binding (5 s at most), else "none".
-registered() {
-	for _ in $(seq 1 50); do
-		api GET "registrations?aor=$1" >"$T/reg.json"
-		if [ "$(json "['total']" <"$T/reg.json")" != 0 ]; then
-			json "['items'][0]['device']" <"$T/reg.json" | tr '\n' ' '
-			json "['items'][0]['transport']" <"$T/reg.json"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo none
-}
-
-# bindings AOR: how many bindings the AOR has now.
-bindings() { api GET "registrations?aor=$1" | json "['total']"; }
-# unregistered AOR: waits up to 5 s until the AOR has no binding left.
-unregistered() {
-	for _ in $(seq 1 50); do
-		[ "$(bindings "$1")" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "$1 still has a binding: $(api GET "registrations?aor=$1")"
-}
-# wait_log FILE PATTERN: waits up to 5 s for an extended regex in FILE.
-wait_log() {
-	for _ in $(seq 1 50); do
-		grep -aqE "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# connected_call: waits up to 5 s for one connected call in /api/v1/calls ($T/calls.json).
-connected_call() {
-	for _ in $(seq 1 50); do
-		api GET calls >"$T/calls.json"
-		[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
-			[ "$(json "['items'][0]['state']" <"$T/calls.json")" = connected ] && return 0
-		sleep 0.1
-	done
-	fail "no connected call: $(cat "$T/calls.json")"
-}
-no_call() {
-	for _ in $(seq 1 50); do
-		[ "$(api GET calls | json "['total']")" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "call still listed: $(api GET calls)"
-}
-# expect_call FIELD VALUE: the listed call's FIELD (a path like ['caller']['srtp']) is VALUE.
-expect_call() {
-	local got
-	got=$(json "['items'][0]$1" <"$T/calls.json")
-	[ "$got" = "$2" ] || fail "call$1 is $got, not $2: $(cat "$T/calls.json")"
-}
-# call_field_becomes FIELD VALUE: waits up to 5 s until the listed call's FIELD is VALUE.
-call_field_becomes() {
-	for _ in $(seq 1 50); do
-		api GET calls >"$T/calls.json"
-		[ "$(json "['total']" <"$T/calls.json")" = 1 ] &&
-			[ "$(json "['items'][0]$1" <"$T/calls.json")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "call$1 never became $2: $(cat "$T/calls.json")"
-}
 
 start_with_admin SIP_PORT SIP_TLS_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
@@ -263,10 +195,8 @@ lp_start a udp
 lp_start b tcp
 lp_register a 5001 "sip:127.0.0.1:$SIP_PORT;transport=udp" LinSecretA1 lin-a
 lp_register b 5002 "sip:127.0.0.1:$SIP_PORT;transport=tcp" LinSecretB2 lin-b
-r=$(registered 5001)
-[ "$r" = "linphone-a UDP" ] || fail "5001 not registered by linphone-a over UDP: $r"
-r=$(registered 5002)
-[ "$r" = "linphone-b TCP" ] || fail "5002 not registered by linphone-b over TCP: $r"
+expect_registered 5001 linphone-a UDP
+expect_registered 5002 linphone-b TCP
 pass "linphone-a registers 5001 over UDP, linphone-b 5002 over TCP, both with digest"
 for i in a b; do
 	grep -q '^WWW-Authenticate: Digest .*algorithm=SHA-256' "$T/lp-$i/log" ||
@@ -279,10 +209,7 @@ done
 pass "offered SHA-256 and MD5, Linphone answers SHA-256 (RFC 8760)"
 
 # ---- a call between them ----
-lp a call sip:5002@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5002"
-lp_event b LinphoneCallIncomingReceived
-lp b answer "$(lp_call_id b)" >/dev/null || fail "linphone-b could not answer"
-connected_call
+lp_answered a sip:5002@127.0.0.1 b
 expect_call "['caller']['device']" linphone-a
 expect_call "['callee']['device']" linphone-b
 expect_call "['callee']['directory_number']" 5002
@@ -335,16 +262,14 @@ done
 pass "linphone-a hangs up: the call is gone from ucmd and from both Linphones"
 
 # ---- a call cancelled while ringing, a call declined ----
-lp a call sip:5002@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5002"
-lp_event b LinphoneCallIncomingReceived 2
+lp_ring a sip:5002@127.0.0.1 b 2
 lp a terminate >/dev/null || fail "linphone-a could not cancel"
 lp_event b LinphoneCallReleased 2
 lp_event a LinphoneCallReleased 2
 no_call
 grep -aq "^CANCEL sip:5002" "$T/lp-b/log" || fail "linphone-b got no CANCEL"
 pass "linphone-a cancels while 5002 rings: linphone-b gets the CANCEL, no call stays"
-lp a call sip:5002@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5002"
-lp_event b LinphoneCallIncomingReceived 3
+lp_ring a sip:5002@127.0.0.1 b 3
 lp b terminate "$(lp_call_id b)" >/dev/null || fail "linphone-b could not decline"
 lp_event a LinphoneCallReleased 3
 lp_event b LinphoneCallReleased 3
@@ -375,19 +300,14 @@ lp_start d tls "$(tls_rc linphone-d)"
 # not 127.0.0.1; with IPv6 off in Linphone it resolves to 127.0.0.1, where ucmd listens.
 lp_register c 5003 "sip:localhost:$SIP_TLS_PORT;transport=tls"
 lp_register d 5004 "sip:localhost:$SIP_TLS_PORT;transport=tls"
-r=$(registered 5003)
-[ "$r" = "linphone-c TLS" ] || fail "5003 not registered by linphone-c over TLS: $r"
-r=$(registered 5004)
-[ "$r" = "linphone-d TLS" ] || fail "5004 not registered by linphone-d over TLS: $r"
+expect_registered 5003 linphone-c TLS
+expect_registered 5004 linphone-d TLS
 ! grep -aq "^Authorization:" "$T/lp-c/log" "$T/lp-d/log" ||
 	fail "digest was asked of a certificate device"
 pass "linphone-c and -d register over TLS, identified by their client certificates alone"
 
 # Linphone sends a call through its proxy only to a URI in the proxy's domain.
-lp c call sip:5004@localhost >/dev/null || fail "linphone-c refused to call 5004"
-lp_event d LinphoneCallIncomingReceived
-lp d answer "$(lp_call_id d)" >/dev/null || fail "linphone-d could not answer"
-connected_call
+lp_answered c sip:5004@localhost d
 expect_call "['caller']['device']" linphone-c
 expect_call "['callee']['device']" linphone-d
 expect_call "['caller']['transport']" TLS
@@ -405,6 +325,14 @@ lp d terminate >/dev/null || fail "linphone-d could not hang up"
 no_call
 lp_event c LinphoneCallReleased
 pass "linphone-d hangs up: linphone-c gets the BYE, the call is gone"
+# Without SRTP (plain RTP/AVP offer) an encrypted device is refused.
+lp c media-encryption none >/dev/null || fail "linphone-c kept SRTP"
+lp c call sip:5004@localhost >/dev/null || fail "linphone-c refused to call 5004"
+wait_log "$T/lp-c/log" "^SIP/2.0 488 Encrypted Device Must Offer SRTP" ||
+	fail "a plain RTP offer from an encrypted device got no 488 from ucmd"
+no_call
+lp_event c LinphoneCallReleased 2
+pass "linphone-c offering plain RTP/AVP gets 488; no call"
 ! grep -qi "inline:" "$T/ucmd.log" || fail "SRTP key material in ucmd's log"
 # Over TLS Linphone registers again at once with the port ucmd saw (rport) in its Contact: the
 # same +sip.instance, so that binding replaces the first (RFC 5627 §7.1) instead of adding one.
@@ -433,8 +361,7 @@ printf '<sip:5005@127.0.0.1;transport=udp>;regint=600;answermode=auto;audio_code
 	"outbound=\"sip:127.0.0.1:$SIP_PORT;transport=udp\"" >"$T/bs-e/accounts"
 baresip -s -f "$T/bs-e" </dev/null >"$T/bs-e/log" 2>&1 &
 BARESIP_PID=$!
-r=$(registered 5005)
-[ "$r" = "baresip-e UDP" ] || fail "5005 not registered by baresip-e over UDP: $r"
+expect_registered 5005 baresip-e UDP
 lp_start a2 udp
 lp_register a2 5001 "sip:127.0.0.1:$SIP_PORT;transport=udp" LinSecretA1 lin-a
 lp a2 call sip:5005@127.0.0.1 >/dev/null || fail "linphone-a refused to call 5005"
@@ -450,8 +377,30 @@ lp a2 terminate >/dev/null || fail "linphone-a could not hang up"
 no_call
 wait_log "$T/bs-e/log" "Call with .* terminated" || fail "baresip-e was not told of the hang-up"
 pass "... and after linphone-a hangs up the call is gone from ucmd and from baresip"
+
+# Blind transfer from Linphone (REFER): linphone-b answers linphone-a, then transfers it to
+# baresip-e, which answers; linphone-b is released.
+lp_start b2 tcp
+lp_register b2 5002 "sip:127.0.0.1:$SIP_PORT;transport=tcp" LinSecretB2 lin-b
+lp_answered a2 sip:5002@127.0.0.1 b2
+expect_call "['callee']['device']" linphone-b
+lp_event b2 LinphoneCallStreamsRunning
+lp b2 call-transfer "$(lp_call_id b2)" sip:5005@127.0.0.1 >/dev/null ||
+	fail "linphone-b could not transfer"
+wait_log "$T/lp-b2/log" "^REFER sip:" || fail "linphone-b sent no REFER"
+call_field_becomes "['callee']['device']" baresip-e
+expect_call "['state']" connected
+expect_call "['caller']['device']" linphone-a
+expect_call "['callee']['device']" baresip-e
+lp_event b2 LinphoneCallReleased
+lp_event a2 LinphoneCallStreamsRunning 3
+wait_for_lines "$T/bs-e/log" "Call established" 2 || fail "baresip-e: no second call"
+pass "linphone-b transfers linphone-a to 5005 (REFER): linphone-a and baresip-e are connected"
+lp a2 terminate >/dev/null || fail "linphone-a could not hang up"
+no_call
+lp_stop b2
 lp_stop a2
-kill "$BARESIP_PID"
+stop_agents TERM "$BARESIP_PID"
 wait "$BARESIP_PID" 2>/dev/null || true
 BARESIP_PID=""
 finish
