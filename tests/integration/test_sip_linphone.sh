@@ -403,4 +403,10 @@ lp_stop a2
 stop_agents TERM "$BARESIP_PID"
 wait "$BARESIP_PID" 2>/dev/null || true
 BARESIP_PID=""
+
+stop_ucmd
+! grep -nE 'Sanitizer|runtime error|SUMMARY:|^[^ ]+ error ' "$T/ucmd.log" >&2 ||
+	fail "ucmd logged errors or sanitizer output"
+! grep -q 'LinSecretA1\|LinSecretB2' "$T/ucmd.log" || fail "a digest password in ucmd's log"
+pass "ucmd stops cleanly, with no error, sanitizer report or password in its log"
 finish
