@@ -321,6 +321,16 @@ for i in c d; do
 	grep -aq '^m=audio [0-9]* RTP/SAVP' "$T/lp-$i/log" || fail "linphone-$i saw no RTP/SAVP"
 done
 pass "linphone-c calls 5004, linphone-d answers: listed encrypted, both legs TLS and SRTP"
+lp c call-pause >/dev/null || fail "linphone-c could not hold"
+lp_event d LinphoneCallPausedByRemote
+call_field_becomes "['caller']['held']" true
+lp c call-resume "$(lp_call_id c)" >/dev/null || fail "linphone-c could not resume"
+lp_event d LinphoneCallStreamsRunning 2
+call_field_becomes "['caller']['held']" false
+expect_call "['caller']['srtp']" true
+expect_call "['callee']['srtp']" true
+expect_call "['security']" encrypted
+pass "hold and resume in the encrypted call (re-INVITEs with a=crypto): it stays encrypted"
 lp d terminate >/dev/null || fail "linphone-d could not hang up"
 no_call
 lp_event c LinphoneCallReleased
