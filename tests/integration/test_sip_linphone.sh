@@ -7,7 +7,8 @@
 #  - one calls the other's directory number, it answers: the call is listed connected with
 #    both devices; each side holds and resumes (re-INVITEs with a=sendonly, then a=sendrecv),
 #    the API shows the held leg; after hang-up the call is gone from ucmd and both Linphones;
-#    a call cancelled while ringing and a declined one (603 relayed) leave no call;
+#    a call cancelled while ringing and a declined one (603 relayed) leave no call; an
+#    attended transfer (REFER with Replaces) joins the two other Linphones;
 #  - two encrypted devices register over TLS with the client certificates the system CA
 #    issued to them (no digest) and call each other with SDES-SRTP: the call is encrypted,
 #    also after hold and resume; without SRTP an encrypted device gets 488;
@@ -171,11 +172,13 @@ lp_call_id() { grep -o '^Id: [0-9]*' "$T/lp-$1/out" | tail -1 | cut -d' ' -f2; }
 
 start_with_admin SIP_PORT SIP_TLS_PORT
 C enterprise-parameter update cluster_security_mode --value mixed
-for n in 5001 5002 5003 5004 5005; do C directory-number create $n; done
+for n in 5001 5002 5003 5004 5005 5006; do C directory-number create $n; done
 printf 'LinSecretA1\n' >"$T/dc-a"
 printf 'LinSecretB2\n' >"$T/dc-b"
+printf 'LinSecretF6\n' >"$T/dc-f"
 C end-user create lin-a --last-name A --digest-credentials-file "$T/dc-a"
 C end-user create lin-b --last-name B --digest-credentials-file "$T/dc-b"
+C end-user create lin-f --last-name F --digest-credentials-file "$T/dc-f"
 C phone-security-profile create "Generic SIP Digest" --device-type generic_sip \
 	--enable-digest-authentication true
 C phone-security-profile create "Generic SIP Encrypted" --device-type generic_sip \
@@ -183,6 +186,8 @@ C phone-security-profile create "Generic SIP Encrypted" --device-type generic_si
 C device create linphone-a --type generic_sip --lines 5001 --digest-user lin-a \
 	--phone-security-profile "Generic SIP Digest"
 C device create linphone-b --type generic_sip --lines 5002 --digest-user lin-b \
+	--phone-security-profile "Generic SIP Digest"
+C device create linphone-f --type generic_sip --lines 5006 --digest-user lin-f \
 	--phone-security-profile "Generic SIP Digest"
 C device create linphone-c --type generic_sip --lines 5003 \
 	--phone-security-profile "Generic SIP Encrypted"
@@ -280,6 +285,36 @@ lp_event b LinphoneCallReleased 3
 no_call
 wait_log "$T/lp-a/log" "^SIP/2.0 603 Decline" || fail "linphone-b's 603 did not reach linphone-a"
 pass "linphone-b declines: its 603 reaches linphone-a, no call stays"
+
+# ---- attended transfer from Linphone (REFER with Replaces) ----
+# linphone-b talks to linphone-a, calls linphone-f (Linphone holds the first call itself), then
+# transfers a to f: ucmd joins them and releases linphone-b.
+lp_start f udp
+lp_register f 5006 "sip:127.0.0.1:$SIP_PORT;transport=udp" LinSecretF6 lin-f
+lp_answered a sip:5002@127.0.0.1 b
+first=$(lp_call_id b)
+lp_ring b sip:5006@127.0.0.1 f
+lp f answer "$(lp_call_id f)" >/dev/null || fail "linphone-f could not answer"
+lp_event f LinphoneCallStreamsRunning
+second=$(lp_call_id b)
+[ "$first" != "$second" ] || fail "linphone-b has one call id for both calls"
+lp b call-transfer "$first" "$second" >/dev/null || fail "linphone-b could not transfer"
+wait_log "$T/lp-b/log" "^Refer-To: .*Replaces=" || fail "linphone-b sent no REFER with Replaces"
+call_field_becomes "['callee']['device']" linphone-f
+expect_call "['caller']['device']" linphone-a
+expect_call "['state']" connected
+wait_log "$T/ucmd.log" "linphone-a and linphone-f joined" || fail "ucmd did not join a and f"
+lp_event b LinphoneCallReleased 5
+lp_event a LinphoneCallUpdatedByRemote
+lp_event f LinphoneCallUpdatedByRemote
+lp_event a LinphoneCallStreamsRunning 5
+lp_event f LinphoneCallStreamsRunning 2
+pass "linphone-b transfers linphone-a to linphone-f (REFER with Replaces): a and f joined, b out"
+lp f terminate >/dev/null || fail "linphone-f could not hang up"
+no_call
+lp_event a LinphoneCallReleased 4
+lp_stop f
+unregistered 5006
 
 lp_stop a
 lp_stop b
