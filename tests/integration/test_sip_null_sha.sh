@@ -109,4 +109,5 @@ timeout 5 openssl s_client -connect "127.0.0.1:$SIP_TLS_PORT" -CAfile "$DATA/pki
 grep -q "Cipher is NULL-SHA" "$T/mixed.out" ||
 	fail "a client listing NULL-SHA among others: $(grep -m1 Cipher "$T/mixed.out")"
 pass "with sip_tls_null_sha true, clients that do not offer NULL-SHA negotiate TLS 1.3 or ECDHE AES-GCM as before; one listing it gets it"
+stop_ucmd
 finish
