@@ -244,6 +244,8 @@ struct sip_source {
 	uint16_t port;
 	uint64_t conn_id;   /* 0 for UDP */
 	char tls_peer[128]; /* CN of the verified client certificate; empty without one */
+	/* TLS that does not encrypt (NULL-SHA, Authenticated mode only): no secrets over it */
+	bool tls_null_cipher;
 };
 
 const char *sip_transport_name(enum sip_transport_kind kind); /* "UDP", "TCP", "TLS" */
@@ -272,6 +274,11 @@ void sip_transport_stop(struct sip_transport *tp);
 /* A TCP or TLS connection closed: what was reachable only through it no longer is. */
 typedef void (*sip_closed_fn)(void *arg, const struct sip_source *flow);
 void sip_transport_set_close_handler(struct sip_transport *tp, sip_closed_fn fn, void *arg);
+/* Whether the TLS listener may lower a connection that offers NULL-SHA to it (service parameter
+ * sip_tls_null_sha; see net_tls_server_null_sha): asked at each such ClientHello, so a change
+ * applies to the next handshake. Without a policy it may not. */
+void sip_transport_set_null_sha_policy(struct sip_transport *tp, bool (*allowed)(void *arg),
+                                       void *arg);
 /* The address and listening port of this transport as seen from dst (for Via and Contact). */
 void sip_transport_local(struct sip_transport *tp, const struct sip_source *dst, char *host,
                          size_t size, uint16_t *port);
