@@ -95,8 +95,9 @@ int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);
  * connection at a time: when the client offers NULL-SHA, the server key is RSA (the suite's
  * key exchange) and allowed(arg) says yes at that moment, that connection alone gets security
  * level 0 for its cipher choice (client certificates are still checked at the context's
- * level), TLS 1.2 at most and NULL-SHA as its only suite, and so negotiates it. Sessions made
- * so are never resumed by a connection that was not lowered. Every other handshake is left as
+ * level), TLS 1.2 at most and NULL-SHA as its only suite, and so negotiates it. A client that
+ * also offers an encrypting suite the context accepts is not lowered: it gets that suite. Sessions
+ * made so are never resumed by a connection that was not lowered. Every other handshake is left as
  * net_tls_server_ctx_new made it. The policy struct must outlive ctx.
  */
 struct net_tls_null_sha {
@@ -107,7 +108,7 @@ void net_tls_server_null_sha(SSL_CTX *ctx, const struct net_tls_null_sha *policy
 
 /* What the ClientHello of a server connection said about NULL ciphers (after the hello). */
 enum net_tls_null_offer {
-	NET_TLS_NULL_NOT_OFFERED, /* offered no NULL cipher, or also encrypting ones */
+	NET_TLS_NULL_NOT_OFFERED, /* offered no NULL cipher, or also one that encrypts */
 	NET_TLS_NULL_CHOSEN,      /* lowered to NULL-SHA as above */
 	NET_TLS_NULL_ONLY_OFF,    /* offered only NULL ciphers while allowed() said no */
 	NET_TLS_NULL_ONLY_OTHER,  /* only NULL ciphers, none usable (no NULL-SHA, or no RSA key) */

@@ -298,9 +298,20 @@ bool net_tls_is_null_cipher(const SSL *ssl)
 struct hello_offer {
 	bool null_sha;   /* TLS_RSA_WITH_NULL_SHA */
 	bool null_any;   /* some suite that does not encrypt */
-	bool encrypting; /* some suite that does */
+	bool encrypting; /* some suite that does, and that this listener accepts */
 };
 
+static bool accepted(SSL *ssl, const SSL_CIPHER *c)
+{
+	STACK_OF(SSL_CIPHER) *ours = SSL_get_ciphers(ssl);
+	for (int i = 0; i < sk_SSL_CIPHER_num(ours); i++)
+		if (SSL_CIPHER_get_id(sk_SSL_CIPHER_value(ours, i)) == SSL_CIPHER_get_id(c))
+			return true;
+	return false;
+}
+
+/* A client that offers an encrypting suite we accept gets it, even where NULL-SHA is allowed:
+ * a phone in Encrypted mode may list NULL-SHA too, and must not be lowered (then refused). */
 static struct hello_offer read_offer(SSL *ssl)
 {
 	struct hello_offer o = {false, false, false};
@@ -312,7 +323,7 @@ static struct hello_offer read_offer(SSL *ssl)
 		if (!c || id == SCSV_RENEGOTIATION || id == SCSV_FALLBACK)
 			continue; /* GREASE and suites OpenSSL does not know tell nothing */
 		if (SSL_CIPHER_get_cipher_nid(c) != NID_undef) {
-			o.encrypting = true;
+			o.encrypting |= accepted(ssl, c);
 		} else {
 			o.null_any = true;
 			o.null_sha |= id == NULL_SHA_ID;
@@ -349,7 +360,7 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg)
 	struct hello_offer o = read_offer(ssl);
 	enum net_tls_null_offer offer = NET_TLS_NULL_NOT_OFFERED;
 	bool allowed = o.null_any && policy->allowed(policy->arg);
-	if (o.null_sha && allowed && server_key_is_rsa(ssl)) {
+	if (o.null_sha && !o.encrypting && allowed && server_key_is_rsa(ssl)) {
 		if (lower_to_null_sha(ssl) != 0) {
 			ERR_clear_error();
 			*alert = SSL_AD_INTERNAL_ERROR;

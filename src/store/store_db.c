@@ -214,8 +214,7 @@ int store_open(struct store **out, const char *db_path, const char *secret_key_p
 	                  "PRAGMA synchronous=NORMAL; "
 	                  "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON",
 	                  err) != 0 ||
-	    store_secret_load_key(s, secret_key_path, err) != 0 || store_db_migrate(s, err) != 0 ||
-	    store_param_seed(s, err) != 0) {
+	    store_secret_load_key(s, secret_key_path, err) != 0 || store_db_migrate(s, err) != 0) {
 		store_close(s);
 		return -1;
 	}

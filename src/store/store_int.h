@@ -147,8 +147,6 @@ extern const char *const store_capf_key_types[];
 int store_capf_validate(struct store *s, json_t *rec, const json_t *before, const json_t *input,
                         const char *prefix, struct base_err *err);
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size);
-/* Adds the service parameters defined in store_param.c that the database lacks (at open). */
-int store_param_seed(struct store *s, struct base_err *err);
 
 /* ---- manual symmetric keys (store_symkey.c) ---- */
 /* The device rules of symmetric_key (model, length, immutability) and of model changes. */

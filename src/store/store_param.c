@@ -42,40 +42,6 @@ static const struct param_spec param_specs[] = {
     {"sip_tls_null_sha", PARAM_ENUM, 0, 0, booleans},
 };
 
-/* Service parameters whose rows are made here, when missing, rather than by a migration: the
- * row only adds a setting with its default, so any database of any version can get it at
- * start. A migration that later inserts one of them must use INSERT OR IGNORE. */
-static const struct param_seed {
-	const char *name, *service, *value, *description;
-} param_seeds[] = {
-    {"sip_tls_null_sha", "Cisco CallManager", "false",
-     "Lets devices in Authenticated mode that offer TLS_RSA_WITH_NULL_SHA use it (integrity, "
-     "no encryption); other TLS clients are unaffected"},
-};
-
-int store_param_seed(struct store *s, struct base_err *err)
-{
-	for (size_t i = 0; i < sizeof(param_seeds) / sizeof(param_seeds[0]); i++) {
-		const struct param_seed *p = &param_seeds[i];
-		sqlite3_stmt *st = store_db_stmt(
-		    s,
-		    "INSERT OR IGNORE INTO service_parameter(name, service, value, default_value, "
-		    "description) VALUES (?1, ?2, ?3, ?3, ?4)",
-		    err);
-		if (!st)
-			return -1;
-		sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, p->service, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, p->value, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, p->description, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return store_db_fail(s, err, "adding a service parameter");
-	}
-	return 0;
-}
-
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size)
 {
 	char sql[128];

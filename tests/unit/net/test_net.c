@@ -676,6 +676,16 @@ static void test_tls_null_sha(void **state)
 	conn_close(&c);
 	SSL_CTX_free(modern);
 
+	/* NULL-SHA beside a suite we accept (as an Encrypted phone may list it): not lowered. */
+	SSL_CTX *both = null_client(p[NF_CA], p[NF_PHONE_CRT], p[NF_PHONE_KEY],
+	                            "NULL-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0");
+	assert_int_equal(handshake(sctx, both, "localhost", &c), 0);
+	assert_string_equal(SSL_get_cipher_name(c.server), "ECDHE-RSA-AES128-GCM-SHA256");
+	assert_false(net_tls_is_null_cipher(c.server));
+	assert_int_equal(net_tls_null_offer(c.server), NET_TLS_NULL_NOT_OFFERED);
+	conn_close(&c);
+	SSL_CTX_free(both);
+
 	/* Only NULL-SHA is lowered to. */
 	SSL_CTX *sha256 =
 	    null_client(p[NF_CA], p[NF_PHONE_CRT], p[NF_PHONE_KEY], "NULL-SHA256:@SECLEVEL=0");

@@ -146,9 +146,9 @@ static void test_survives_reopen(void **state)
 	free(migrations);
 }
 
-/* A parameter made at open rather than by a migration: there with its default, checked like
- * the others, and an administrator's value survives the next open. */
-static void test_seeded_parameter(void **state)
+/* The boolean of migration 010: there with its default, checked like the others, and an
+ * administrator's value survives the next open. */
+static void test_null_sha_parameter(void **state)
 {
 	struct fixture *f = *state;
 	json_t *p = get(f, "service-parameters", "sip_tls_null_sha");
@@ -326,7 +326,7 @@ int main(void)
 	    T(test_digest_credentials_at_rest),
 	    T(test_administrators),
 	    T(test_survives_reopen),
-	    T(test_seeded_parameter),
+	    T(test_null_sha_parameter),
 	    T(test_listing),
 	    T(test_references_and_cascades),
 	    T(test_capf_scheduling),
