@@ -230,6 +230,11 @@ bool call_leg_may_receive_keys(const struct call_leg *leg);
 /* The SDP to send to a leg: as is when it may receive keys, else without a=crypto and with
  * RTP/SAVP made RTP/AVP. */
 void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, struct sip_buf *out);
+/* The answer to the offer of `to` made from the SDP of `from` (call_sdp_answer), with SDES
+ * keys only when both may receive keys, else non-secure: fit for `to` as it is. */
+int call_sdp_answer_between(const struct call_leg *to, const struct call_leg *from,
+                            struct sip_pl offer, struct sip_pl other, struct sip_buf *out,
+                            struct base_err *err);
 /* The SDP a leg last sent, to be offered to a new peer on its behalf: when it was an answer,
  * its direction only answered the old peer (recvonly to a hold), so it becomes sendrecv. */
 void call_sdp_for_new_peer(const struct call_sdp *sdp, struct sip_buf *out);

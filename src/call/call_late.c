@@ -18,14 +18,15 @@
 
 #include <string.h>
 
-/* The answer to `offer` (of `offerer`) made from `other`; when none can be made, `other` as
- * it is, as before there were answers of our own. Logs what went wrong, never the SDP (it
- * may hold keys). */
-static void answer_offer(const struct call *c, const char *offerer, struct sip_pl offer,
-                         struct sip_pl other, struct sip_buf *out)
+/* The answer to the offer of `to` made from the SDP of `from`; when none can be made, that
+ * SDP as it is, as before there were answers of our own. Logs what went wrong, never the SDP
+ * (it may hold keys). */
+static void answer_offer(const struct call *c, const struct call_leg *to, struct sip_pl offer,
+                         const struct call_leg *from, struct sip_pl other, struct sip_buf *out)
 {
+	const char *offerer = to->device;
 	struct base_err err;
-	int rc = call_sdp_answer(offer, other, out, &err);
+	int rc = call_sdp_answer_between(to, from, offer, other, out, &err);
 	if (rc == 0)
 		return;
 	if (rc > 0) {
@@ -41,6 +42,12 @@ static void answer_offer(const struct call *c, const char *offerer, struct sip_p
 	sip_buf_addpl(out, other);
 }
 
+/* Whose offer a branch was rung with: the caller's, or in a blind transfer the transferee's. */
+static const struct call_leg *other_party(const struct call *c)
+{
+	return c->transfer == CALL_A_TRANSFERS ? &c->b : &c->a;
+}
+
 bool call_late_ack(struct call *c, struct call_branch *br, const struct sip_msg *resp)
 {
 	if (!br->late) {
@@ -53,7 +60,7 @@ bool call_late_ack(struct call *c, struct call_branch *br, const struct sip_msg 
 		/* Still the other party's offer: made into the answer to the callee's once, and
 		 * kept for a retransmitted 2xx. */
 		struct sip_buf sdp;
-		answer_offer(c, br->leg.device, resp->body,
+		answer_offer(c, &br->leg, resp->body, other_party(c),
 		             (struct sip_pl){br->answer.data, br->answer.len}, &sdp);
 		if (!sdp.failed)
 			call_sdp_keep(&br->answer, (struct sip_pl){sdp.data, sdp.len}, true);
@@ -67,7 +74,7 @@ void call_late_caller_sdp(const struct call *c, const struct call_branch *br,
                           struct sip_pl callee_sdp, struct sip_buf *out)
 {
 	if (br->late && c->sdp_a.len && !c->sdp_a.answer) {
-		answer_offer(c, c->a.device, (struct sip_pl){c->sdp_a.data, c->sdp_a.len},
+		answer_offer(c, &c->a, (struct sip_pl){c->sdp_a.data, c->sdp_a.len}, &br->leg,
 		             callee_sdp, out);
 		return;
 	}
