@@ -85,6 +85,14 @@ print(re.sub(r"^(m=\w+) [1-9][0-9]* ", r"\1 PORT ", m.group(1).strip(), flags=re
 PY
 }
 
+# expect_sdp LOG MESSAGE WHAT EXPECTED: fails unless sdp_in LOG MESSAGE is EXPECTED.
+expect_sdp() {
+	local got
+	got="$(sdp_in "$1" "$2")"
+	[ "$got" = "$4" ] || fail "$3 does not carry the expected answer:
+$got"
+}
+
 # 1. The desk phone 2101 calls the Jabber client on 2102, offering PCMU, G722 and telephone
 # events at 101; the client offers opus at 114, PCMU and telephone events at 96.
 sed -e 's/RTP\/AVP 0$/RTP\/AVP 0 9 101/' -e 's/^\( *\)a=rtpmap:0 PCMU\/8000$/&\n\1a=rtpmap:9 G722\/8000\n\1a=rtpmap:101 telephone-event\/8000\n\1a=fmtp:101 0-15/' \
@@ -102,8 +110,7 @@ grep -q "^Session-ID: $inv;remote=0123456789abcdef0123456789abcdef" "$T/CSFJABBE
 pass "the ACK carries the INVITE's Session-ID, and the client's own as remote"
 # The answers: the formats both have in the answering side's order with its numbers (each
 # side receives on the numbers of its own SDP), its address and o=, the right direction.
-answer_to_caller="$(sdp_in "$T/caller.log" 200)"
-expected="v=0
+expect_sdp "$T/caller.log" 200 "the caller's 200 OK" "v=0
 o=Jabber4Linux 7781 7781 IN IP4 127.0.0.1
 s=Jabber4Linux
 c=IN IP4 127.0.0.1
@@ -112,12 +119,8 @@ m=audio PORT RTP/AVP 0 96
 a=rtpmap:96 telephone-event/8000
 a=fmtp:96 0-16
 a=sendrecv"
-[ "$answer_to_caller" = "$expected" ] ||
-	fail "the caller's 200 OK is not the answer to its offer made from the client's:
-$answer_to_caller"
 pass "the caller got in our 200 OK the answer to its offer made from the Jabber client's (PCMU, events at 96)"
-answer_to_client="$(sdp_in "$T/CSFJABBER.log" ACK)"
-expected="v=0
+expect_sdp "$T/CSFJABBER.log" ACK "the client's ACK" "v=0
 o=caller 53655765 2353687637 IN IP4 127.0.0.1
 s=-
 c=IN IP4 127.0.0.1
@@ -127,9 +130,6 @@ a=rtpmap:0 PCMU/8000
 a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-15
 a=sendrecv"
-[ "$answer_to_client" = "$expected" ] ||
-	fail "the client's ACK is not the answer to its offer made from the caller's:
-$answer_to_client"
 pass "the Jabber client got in the ACK the answer to its offer made from the caller's (PCMU, events at 101)"
 grep -q "call 1: 2101 (SEP00000000B101) answered on CSFJABBER" "$T/ucmd.log" || fail "answer not logged"
 pass "the call was answered and hung up (BYE answered as 102 BYE)"

@@ -73,42 +73,47 @@ static char *made(const char *offer, const char *other)
 	return sdp;
 }
 
+static void expect_answer(const char *offer, const char *other, const char *expected)
+{
+	char *sdp = made(offer, other);
+	assert_string_equal(sdp, expected);
+	free(sdp);
+}
+
 /* The caller gets, in our 200, the answer to its offer made from the Jabber client's: the
  * client's codecs both have (PCMU; opus is not the caller's, G722 not the client's), its
  * numbers and telephone events at its 96, its address, o=, s= and t=. */
 static void test_caller_gets_answer_from_jabber_offer(void **state)
 {
 	(void)state;
-	char *sdp = made(caller, jabber);
-	assert_string_equal(sdp, "v=0\r\n"
-	                         "o=Jabber4Linux 7781 7781 IN IP4 192.0.2.2\r\n"
-	                         "s=Jabber4Linux\r\n"
-	                         "c=IN IP4 192.0.2.2\r\n"
-	                         "t=0 0\r\n"
-	                         "m=audio 30000 RTP/AVP 0 96\r\n"
-	                         "a=rtpmap:96 telephone-event/8000\r\n"
-	                         "a=fmtp:96 0-16\r\n"
-	                         "a=sendrecv\r\n");
-	free(sdp);
+	expect_answer(caller, jabber,
+	              "v=0\r\n"
+	              "o=Jabber4Linux 7781 7781 IN IP4 192.0.2.2\r\n"
+	              "s=Jabber4Linux\r\n"
+	              "c=IN IP4 192.0.2.2\r\n"
+	              "t=0 0\r\n"
+	              "m=audio 30000 RTP/AVP 0 96\r\n"
+	              "a=rtpmap:96 telephone-event/8000\r\n"
+	              "a=fmtp:96 0-16\r\n"
+	              "a=sendrecv\r\n");
 }
 
 /* The Jabber client gets, in the ACK, the answer to its offer made from the caller's. */
 static void test_jabber_gets_answer_from_caller_offer(void **state)
 {
 	(void)state;
-	char *sdp = made(jabber, caller);
-	assert_string_equal(sdp, "v=0\r\n"
-	                         "o=caller 53655765 2353687637 IN IP4 192.0.2.1\r\n"
-	                         "s=-\r\n"
-	                         "c=IN IP4 192.0.2.1\r\n"
-	                         "t=0 0\r\n"
-	                         "m=audio 20000 RTP/AVP 0 101\r\n"
-	                         "a=rtpmap:0 PCMU/8000\r\n"
-	                         "a=rtpmap:101 telephone-event/8000\r\n"
-	                         "a=fmtp:101 0-15\r\n"
-	                         "a=ptime:20\r\n"
-	                         "a=sendrecv\r\n");
-	free(sdp);
+	expect_answer(jabber, caller,
+	              "v=0\r\n"
+	              "o=caller 53655765 2353687637 IN IP4 192.0.2.1\r\n"
+	              "s=-\r\n"
+	              "c=IN IP4 192.0.2.1\r\n"
+	              "t=0 0\r\n"
+	              "m=audio 20000 RTP/AVP 0 101\r\n"
+	              "a=rtpmap:0 PCMU/8000\r\n"
+	              "a=rtpmap:101 telephone-event/8000\r\n"
+	              "a=fmtp:101 0-15\r\n"
+	              "a=ptime:20\r\n"
+	              "a=sendrecv\r\n");
 }
 
 static const char three_streams[] = "v=0\r\n"
@@ -129,17 +134,16 @@ static void test_more_streams_offered_than_the_other_has(void **state)
 	const char *other = "v=0\r\no=b 2 2 IN IP4 192.0.2.2\r\ns=b\r\nt=0 0\r\n"
 	                    "m=audio 0 RTP/AVP 0\r\n" /* disabled: not taken */
 	                    "m=audio 6000 RTP/AVP 8 0\r\nc=IN IP4 192.0.2.9\r\n";
-	char *sdp = made(three_streams, other);
-	assert_string_equal(sdp, "v=0\r\n"
-	                         "o=b 2 2 IN IP4 192.0.2.2\r\n"
-	                         "s=b\r\n"
-	                         "c=IN IP4 192.0.2.9\r\n"
-	                         "t=0 0\r\n"
-	                         "m=audio 6000 RTP/AVP 0\r\n"
-	                         "a=sendrecv\r\n"
-	                         "m=video 0 RTP/AVP 97\r\n"
-	                         "m=audio 0 RTP/AVP 8\r\n");
-	free(sdp);
+	expect_answer(three_streams, other,
+	              "v=0\r\n"
+	              "o=b 2 2 IN IP4 192.0.2.2\r\n"
+	              "s=b\r\n"
+	              "c=IN IP4 192.0.2.9\r\n"
+	              "t=0 0\r\n"
+	              "m=audio 6000 RTP/AVP 0\r\n"
+	              "a=sendrecv\r\n"
+	              "m=video 0 RTP/AVP 97\r\n"
+	              "m=audio 0 RTP/AVP 8\r\n");
 }
 
 /* The other party's video comes first: it still answers the offered video. Its own c= is
@@ -153,22 +157,21 @@ static void test_streams_paired_by_media_type(void **state)
 	                    "a=rtpmap:126 h264/90000\r\na=fmtp:126 profile-level-id=42e01f\r\n"
 	                    "m=audio 6000 RTP/AVP 0\r\n"
 	                    "m=audio 6002 RTP/AVP 8\r\n";
-	char *sdp = made(three_streams, other);
-	assert_string_equal(sdp, "v=0\r\n"
-	                         "o=b 2 2 IN IP4 192.0.2.2\r\n"
-	                         "s=b\r\n"
-	                         "c=IN IP4 192.0.2.2\r\n"
-	                         "t=0 0\r\n"
-	                         "m=audio 6000 RTP/AVP 0\r\n"
-	                         "a=sendrecv\r\n"
-	                         "m=video 7000 RTP/AVP 126\r\n"
-	                         "c=IN IP4 192.0.2.7\r\n"
-	                         "a=rtpmap:126 h264/90000\r\n"
-	                         "a=fmtp:126 profile-level-id=42e01f\r\n"
-	                         "a=sendrecv\r\n"
-	                         "m=audio 6002 RTP/AVP 8\r\n"
-	                         "a=sendrecv\r\n");
-	free(sdp);
+	expect_answer(three_streams, other,
+	              "v=0\r\n"
+	              "o=b 2 2 IN IP4 192.0.2.2\r\n"
+	              "s=b\r\n"
+	              "c=IN IP4 192.0.2.2\r\n"
+	              "t=0 0\r\n"
+	              "m=audio 6000 RTP/AVP 0\r\n"
+	              "a=sendrecv\r\n"
+	              "m=video 7000 RTP/AVP 126\r\n"
+	              "c=IN IP4 192.0.2.7\r\n"
+	              "a=rtpmap:126 h264/90000\r\n"
+	              "a=fmtp:126 profile-level-id=42e01f\r\n"
+	              "a=sendrecv\r\n"
+	              "m=audio 6002 RTP/AVP 8\r\n"
+	              "a=sendrecv\r\n");
 }
 
 static char *audio_pair(const char *offer_m, const char *other_m)
