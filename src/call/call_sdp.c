@@ -71,6 +71,23 @@ void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, s
 		rewrite_lines(body, len, without_keys, out);
 }
 
+int call_sdp_answer_between(const struct call_leg *to, const struct call_leg *from,
+                            struct sip_pl offer, struct sip_pl other, struct sip_buf *out,
+                            struct base_err *err)
+{
+	/* SRTP needs a key each way: a party that may not receive keys never learns the
+	 * offerer's, so its own key cannot make the stream secure either. Without keys in
+	 * `other`, the answer has none and its secure profile becomes the plain one. */
+	struct sip_buf from_sdp;
+	call_sdp_for_leg(call_leg_may_receive_keys(to) ? from : to, other.p, other.l, &from_sdp);
+	int rc =
+	    from_sdp.failed
+	        ? base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory")
+	        : call_sdp_answer(offer, (struct sip_pl){from_sdp.data, from_sdp.len}, out, err);
+	sip_buf_free(&from_sdp);
+	return rc;
+}
+
 static bool sending_and_receiving(struct sip_buf *out, const char *line, size_t len)
 {
 	bool answered = len == 10 && (starts_with(line, len, "a=recvonly") ||

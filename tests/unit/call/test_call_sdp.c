@@ -1,4 +1,4 @@
-/* call: SDES keys go only to legs that may receive them. */
+/* call: SDES keys go only to legs that may receive them, and into answers only between them. */
 /* cmocka needs these first, in this order. */
 // clang-format off
 #include <stdarg.h>
@@ -63,6 +63,47 @@ static void test_keys_never_reach_other_legs(void **state)
 	}
 }
 
+static const char other_offer[] =
+    "v=0\r\n"
+    "o=b 2 2 IN IP4 127.0.0.2\r\n"
+    "s=-\r\n"
+    "c=IN IP4 127.0.0.2\r\n"
+    "t=0 0\r\n"
+    "m=audio 6000 RTP/SAVP 0\r\n"
+    "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhlcm90aGVy\r\n";
+
+/* The answer `to` gets to its offer from `from`'s SDP: a key only when both may receive keys
+ * (each needs the other's), else a non-secure answer whichever of the two may not. */
+static char *answered(const struct call_leg *to, const struct call_leg *from)
+{
+	struct sip_buf out;
+	struct base_err err;
+	assert_int_equal(
+	    call_sdp_answer_between(to, from, SIP_PL(offer), SIP_PL(other_offer), &out, &err), 0);
+	sip_buf_add(&out, "", 1);
+	return out.data;
+}
+
+static void test_answer_keys_only_between_legs_that_may_receive_them(void **state)
+{
+	(void)state;
+	struct call_leg secure = {.flow = {.kind = SIP_TP_TLS}, .security = CALL_ENCRYPTED};
+	struct call_leg plain = {.flow = {.kind = SIP_TP_TCP}, .security = CALL_NON_SECURE};
+	char *sdp = answered(&secure, &secure);
+	assert_non_null(strstr(sdp, "m=audio 6000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(sdp, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:b3Ro"));
+	free(sdp);
+	const struct call_leg *pairs[][2] = {
+	    {&secure, &plain}, {&plain, &secure}, {&plain, &plain}};
+	for (size_t i = 0; i < 3; i++) {
+		sdp = answered(pairs[i][0], pairs[i][1]);
+		assert_non_null(strstr(sdp, "m=audio 6000 RTP/AVP 0\r\n"));
+		assert_null(strstr(sdp, "a=crypto"));
+		assert_null(strstr(sdp, "inline:"));
+		free(sdp);
+	}
+}
+
 /* The SDP a transferee sent last, offered to its new peer: an answer to the transferor's hold
  * (recvonly, inactive) is resumed; an offer of its own (its own hold) is left alone. */
 static char *for_new_peer(const char *direction, bool answer)
@@ -107,6 +148,7 @@ int main(void)
 	    cmocka_unit_test(test_keys_reach_an_encrypted_tls_leg),
 	    cmocka_unit_test(test_keys_never_reach_other_legs),
 	    cmocka_unit_test(test_new_peer_not_held),
+	    cmocka_unit_test(test_answer_keys_only_between_legs_that_may_receive_them),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
