@@ -17,10 +17,10 @@
  *    are no codec: no codec in common rejects the stream;
  *  - the direction that answers the offer's (RFC 3264 §6.1) and that the other party wants;
  *  - SDES (RFC 4568 §7.1.2): to an offered RTP/SAVP stream with keys, exactly one a=crypto,
- *    the other party's key of the first offered suite it has too, under the offer's tag; no
- *    common suite rejects the stream. If the other party has no keys the stream is answered
- *    as RTP/AVP, non-secure, as ucmd did before (whether a leg may get keys at all is decided
- *    later, by call_sdp_for_leg);
+ *    the other party's key, under the offer's tag, of the suite both have that ranks first in
+ *    ucmd's own order (see suite_ranking); no common suite rejects the stream. If the other party
+ * has no keys the stream is answered as RTP/AVP, non-secure, as ucmd did before (whether a leg may
+ * get keys at all is decided later, by call_sdp_for_leg);
  *  - the other party's o=, s= and t=. Its o= version grows whenever it changes its SDP, and
  *    ucmd passes any later SDP of that party on as it is, so what the offerer sees of the
  *    version keeps growing as RFC 3264 §8 wants; ucmd keeps no origin of its own.
@@ -33,6 +33,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* More formats than RTP has payload types are not kept. */
 #define ANSWER_MAX_FORMATS 128
@@ -161,21 +162,53 @@ static void common_formats(const struct sip_sdp_media *om, const struct sip_sdp_
 	}
 }
 
-/* RFC 4568 §7.1.2: one key, the other party's, for the first offered suite it has too.
- * 0 when the answer carries no key, -1 when both have keys but no suite in common. */
+/* SRTP suites, strongest first (RFC 7714, RFC 6188, RFC 4568). A delayed offer has ucmd answer
+ * both parties (call_late.c), and both answers must name the same suite: each party sends with
+ * the suite its answer names, and expects the other to. Either offer's own order could differ
+ * from the other's; one ranking of ours, applied to the suites both have, cannot. */
+static const char *const suite_ranking[] = {
+    "AEAD_AES_256_GCM",        "AEAD_AES_128_GCM",        "AES_256_CM_HMAC_SHA1_80",
+    "AES_192_CM_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_80", "AES_256_CM_HMAC_SHA1_32",
+    "AES_192_CM_HMAC_SHA1_32", "AES_CM_128_HMAC_SHA1_32",
+};
+#define SUITES_RANKED (sizeof(suite_ranking) / sizeof(suite_ranking[0]))
+
+static size_t suite_rank(struct sip_pl suite)
+{
+	size_t i = 0;
+	while (i < SUITES_RANKED && !sip_pl_eq_nocase(suite, suite_ranking[i]))
+		i++;
+	return i;
+}
+
+/* Is suite a preferred to b? Suites we do not rank go last, in name order: the same choice
+ * from either side still. */
+static bool suite_before(struct sip_pl a, struct sip_pl b)
+{
+	size_t ra = suite_rank(a), rb = suite_rank(b);
+	if (ra != rb)
+		return ra < rb;
+	size_t n = a.l < b.l ? a.l : b.l;
+	int c = strncasecmp(a.p, b.p, n);
+	return c < 0 || (c == 0 && a.l < b.l);
+}
+
+/* RFC 4568 §7.1.2: one key, the other party's, for the best suite both have, under the offer's
+ * tag. 0 when the answer carries no key, -1 when both have keys but no suite in common. */
 static int common_key(const struct sip_sdp_media *om, const struct sip_sdp_media *tm,
                       struct stream_choice *ch)
 {
 	if (!sip_sdp_media_is_sdes(om) || tm->ncrypto == 0)
 		return 0;
+	ch->key = NULL;
 	for (size_t i = 0; i < om->ncrypto; i++)
 		for (size_t j = 0; j < tm->ncrypto; j++)
-			if (sip_pl_eq_pl_nocase(om->crypto[i].suite, tm->crypto[j].suite)) {
+			if (sip_pl_eq_pl_nocase(om->crypto[i].suite, tm->crypto[j].suite) &&
+			    (!ch->key || suite_before(om->crypto[i].suite, ch->key->suite))) {
 				ch->key = &tm->crypto[j];
 				ch->tag = om->crypto[i].tag;
-				return 1;
 			}
-	return -1;
+	return ch->key ? 1 : -1;
 }
 
 static bool sends(enum sip_sdp_dir d)

@@ -1,6 +1,7 @@
 /*
  * What SDP a leg may receive. SDES keys (RFC 4568 a=crypto) travel only inside TLS-protected
- * signalling to an encrypted device (RFC 4568 §8.3; security-1 §4.8): towards any other leg
+ * signalling to an encrypted device (RFC 4568 §8.3; security-1 §4.8), and never over TLS that
+ * does not encrypt (NULL-SHA, which an Authenticated device may use): towards any other leg
  * they are removed and the secure profile becomes the plain one, so the peer answers with RTP
  * and the call is, truthfully, non-secure.
  */
@@ -10,7 +11,8 @@
 
 bool call_leg_may_receive_keys(const struct call_leg *leg)
 {
-	return leg->flow.kind == SIP_TP_TLS && leg->security == CALL_ENCRYPTED;
+	return leg->flow.kind == SIP_TP_TLS && !leg->flow.tls_null_cipher &&
+	       leg->security == CALL_ENCRYPTED;
 }
 
 static bool starts_with(const char *line, size_t len, const char *prefix)

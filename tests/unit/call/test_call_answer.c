@@ -275,9 +275,9 @@ static void test_direction_answers_the_offer(void **state)
 	"a=crypto:2 AES_CM_128_HMAC_SHA1_80 " KEY_OFFER "\r\n"                                     \
 	"a=crypto:3 AES_CM_128_HMAC_SHA1_32 " KEY_OFFER "\r\n"
 
-/* RFC 4568 §7.1.2: exactly one a=crypto, the other party's key of the first offered suite it
- * has too, under the offer's tag; the stream stays RTP/SAVP. */
-static void test_one_crypto_of_the_first_common_suite(void **state)
+/* RFC 4568 §7.1.2: exactly one a=crypto, the other party's key of the best suite both have,
+ * under the offer's tag; the stream stays RTP/SAVP. */
+static void test_one_crypto_of_the_best_common_suite(void **state)
 {
 	(void)state;
 	expect_media(SRTP_OFFER,
@@ -286,6 +286,27 @@ static void test_one_crypto_of_the_first_common_suite(void **state)
 	             "a=crypto:6 AES_CM_128_HMAC_SHA1_80 " KEY80 " KDR=1\r\n",
 	             "m=audio 6000 RTP/SAVP 0\r\n"
 	             "a=crypto:2 AES_CM_128_HMAC_SHA1_80 " KEY80 " KDR=1\r\n"
+	             "a=sendrecv\r\n");
+}
+
+/* The two answers of a delayed offer name the same suite whatever order each party lists its
+ * suites in: each party sends with the suite of its answer and expects the other to. */
+static void test_both_answers_name_one_suite(void **state)
+{
+	(void)state;
+	const char *caller_m = "m=audio 4000 RTP/SAVP 0\r\n"
+	                       "a=crypto:1 AES_CM_128_HMAC_SHA1_32 " KEY32 "\r\n"
+	                       "a=crypto:2 AES_CM_128_HMAC_SHA1_80 " KEY80 "\r\n";
+	const char *jabber_m = "m=audio 6000 RTP/SAVP 0\r\n"
+	                       "a=crypto:1 AES_CM_128_HMAC_SHA1_80 " KEY80 "\r\n"
+	                       "a=crypto:2 AES_CM_128_HMAC_SHA1_32 " KEY32 "\r\n";
+	expect_media(caller_m, jabber_m,
+	             "m=audio 6000 RTP/SAVP 0\r\n"
+	             "a=crypto:2 AES_CM_128_HMAC_SHA1_80 " KEY80 "\r\n"
+	             "a=sendrecv\r\n");
+	expect_media(jabber_m, caller_m,
+	             "m=audio 4000 RTP/SAVP 0\r\n"
+	             "a=crypto:1 AES_CM_128_HMAC_SHA1_80 " KEY80 "\r\n"
 	             "a=sendrecv\r\n");
 }
 
@@ -357,7 +378,8 @@ int main(void)
 	    cmocka_unit_test(test_codecs_by_name_with_the_other_partys_numbers),
 	    cmocka_unit_test(test_no_common_codec_rejects_the_stream),
 	    cmocka_unit_test(test_direction_answers_the_offer),
-	    cmocka_unit_test(test_one_crypto_of_the_first_common_suite),
+	    cmocka_unit_test(test_one_crypto_of_the_best_common_suite),
+	    cmocka_unit_test(test_both_answers_name_one_suite),
 	    cmocka_unit_test(test_crypto_without_common_suite),
 	    cmocka_unit_test(test_stream_that_is_not_rtp),
 	    cmocka_unit_test(test_malformed_sdp),

@@ -22,9 +22,10 @@ static const char offer[] =
     "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\r\n"
     "a=rtpmap:0 PCMU/8000\r\n";
 
-static char *filtered(enum sip_transport_kind kind, enum call_security security)
+static char *filtered(enum sip_transport_kind kind, enum call_security security, bool null_cipher)
 {
-	struct call_leg leg = {.flow = {.kind = kind}, .security = security};
+	struct call_leg leg = {.flow = {.kind = kind, .tls_null_cipher = null_cipher},
+	                       .security = security};
 	struct sip_buf out;
 	call_sdp_for_leg(&leg, offer, strlen(offer), &out);
 	sip_buf_add(&out, "", 1);
@@ -34,7 +35,7 @@ static char *filtered(enum sip_transport_kind kind, enum call_security security)
 static void test_keys_reach_an_encrypted_tls_leg(void **state)
 {
 	(void)state;
-	char *sdp = filtered(SIP_TP_TLS, CALL_ENCRYPTED);
+	char *sdp = filtered(SIP_TP_TLS, CALL_ENCRYPTED, false);
 	assert_string_equal(sdp, offer);
 	free(sdp);
 }
@@ -45,12 +46,14 @@ static void test_keys_never_reach_other_legs(void **state)
 	const struct {
 		enum sip_transport_kind kind;
 		enum call_security security;
-	} legs[] = {{SIP_TP_UDP, CALL_NON_SECURE},
-	            {SIP_TP_TCP, CALL_ENCRYPTED},
-	            {SIP_TP_TLS, CALL_AUTHENTICATED},
-	            {SIP_TP_UDP, CALL_ENCRYPTED}};
+		bool null_cipher; /* TLS that does not encrypt (NULL-SHA) */
+	} legs[] = {{SIP_TP_UDP, CALL_NON_SECURE, false},
+	            {SIP_TP_TCP, CALL_ENCRYPTED, false},
+	            {SIP_TP_TLS, CALL_AUTHENTICATED, false},
+	            {SIP_TP_UDP, CALL_ENCRYPTED, false},
+	            {SIP_TP_TLS, CALL_ENCRYPTED, true}};
 	for (size_t i = 0; i < sizeof(legs) / sizeof(legs[0]); i++) {
-		char *sdp = filtered(legs[i].kind, legs[i].security);
+		char *sdp = filtered(legs[i].kind, legs[i].security, legs[i].null_cipher);
 		assert_null(strstr(sdp, "a=crypto"));
 		assert_null(strstr(sdp, "inline:"));
 		assert_non_null(strstr(sdp, "m=audio 4000 RTP/AVP 0\r\n"));
