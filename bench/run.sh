@@ -3,8 +3,10 @@
 #   1. digest REGISTER (challenge + authenticated REGISTER + 200) for REG_USERS lines,
 #   2. calls INVITE/100/180/200/ACK/BYE/200 from a sipp UAC to a sipp UAS through the server,
 #   3. memory per registered device with MEM_N registrations.
-# Server CPU is utime+stime from /proc/<pid>/stat (all processes of Kamailio), read before and
-# after each load. Not part of CI. See bench/README.md.
+# The REGISTER load also runs on bench/sip_floor.c, which makes only the system calls: the
+# floor under both servers. Server CPU is the scheduler's run time of all threads (all
+# processes of Kamailio) from /proc/<pid>/task/<tid>/schedstat, read before and after each
+# load. Not part of CI. See bench/README.md.
 #
 # Settings (environment): REG_USERS REG_COUNT REG_RATE CALL_COUNT CALL_RATE CALL_HOLD_MS
 # MEM_N MEM_RATE KAMAILIO_CHILDREN PROFILE=1 (perf record ucmd during the REGISTER load)
@@ -65,6 +67,7 @@ KMOD=$(dirname "$(find /usr/lib -path '*kamailio/modules/tm.so' 2>/dev/null | he
 [ -d "$KMOD" ] || die "Kamailio modules not found"
 
 W=$(mktemp -d /tmp/ucm-bench.XXXXXX)
+cc -O2 -o "$W/sip_floor" "$here/sip_floor.c" || die "cannot build bench/sip_floor.c"
 PIDS=() # everything started in the background, killed by pid at exit
 UCMD_PID=""
 KAM_PID=""
@@ -264,6 +267,21 @@ bench_register() {
 	fi
 }
 
+# bench_floor MODE: the REGISTER load on sip_floor, started for it and stopped after.
+FLOOR_PID=""
+floor_pids() { echo "$FLOOR_PID" $(ps -o pid= --ppid "$FLOOR_PID"); }
+bench_floor() {
+	local port
+	port=$(free_port)
+	"$W/sip_floor" 127.0.0.1 "$port" "$1" &
+	FLOOR_PID=$!
+	PIDS+=("$FLOOR_PID")
+	sleep 0.3
+	bench_register "floor-$1" "127.0.0.1:$port" floor_pids
+	kill "$FLOOR_PID"
+	wait "$FLOOR_PID" 2>/dev/null || true
+}
+
 # bench_calls NAME TARGET PIDS_FN
 bench_calls() {
 	local name=$1 target=$2 pids=$3 pc pu out ns ok uas_pid
@@ -356,10 +374,14 @@ log "kamailio: starting ($KAMAILIO_CHILDREN UDP workers, ${KAMAILIO_SHM_MB} MB s
 start_kamailio
 # The REGISTER load alternates between the servers, REG_ROUNDS times each, so that whatever
 # else the machine does at the time falls on both; each server's median round is reported.
+# The floor (bench/sip_floor.c, the system calls only, waiting the way each server waits) takes
+# its turn in the same rounds.
 for round in $(seq 1 "$REG_ROUNDS"); do
 	want register || break
 	bench_register ucmd "127.0.0.1:$U_SIP" ucmd_pids
 	bench_register kamailio "127.0.0.1:$K_SIP" kam_pids
+	bench_floor epoll
+	bench_floor blocking
 done
 want calls && bench_calls ucmd "127.0.0.1:$U_SIP" ucmd_pids
 want calls && bench_calls kamailio "127.0.0.1:$K_SIP" kam_pids
@@ -392,7 +414,7 @@ fi
 
 # ---- summary ------------------------------------------------------------------------------
 median() { python3 -c "import statistics, sys; print('%.1f' % statistics.median(map(float, sys.argv[1:])))" "$@"; }
-for name in ucmd kamailio; do
+for name in ucmd kamailio floor-epoll floor-blocking; do
 	[ -n "${R[$name.reg.rounds]:-}" ] && R[$name.reg.us]=$(median ${R[$name.reg.rounds]})
 done
 ratio() { python3 -c "import sys
@@ -402,6 +424,9 @@ R[ratio.reg]=$(ratio "${R[ucmd.reg.us]:-n/a}" "${R[kamailio.reg.us]:-n/a}")
 R[ratio.call]=$(ratio "${R[ucmd.call.us]:-n/a}" "${R[kamailio.call.us]:-n/a}")
 R[ratio.mem]=$(ratio "${R[ucmd.mem.per]:-n/a}" "${R[kamailio.mem.per]:-n/a}")
 R[ratio.memreg]=$(ratio "${R[ucmd.mem.us]:-n/a}" "${R[kamailio.mem.us]:-n/a}")
+above() { python3 -c "import sys
+try: print('%.1f' % (float(sys.argv[1]) - float(sys.argv[2])))
+except Exception: print('n/a')" "$1" "$2"; }
 verdict() { python3 -c "import sys
 try: print('ok' if float(sys.argv[1]) <= float(sys.argv[2]) else 'MISSED')
 except Exception: print('n/a')" "$1" "$2"; }
@@ -419,8 +444,15 @@ printf '%-44s %14s %14s %8s\n' "bytes per registered device (${MEM_N})" \
 	"${R[ucmd.mem.per]:-n/a}" "${R[kamailio.mem.per]:-n/a}" "${R[ratio.mem]:-n/a}"
 printf '%-44s %14s %14s %8s\n' "  same, ucmd restarted (bindings only)" \
 	"${R[ucmd.mem.perreload]:-n/a}" "${R[kamailio.mem.per]:-n/a}" "$(ratio "${R[ucmd.mem.perreload]:-n/a}" "${R[kamailio.mem.per]:-n/a}")"
+printf '%-44s %14s %14s\n' "  floor: the system calls only (sip_floor.c)" \
+	"${R[floor-epoll.reg.us]:-n/a}" "${R[floor-blocking.reg.us]:-n/a}"
+printf '%-44s %14s %14s %8s\n' "  CPU us per REGISTER above its floor" \
+	"$(above "${R[ucmd.reg.us]:-n/a}" "${R[floor-epoll.reg.us]:-n/a}")" \
+	"$(above "${R[kamailio.reg.us]:-n/a}" "${R[floor-blocking.reg.us]:-n/a}")" \
+	"$(ratio "$(above "${R[ucmd.reg.us]:-n/a}" "${R[floor-epoll.reg.us]:-n/a}")" "$(above "${R[kamailio.reg.us]:-n/a}" "${R[floor-blocking.reg.us]:-n/a}")")"
 echo
 printf '%-44s %14s %14s\n' "REGISTER us per round" "${R[ucmd.reg.rounds]:-n/a}" "${R[kamailio.reg.rounds]:-n/a}"
+printf '%-44s %14s %14s\n' "  floor us per round (epoll / blocking)" "${R[floor-epoll.reg.rounds]:-n/a}" "${R[floor-blocking.reg.rounds]:-n/a}"
 printf '%-44s %14s %14s\n' "REGISTER ok / failed / seconds (last round)" \
 	"${R[ucmd.reg.ok]:-n/a}/${R[ucmd.reg.failed]:-n/a}/${R[ucmd.reg.secs]:-n/a}" \
 	"${R[kamailio.reg.ok]:-n/a}/${R[kamailio.reg.failed]:-n/a}/${R[kamailio.reg.secs]:-n/a}"

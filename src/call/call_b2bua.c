@@ -101,7 +101,7 @@ static void on_ok_timer(evutil_socket_t fd, short events, void *arg)
 	evtimer_add(c->ok_timer, &tv);
 }
 
-void call_answer_invite(struct call *c, struct call_leg *leg, const struct sip_msg *resp)
+void call_answer_invite(struct call *c, struct call_leg *leg, struct sip_pl body)
 {
 	char contact[900];
 	call_leg_contact(c->cs, leg, contact, sizeof(contact));
@@ -109,7 +109,7 @@ void call_answer_invite(struct call *c, struct call_leg *leg, const struct sip_m
 		call_security_header(c, contact + strlen(contact),
 		                     sizeof(contact) - strlen(contact));
 	struct sip_buf sdp;
-	call_sdp_for_leg(leg, resp->body.p, resp->body.l, &sdp);
+	call_sdp_for_leg(leg, body.p, body.l, &sdp);
 	sip_server_tx_reply(c->invite, 200, NULL, contact, sdp.len ? SDP : NULL, sdp.data, sdp.len);
 	sip_buf_free(&sdp);
 	size_t len;
@@ -171,12 +171,12 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	bool first = !br->done;
 	br->done = true;
 	if (!first) { /* a retransmitted 2xx: our ACK was lost (or still awaits the caller's) */
-		call_late_ack(c, br);
+		call_late_ack(c, br, resp);
 		return;
 	}
 	take_dialog(br, resp);
 	call_leg_note_session(&br->leg, resp);
-	bool acked = call_late_ack(c, br);
+	bool acked = call_late_ack(c, br, resp);
 	bool wins = c->state != CALL_CONNECTED && !c->cancelled && (c->invite || c->ring_join);
 	if (!acked && (c->transfer != CALL_NO_TRANSFER || !wins || c->ring_join))
 		call_join_ack(c, &br->leg, SIP_PL_NULL); /* nobody to answer its offer */
@@ -202,7 +202,10 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 		call_join_ring_answered(c);
 		return;
 	}
-	call_answer_invite(c, &c->a, resp);
+	struct sip_buf sdp;
+	call_late_caller_sdp(c, br, resp->body, &sdp);
+	call_answer_invite(c, &c->a, (struct sip_pl){sdp.data, sdp.failed ? 0 : sdp.len});
+	sip_buf_free(&sdp);
 	call_tell_security(c, &c->b);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) answered on %s, %s",
 	         (unsigned long long)c->id, c->a.dn, c->a.device, c->b.device,

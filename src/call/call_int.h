@@ -132,9 +132,9 @@ void call_leg_device(struct call_service *cs, struct call_leg *leg);
 void call_security_header(const struct call *c, char *out, size_t size);
 
 /* call_b2bua.c, for the transfer and Replaces */
-/* Answers c->invite (the INVITE that made `leg`) with a 2xx carrying resp's SDP, resent
- * until the ACK comes. */
-void call_answer_invite(struct call *c, struct call_leg *leg, const struct sip_msg *resp);
+/* Answers c->invite (the INVITE that made `leg`) with a 2xx carrying sdp (made fit for the
+ * leg), resent until the ACK comes. */
+void call_answer_invite(struct call *c, struct call_leg *leg, struct sip_pl sdp);
 /* Fills a leg (and keeps its SDP) from a new INVITE of a registered device; -1 when the
  * request cannot make a dialog. */
 int call_take_caller(struct call_service *cs, struct call_leg *a, struct call_sdp *sdp,
@@ -187,13 +187,27 @@ void call_transfer_failed(struct call *c);
 bool call_busy(const struct call *c);
 
 /* call_late.c: delayed offers towards the callee */
-/* ACKs a late branch's 2xx with the answer it is owed; false when that answer can only come
- * from the caller's ACK (the caller made no offer). */
-bool call_late_ack(struct call *c, struct call_branch *br);
+/* ACKs a late branch's 2xx with the answer it is owed (made, the first time, from the other
+ * party's offer and the callee's offer in resp, the 2xx); false when that answer can only
+ * come from the caller's ACK (the caller made no offer). */
+bool call_late_ack(struct call *c, struct call_branch *br, const struct sip_msg *resp);
+/* The SDP our 2xx gives the caller for the callee's SDP in the 2xx on branch br: the answer
+ * to the caller's offer made from the callee's own offer when the callee was called with a
+ * delayed offer, else the callee's SDP as it is (its answer, or an offer to a caller that
+ * made none). */
+void call_late_caller_sdp(const struct call *c, const struct call_branch *br,
+                          struct sip_pl callee_sdp, struct sip_buf *out);
 /* The caller's ACK of our 2xx, with the answer to the callee's offer: the callee's ACK. */
 void call_late_caller_acked(struct call *c, const struct sip_msg *ack);
 /* A re-INVITE that would go to `to` but must not (a Jabber client): answered 488. */
 bool call_late_refuse_reinvite(struct sip_server_tx *tx, const struct call_leg *to);
+
+/* call_answer.c: the RFC 3264 answer to `offer` made from `other`, the SDP of the party the
+ * offerer will exchange media with (its addresses, codecs, keys). 0 with the answer in out;
+ * 1 when `other` cannot be parsed: out rejects every offered stream, err says why; -1 when
+ * the offer cannot be parsed (no answer can be made, out is empty), err says why. */
+int call_sdp_answer(struct sip_pl offer, struct sip_pl other, struct sip_buf *out,
+                    struct base_err *err);
 
 /* call_leg.c */
 /* Gives the leg a fresh Session-ID (RFC 7989 §6: a version 4 UUID as 32 lower-case hex
@@ -216,6 +230,11 @@ bool call_leg_may_receive_keys(const struct call_leg *leg);
 /* The SDP to send to a leg: as is when it may receive keys, else without a=crypto and with
  * RTP/SAVP made RTP/AVP. */
 void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, struct sip_buf *out);
+/* The answer to the offer of `to` made from the SDP of `from` (call_sdp_answer), with SDES
+ * keys only when both may receive keys, else non-secure: fit for `to` as it is. */
+int call_sdp_answer_between(const struct call_leg *to, const struct call_leg *from,
+                            struct sip_pl offer, struct sip_pl other, struct sip_buf *out,
+                            struct base_err *err);
 /* The SDP a leg last sent, to be offered to a new peer on its behalf: when it was an answer,
  * its direction only answered the old peer (recvonly to a hold), so it becomes sendrecv. */
 void call_sdp_for_new_peer(const struct call_sdp *sdp, struct sip_buf *out);

@@ -4,9 +4,11 @@
  *
  * Jabber clients need this: they ignore an INVITE's SDP and always offer in their 200, and
  * an ACK without SDP breaks them (spec cisco-device-config §5.5). The B2BUA turns the
- * caller's early offer into a delayed one: the Jabber client's offer is the answer the caller
- * gets in our 200, and the caller's offer is the answer the client gets in the ACK. Each hop
- * gets the SDP made fit for it (no SDES keys but over TLS to an encrypted device).
+ * caller's early offer into a delayed one and then holds two offers: the caller's (O1) and
+ * the Jabber client's (O2). Neither is an answer to the other, so each party gets an answer
+ * made for it (call_answer.c): the caller, in our 200, the answer to O1 made from O2; the
+ * client, in the ACK, the answer to O2 made from O1. Each hop then gets the SDP made fit for
+ * it (no SDES keys but over TLS to an encrypted device).
  *
  * A caller that made no offer itself has every callee called with a delayed offer: the
  * callee's offer goes to the caller in our 200, and the callee's ACK waits for the caller's,
@@ -16,7 +18,37 @@
 
 #include <string.h>
 
-bool call_late_ack(struct call *c, struct call_branch *br)
+/* The answer to the offer of `to` made from the SDP of `from`; when none can be made, that
+ * SDP as it is, as before there were answers of our own. Logs what went wrong, never the SDP
+ * (it may hold keys). */
+static void answer_offer(const struct call *c, const struct call_leg *to, struct sip_pl offer,
+                         const struct call_leg *from, struct sip_pl other, struct sip_buf *out)
+{
+	const char *offerer = to->device;
+	struct base_err err;
+	int rc = call_sdp_answer_between(to, from, offer, other, out, &err);
+	if (rc == 0)
+		return;
+	if (rc > 0) {
+		base_log(BASE_LOG_INFO, "call",
+		         "call %llu: the SDP answering %s is unusable (%s): every stream rejected",
+		         (unsigned long long)c->id, offerer, err.message);
+		return;
+	}
+	base_log(BASE_LOG_INFO, "call", "call %llu: %s's SDP offer is unusable (%s); passed on",
+	         (unsigned long long)c->id, offerer, err.message);
+	sip_buf_free(out);
+	sip_buf_init(out);
+	sip_buf_addpl(out, other);
+}
+
+/* Whose offer a branch was rung with: the caller's, or in a blind transfer the transferee's. */
+static const struct call_leg *other_party(const struct call *c)
+{
+	return c->transfer == CALL_A_TRANSFERS ? &c->b : &c->a;
+}
+
+bool call_late_ack(struct call *c, struct call_branch *br, const struct sip_msg *resp)
 {
 	if (!br->late) {
 		call_send_on_leg(c->cs, &br->leg, "ACK", br->leg.local_cseq);
@@ -24,8 +56,30 @@ bool call_late_ack(struct call *c, struct call_branch *br)
 	}
 	if (!br->answer.len)
 		return false;
+	if (!br->answer.answer && resp) {
+		/* Still the other party's offer: made into the answer to the callee's once, and
+		 * kept for a retransmitted 2xx. */
+		struct sip_buf sdp;
+		answer_offer(c, &br->leg, resp->body, other_party(c),
+		             (struct sip_pl){br->answer.data, br->answer.len}, &sdp);
+		if (!sdp.failed)
+			call_sdp_keep(&br->answer, (struct sip_pl){sdp.data, sdp.len}, true);
+		sip_buf_free(&sdp);
+	}
 	call_join_ack(c, &br->leg, (struct sip_pl){br->answer.data, br->answer.len});
 	return true;
+}
+
+void call_late_caller_sdp(const struct call *c, const struct call_branch *br,
+                          struct sip_pl callee_sdp, struct sip_buf *out)
+{
+	if (br->late && c->sdp_a.len && !c->sdp_a.answer) {
+		answer_offer(c, &c->a, (struct sip_pl){c->sdp_a.data, c->sdp_a.len}, &br->leg,
+		             callee_sdp, out);
+		return;
+	}
+	sip_buf_init(out);
+	sip_buf_addpl(out, callee_sdp);
 }
 
 static struct call_branch *answered_branch(struct call *c)
@@ -55,7 +109,7 @@ void call_late_caller_acked(struct call *c, const struct sip_msg *ack)
 	call_leg_note_sdp(&c->a, ack->body);
 	call_sdp_keep(&c->sdp_a, ack->body, true);
 	call_sdp_keep(&br->answer, ack->body, true); /* for a retransmitted 2xx of the callee */
-	call_late_ack(c, br);
+	call_late_ack(c, br, NULL);
 }
 
 bool call_late_refuse_reinvite(struct sip_server_tx *tx, const struct call_leg *to)

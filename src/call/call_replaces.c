@@ -117,7 +117,7 @@ static void on_peer_answer(void *arg, struct sip_client_tx *tx, const struct sip
 	call_sdp_keep(sdp_of(c, peer), resp->body, !c->replace_late);
 	if (c->replace_late) /* until its answer comes: SRTP if it gets the peer's keys */
 		leg->srtp = peer->srtp && call_leg_may_receive_keys(leg);
-	call_answer_invite(c, leg, resp);
+	call_answer_invite(c, leg, resp->body);
 	if (c->replace_late)
 		return;
 	call_join_ack(c, peer, SIP_PL_NULL);

@@ -1,6 +1,7 @@
 /*
  * What SDP a leg may receive. SDES keys (RFC 4568 a=crypto) travel only inside TLS-protected
- * signalling to an encrypted device (RFC 4568 §8.3; security-1 §4.8): towards any other leg
+ * signalling to an encrypted device (RFC 4568 §8.3; security-1 §4.8), and never over TLS that
+ * does not encrypt (NULL-SHA, which an Authenticated device may use): towards any other leg
  * they are removed and the secure profile becomes the plain one, so the peer answers with RTP
  * and the call is, truthfully, non-secure.
  */
@@ -10,7 +11,8 @@
 
 bool call_leg_may_receive_keys(const struct call_leg *leg)
 {
-	return leg->flow.kind == SIP_TP_TLS && leg->security == CALL_ENCRYPTED;
+	return leg->flow.kind == SIP_TP_TLS && !leg->flow.tls_null_cipher &&
+	       leg->security == CALL_ENCRYPTED;
 }
 
 static bool starts_with(const char *line, size_t len, const char *prefix)
@@ -69,6 +71,23 @@ void call_sdp_for_leg(const struct call_leg *to, const char *body, size_t len, s
 		sip_buf_add(out, body, len);
 	else
 		rewrite_lines(body, len, without_keys, out);
+}
+
+int call_sdp_answer_between(const struct call_leg *to, const struct call_leg *from,
+                            struct sip_pl offer, struct sip_pl other, struct sip_buf *out,
+                            struct base_err *err)
+{
+	/* SRTP needs a key each way: a party that may not receive keys never learns the
+	 * offerer's, so its own key cannot make the stream secure either. Without keys in
+	 * `other`, the answer has none and its secure profile becomes the plain one. */
+	struct sip_buf from_sdp;
+	call_sdp_for_leg(call_leg_may_receive_keys(to) ? from : to, other.p, other.l, &from_sdp);
+	int rc =
+	    from_sdp.failed
+	        ? base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory")
+	        : call_sdp_answer(offer, (struct sip_pl){from_sdp.data, from_sdp.len}, out, err);
+	sip_buf_free(&from_sdp);
+	return rc;
 }
 
 static bool sending_and_receiving(struct sip_buf *out, const char *line, size_t len)

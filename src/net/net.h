@@ -6,6 +6,7 @@
 #ifndef UCM_NET_H
 #define UCM_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -86,6 +87,37 @@ int net_tls_reload_cert(SSL_CTX *ctx, const char *cert_path, const char *key_pat
 /* Makes the handshake of a client connection fail unless the server certificate is for host
  * (a DNS name or a numeric IP address); also sends host as SNI when it is a name. */
 int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);
+
+/*
+ * Integrity-only TLS for phones in the Authenticated device security mode, which offer
+ * TLS_RSA_WITH_NULL_SHA (OpenSSL "NULL-SHA"). OpenSSL accepts NULL ciphers only at security
+ * level 0, so the server context never does; instead a ClientHello callback lowers one
+ * connection at a time: when the client offers NULL-SHA, the server key is RSA (the suite's
+ * key exchange) and allowed(arg) says yes at that moment, that connection alone gets security
+ * level 0 for its cipher choice (client certificates are still checked at the context's
+ * level), TLS 1.2 at most and NULL-SHA as its only suite, and so negotiates it. A client that
+ * also offers an encrypting suite the context accepts is not lowered: it gets that suite. Sessions
+ * made so are never resumed by a connection that was not lowered. Every other handshake is left as
+ * net_tls_server_ctx_new made it. The policy struct must outlive ctx.
+ */
+struct net_tls_null_sha {
+	bool (*allowed)(void *arg);
+	void *arg;
+};
+void net_tls_server_null_sha(SSL_CTX *ctx, const struct net_tls_null_sha *policy);
+
+/* What the ClientHello of a server connection said about NULL ciphers (after the hello). */
+enum net_tls_null_offer {
+	NET_TLS_NULL_NOT_OFFERED, /* offered no NULL cipher, or also one that encrypts */
+	NET_TLS_NULL_CHOSEN,      /* lowered to NULL-SHA as above */
+	NET_TLS_NULL_ONLY_OFF,    /* offered only NULL ciphers while allowed() said no */
+	NET_TLS_NULL_ONLY_OTHER,  /* only NULL ciphers, none usable (no NULL-SHA, or no RSA key) */
+};
+enum net_tls_null_offer net_tls_null_offer(const SSL *ssl);
+
+/* True when the connection's cipher does not encrypt (NULL-SHA): it authenticates and
+ * protects integrity, but anyone on the path reads what it carries. */
+bool net_tls_is_null_cipher(const SSL *ssl);
 
 /* For evhttp_set_bevcb on a TLS listener: a server-side OpenSSL bufferevent over a new SSL
  * of ssl_ctx (an SSL_CTX *); NULL when OpenSSL cannot make one. */

@@ -1,11 +1,15 @@
 /* TLS contexts: one place that decides protocol versions, ciphers and verification. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -56,6 +60,12 @@ static int tls_error(struct base_err *err, const char *what, const char *path)
 	return base_err_set(err, BASE_E_INTERNAL, NULL, "tls: %s: %s", what, reason);
 }
 
+/* Any fixed bytes do: OpenSSL refuses to resume a session that verified a client certificate
+ * unless the context names itself. Integrity-only connections name themselves differently, so
+ * their sessions and the others' never resume each other (net_tls_server_null_sha). */
+static const unsigned char sid_ctx[] = "openucm";
+static const unsigned char sid_ctx_null[] = "openucm-null";
+
 /* Rules shared by both ends. */
 static int tls_common(SSL_CTX *ctx, struct base_err *err)
 {
@@ -103,9 +113,6 @@ SSL_CTX *net_tls_server_ctx_new(const char *cert_path, const char *key_path, con
                                 struct base_err *err)
 {
 	SSL_CTX *ctx;
-	/* Any fixed bytes do: OpenSSL refuses to resume a session that verified a client
-	 * certificate unless the context names itself. */
-	static const unsigned char sid_ctx[] = "openucm";
 
 	if (!cert_path || !key_path) {
 		base_err_set(err, BASE_E_INVALID, NULL,
@@ -251,4 +258,126 @@ int net_tls_reload_cert(SSL_CTX *ctx, const char *cert_path, const char *key_pat
 		return -1;
 	}
 	return use_cert_and_key(ctx, cert_path, key_path, err);
+}
+
+/* ---- NULL-SHA for the Authenticated device security mode ---- */
+
+/* TLS_RSA_WITH_NULL_SHA (RFC 5246 appendix A.5). */
+#define NULL_SHA_ID 0x0002
+/* Values in the cipher list that are signals, not ciphers (RFC 5746, RFC 7507). */
+#define SCSV_RENEGOTIATION 0x00ff
+#define SCSV_FALLBACK      0x5600
+
+static int null_offer_index = -1;
+static pthread_once_t null_offer_once = PTHREAD_ONCE_INIT;
+
+static void null_offer_index_new(void)
+{
+	null_offer_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static void set_null_offer(SSL *ssl, enum net_tls_null_offer offer)
+{
+	if (null_offer_index >= 0)
+		SSL_set_ex_data(ssl, null_offer_index, (void *)(uintptr_t)offer);
+}
+
+enum net_tls_null_offer net_tls_null_offer(const SSL *ssl)
+{
+	if (null_offer_index < 0)
+		return NET_TLS_NULL_NOT_OFFERED;
+	return (enum net_tls_null_offer)(uintptr_t)SSL_get_ex_data(ssl, null_offer_index);
+}
+
+bool net_tls_is_null_cipher(const SSL *ssl)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	return c && SSL_CIPHER_get_cipher_nid(c) == NID_undef;
+}
+
+struct hello_offer {
+	bool null_sha;   /* TLS_RSA_WITH_NULL_SHA */
+	bool null_any;   /* some suite that does not encrypt */
+	bool encrypting; /* some suite that does, and that this listener accepts */
+};
+
+static bool accepted(SSL *ssl, const SSL_CIPHER *c)
+{
+	STACK_OF(SSL_CIPHER) *ours = SSL_get_ciphers(ssl);
+	for (int i = 0; i < sk_SSL_CIPHER_num(ours); i++)
+		if (SSL_CIPHER_get_id(sk_SSL_CIPHER_value(ours, i)) == SSL_CIPHER_get_id(c))
+			return true;
+	return false;
+}
+
+/* A client that offers an encrypting suite we accept gets it, even where NULL-SHA is allowed:
+ * a phone in Encrypted mode may list NULL-SHA too, and must not be lowered (then refused). */
+static struct hello_offer read_offer(SSL *ssl)
+{
+	struct hello_offer o = {false, false, false};
+	const unsigned char *ids;
+	size_t len = SSL_client_hello_get0_ciphers(ssl, &ids);
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		unsigned id = (unsigned)ids[i] << 8 | ids[i + 1];
+		const SSL_CIPHER *c = SSL_CIPHER_find(ssl, ids + i);
+		if (!c || id == SCSV_RENEGOTIATION || id == SCSV_FALLBACK)
+			continue; /* GREASE and suites OpenSSL does not know tell nothing */
+		if (SSL_CIPHER_get_cipher_nid(c) != NID_undef) {
+			o.encrypting |= accepted(ssl, c);
+		} else {
+			o.null_any = true;
+			o.null_sha |= id == NULL_SHA_ID;
+		}
+	}
+	return o;
+}
+
+/* NULL-SHA's key exchange is RSA encryption to the server's key: an ECDSA key cannot do it. */
+static bool server_key_is_rsa(SSL *ssl)
+{
+	EVP_PKEY *key = SSL_get_privatekey(ssl);
+	return key && EVP_PKEY_is_a(key, "RSA");
+}
+
+/* Lowers this connection, and only it, to integrity-only TLS 1.2 with NULL-SHA. */
+static int lower_to_null_sha(SSL *ssl)
+{
+	/* The chain of a client certificate stays checked at the level the context has (the
+	 * verify parameter's auth level wins over the connection's security level). */
+	X509_VERIFY_PARAM_set_auth_level(SSL_get0_param(ssl),
+	                                 SSL_CTX_get_security_level(SSL_get_SSL_CTX(ssl)));
+	SSL_set_security_level(ssl, 0);
+	if (SSL_set_max_proto_version(ssl, TLS1_2_VERSION) != 1 ||
+	    SSL_set_cipher_list(ssl, "NULL-SHA") != 1 ||
+	    SSL_set_session_id_context(ssl, sid_ctx_null, sizeof(sid_ctx_null) - 1) != 1)
+		return -1;
+	return 0;
+}
+
+static int on_client_hello(SSL *ssl, int *alert, void *arg)
+{
+	const struct net_tls_null_sha *policy = arg;
+	struct hello_offer o = read_offer(ssl);
+	enum net_tls_null_offer offer = NET_TLS_NULL_NOT_OFFERED;
+	bool allowed = o.null_any && policy->allowed(policy->arg);
+	if (o.null_sha && !o.encrypting && allowed && server_key_is_rsa(ssl)) {
+		if (lower_to_null_sha(ssl) != 0) {
+			ERR_clear_error();
+			*alert = SSL_AD_INTERNAL_ERROR;
+			return SSL_CLIENT_HELLO_ERROR;
+		}
+		offer = NET_TLS_NULL_CHOSEN;
+	} else if (o.null_any && !o.encrypting) {
+		/* The handshake fails as it would without this callback; the caller can tell
+		 * the administrator why. */
+		offer = allowed ? NET_TLS_NULL_ONLY_OTHER : NET_TLS_NULL_ONLY_OFF;
+	}
+	set_null_offer(ssl, offer);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+void net_tls_server_null_sha(SSL_CTX *ctx, const struct net_tls_null_sha *policy)
+{
+	pthread_once(&null_offer_once, null_offer_index_new);
+	SSL_CTX_set_client_hello_cb(ctx, on_client_hello, (void *)policy);
 }

@@ -244,6 +244,8 @@ struct sip_source {
 	uint16_t port;
 	uint64_t conn_id;   /* 0 for UDP */
 	char tls_peer[128]; /* CN of the verified client certificate; empty without one */
+	/* TLS that does not encrypt (NULL-SHA, Authenticated mode only): no secrets over it */
+	bool tls_null_cipher;
 };
 
 const char *sip_transport_name(enum sip_transport_kind kind); /* "UDP", "TCP", "TLS" */
@@ -272,6 +274,11 @@ void sip_transport_stop(struct sip_transport *tp);
 /* A TCP or TLS connection closed: what was reachable only through it no longer is. */
 typedef void (*sip_closed_fn)(void *arg, const struct sip_source *flow);
 void sip_transport_set_close_handler(struct sip_transport *tp, sip_closed_fn fn, void *arg);
+/* Whether the TLS listener may lower a connection that offers NULL-SHA to it (service parameter
+ * sip_tls_null_sha; see net_tls_server_null_sha): asked at each such ClientHello, so a change
+ * applies to the next handshake. Without a policy it may not. */
+void sip_transport_set_null_sha_policy(struct sip_transport *tp, bool (*allowed)(void *arg),
+                                       void *arg);
 /* The address and listening port of this transport as seen from dst (for Via and Contact). */
 void sip_transport_local(struct sip_transport *tp, const struct sip_source *dst, char *host,
                          size_t size, uint16_t *port);
@@ -414,6 +421,7 @@ struct sip_client_tx *sip_notify_binding(struct sip_stack *stack, const struct s
 
 #define SIP_SDP_MAX_MEDIA  8
 #define SIP_SDP_MAX_CRYPTO 4
+#define SIP_SDP_MAX_RTPMAP 32 /* per media description; so is the number of a=fmtp lines */
 
 enum sip_sdp_dir { SIP_SDP_SENDRECV, SIP_SDP_SENDONLY, SIP_SDP_RECVONLY, SIP_SDP_INACTIVE };
 
@@ -425,20 +433,44 @@ struct sip_sdp_crypto {
 	struct sip_pl session_params; /* may be empty */
 };
 
+/* a=rtpmap (RFC 4566 §6): the encoding an RTP payload type stands for. */
+struct sip_sdp_rtpmap {
+	uint8_t pt;             /* 0-127 */
+	struct sip_pl encoding; /* "PCMU", "telephone-event" */
+	uint32_t clock;         /* 8000 */
+	uint32_t channels;      /* the encoding parameters of audio; 0 when not given */
+	struct sip_pl value;    /* what follows the payload type: "opus/48000/2" */
+};
+
+/* a=fmtp (RFC 4566 §6): the parameters of an RTP payload type. */
+struct sip_sdp_fmtp {
+	uint8_t pt;
+	struct sip_pl params; /* "0-16" */
+};
+
 struct sip_sdp_media {
 	struct sip_pl type;  /* "audio", "video", ... */
 	uint16_t port;       /* 0: rejected or disabled stream */
 	struct sip_pl proto; /* "RTP/AVP", "RTP/SAVP", ... */
 	struct sip_pl formats;
 	struct sip_pl conn_addr; /* media-level c= address, else the session's */
+	struct sip_pl conn;      /* the whole c= value ("IN IP4 192.0.2.1") it comes from */
 	enum sip_sdp_dir dir;    /* media-level, else session-level, else sendrecv */
 	struct sip_sdp_crypto crypto[SIP_SDP_MAX_CRYPTO];
 	size_t ncrypto;
+	struct sip_sdp_rtpmap rtpmap[SIP_SDP_MAX_RTPMAP];
+	size_t nrtpmap;
+	struct sip_sdp_fmtp fmtp[SIP_SDP_MAX_RTPMAP];
+	size_t nfmtp;
+	struct sip_pl lines; /* the description's lines after its m= line, as they came */
 };
 
 struct sip_sdp {
-	struct sip_pl origin;    /* o= value */
-	struct sip_pl conn_addr; /* session-level c= address */
+	struct sip_pl origin;       /* o= value */
+	struct sip_pl session_name; /* s= value (may be empty) */
+	struct sip_pl timing;       /* the first t= value; empty when there is none */
+	struct sip_pl conn_addr;    /* session-level c= address */
+	struct sip_pl conn;         /* session-level c= value */
 	struct sip_sdp_media media[SIP_SDP_MAX_MEDIA];
 	size_t nmedia;
 };
@@ -448,9 +480,42 @@ int sip_sdp_parse(struct sip_pl body, struct sip_sdp *sdp, struct base_err *err)
 /* True when every active (port != 0) media stream is RTP/SAVP with at least one crypto line:
  * what an encrypted device must offer. */
 bool sip_sdp_is_srtp(const struct sip_sdp *sdp);
+/* True when the stream is SDES-keyed SRTP: RTP/SAVP or RTP/SAVPF with a crypto line. */
+bool sip_sdp_media_is_sdes(const struct sip_sdp_media *m);
 /* True when the SDP puts the call on hold: every active stream sendonly or inactive, or a
  * connection address of 0.0.0.0 (RFC 2543 hold). */
 bool sip_sdp_is_hold(const struct sip_sdp *sdp);
+/* The attribute name of a direction ("sendonly"). */
+const char *sip_sdp_dir_name(enum sip_sdp_dir dir);
+/* Splits the next format off an m= line's format list (*rest moves past it); false when none
+ * is left. */
+bool sip_sdp_format_next(struct sip_pl *rest, struct sip_pl *fmt);
+/* Walks the a= lines of a media description's `lines` (*rest moves past each): the
+ * attribute's name and its value (empty when it has none); false when none is left. */
+bool sip_sdp_attr_next(struct sip_pl *rest, struct sip_pl *name, struct sip_pl *value);
+
+/* sip_sdp_codec.c: what an RTP format stands for. */
+struct sip_sdp_codec {
+	struct sip_pl encoding; /* empty for a static payload type RFC 3551 leaves unnamed */
+	uint32_t clock, channels;
+	uint8_t pt;
+};
+
+/* Is the m= line's transport RTP ("RTP/AVP", "RTP/SAVPF", ...), its formats payload types? */
+bool sip_sdp_is_rtp(const struct sip_sdp_media *m);
+/* The codec a format of an RTP m= line stands for: its a=rtpmap, or for a static payload type
+ * (0-95) without one, RFC 3551's assignment. False for a dynamic payload type without
+ * a=rtpmap and for anything that is not a payload type. */
+bool sip_sdp_codec_of(const struct sip_sdp_media *m, struct sip_pl fmt, struct sip_sdp_codec *out);
+/* Same encoding (case-insensitive), clock rate and channels (absent is one); unnamed static
+ * payload types match by number. */
+bool sip_sdp_codec_eq(const struct sip_sdp_codec *a, const struct sip_sdp_codec *b);
+/* Comfort noise (RFC 3389) and telephone events (RFC 4733): carried beside a codec, no codec
+ * on their own. */
+bool sip_sdp_codec_is_aside(const struct sip_sdp_codec *c);
+/* The a=rtpmap or a=fmtp of a payload type in a media description, or NULL. */
+const struct sip_sdp_rtpmap *sip_sdp_rtpmap_of(const struct sip_sdp_media *m, uint8_t pt);
+const struct sip_sdp_fmtp *sip_sdp_fmtp_of(const struct sip_sdp_media *m, uint8_t pt);
 
 /* ---- digest authentication (RFC 3261 §22, RFC 7616, RFC 8760) ----------------------------------
  */

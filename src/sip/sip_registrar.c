@@ -42,12 +42,14 @@ static void refresh_config(struct sip_registrar *r)
 	r->config_generation = store_generation(r->store);
 	base_strlcpy(r->realm, "ccmsipline", sizeof(r->realm));
 	base_strlcpy(r->algorithms, "SHA-256,MD5", sizeof(r->algorithms));
-	char mode[16] = "non_secure";
+	char mode[16] = "non_secure", null_sha[8] = "false";
 	read_param(r, "service-parameters", "sip_station_realm", r->realm, sizeof(r->realm));
 	read_param(r, "service-parameters", "sip_digest_algorithms", r->algorithms,
 	           sizeof(r->algorithms));
 	read_param(r, "enterprise-parameters", "cluster_security_mode", mode, sizeof(mode));
+	read_param(r, "service-parameters", "sip_tls_null_sha", null_sha, sizeof(null_sha));
 	r->cluster_non_secure = strcmp(mode, "mixed") != 0;
+	r->tls_null_sha = strcmp(null_sha, "true") == 0;
 	r->policy = (struct sip_auth_policy){r->realm, r->algorithms};
 }
 
@@ -59,6 +61,14 @@ static void reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
 	sip_server_tx_reply(tx, status, reason, headers, NULL, NULL, 0);
 }
 
+static void refuse_with_warning(struct sip_registrar *r, struct sip_server_tx *tx,
+                                const char *reason, const char *warning)
+{
+	char headers[256];
+	snprintf(headers, sizeof(headers), "Warning: 399 %s \"%s\"\r\n", r->hostname, warning);
+	reply(tx, 403, reason, headers);
+}
+
 /* A security refusal with the Warning text Unified CM uses, which Jabber clients act on
  * (cisco-device-config.md §5.4): "Device security mismatch: expected TLS" makes one that
  * came over TCP reconnect over TLS; "TLS authentication failure" names a refused
@@ -66,11 +76,9 @@ static void reply(struct sip_server_tx *tx, uint16_t status, const char *reason,
 static void refuse_security(struct sip_registrar *r, struct sip_server_tx *tx,
                             const struct sip_source *src, const char *reason)
 {
-	char headers[256];
-	snprintf(headers, sizeof(headers), "Warning: 399 %s \"%s\"\r\n", r->hostname,
-	         src->kind == SIP_TP_TLS ? "TLS authentication failure"
-	                                 : "Device security mismatch: expected TLS");
-	reply(tx, 403, reason, headers);
+	refuse_with_warning(r, tx, reason,
+	                    src->kind == SIP_TP_TLS ? "TLS authentication failure"
+	                                            : "Device security mismatch: expected TLS");
 }
 
 static void challenge(struct sip_registrar *r, struct sip_server_tx *tx, bool stale)
@@ -178,6 +186,27 @@ static int max_nonce_validity(const struct registration_request *rr)
 	return v > 0 ? v : 600;
 }
 
+/* A TLS connection that does not encrypt (NULL-SHA, see sip_tls_null_sha) carries SIP only for
+ * a device that is in Authenticated mode now: an Encrypted device's signalling (and its SDES
+ * keys) must be confidential, and a non-secure device has no business asking for a cipher
+ * only Authenticated phones use. The Warning must not say "expected TLS": Jabber would only
+ * reconnect over TLS the same way. 0 when src may carry d's requests (d NULL: a device no
+ * longer on the line), else answered. */
+static int check_null_cipher(struct sip_registrar *r, struct sip_server_tx *tx,
+                             const struct sip_source *src, const struct store_line_device *d)
+{
+	if (!src->tls_null_cipher ||
+	    (d && is_secure(r, d) && strcmp(d->security_mode, "authenticated") == 0))
+		return 0;
+	base_log(BASE_LOG_WARN, "sip",
+	         "refused %s from %s: a NULL-cipher TLS connection, but the device is in %s mode",
+	         d ? d->device : "a removed device", src->host,
+	         !d || r->cluster_non_secure ? "non_secure" : d->security_mode);
+	refuse_with_warning(r, tx, "NULL Cipher Only For Authenticated Devices",
+	                    "Device security mismatch: NULL cipher is for Authenticated mode only");
+	return -1;
+}
+
 /* Settles rr->device, or answers the request (challenge or refusal) and returns -1. */
 static int identify(struct sip_registrar *r, struct sip_server_tx *tx,
                     struct registration_request *rr)
@@ -244,6 +273,8 @@ static int identify(struct sip_registrar *r, struct sip_server_tx *tx,
 		refuse_security(r, tx, src, "Device Must Use TLS With Its Certificate");
 		return -1;
 	}
+	if (check_null_cipher(r, tx, src, d) != 0)
+		return -1;
 	if (!is_secure(r, d) && !transport_allowed(d, src->kind)) {
 		reply(tx, 403, "Transport Not Allowed By Security Profile", NULL);
 		return -1;
@@ -493,6 +524,14 @@ void sip_registrar_handle(struct sip_registrar *r, struct sip_server_tx *tx)
 
 /* ---- start and stop ---- */
 
+/* Asked by the TLS listener at a ClientHello that offers NULL-SHA. */
+static bool null_sha_allowed(void *arg)
+{
+	struct sip_registrar *r = arg;
+	refresh_config(r);
+	return r->tls_null_sha;
+}
+
 int sip_registrar_start(struct sip_registrar **out, struct event_base *base, struct store *store,
                         struct sip_stack *stack, struct base_err *err)
 {
@@ -512,6 +551,7 @@ int sip_registrar_start(struct sip_registrar **out, struct event_base *base, str
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	}
 	sip_transport_set_close_handler(sip_stack_transport(stack), sip_location_flow_closed, r);
+	sip_transport_set_null_sha_policy(sip_stack_transport(stack), null_sha_allowed, r);
 	if (store_registration_load(store, base_time_now(), sip_location_load, r, err) != 0) {
 		sip_registrar_stop(r);
 		return -1;
@@ -525,6 +565,8 @@ void sip_registrar_stop(struct sip_registrar *r)
 {
 	if (!r)
 		return;
+	if (r->stack)
+		sip_transport_set_null_sha_policy(sip_stack_transport(r->stack), NULL, NULL);
 	if (r->sweep)
 		event_free(r->sweep);
 	sip_auth_free(r->auth);
@@ -545,6 +587,8 @@ int sip_registrar_authorize(struct sip_registrar *r, struct sip_server_tx *tx,
 		return -1;
 	}
 	const struct store_line_device *d = device_named(&rr, b->device);
+	if (check_null_cipher(r, tx, rr.src, d) != 0)
+		return -1;
 	if (!d || !d->digest_required)
 		return 0;
 	char user[129];

@@ -28,6 +28,7 @@ struct sip_registrar {
 	char hostname[128]; /* the warn-agent of Warning headers */
 	struct sip_auth_policy policy;
 	bool cluster_non_secure;
+	bool tls_null_sha; /* service parameter sip_tls_null_sha */
 };
 
 /* The bindings of aor (made empty if create and there are none), NULL if none or no memory. */

@@ -1,7 +1,9 @@
 /*
- * SDP (RFC 4566) as call control reads it: the origin, connection addresses, media lines,
- * direction attributes (RFC 3264) and SDES keys (RFC 4568). Everything else is checked for
- * the `<type>=<value>` shape and skipped.
+ * SDP (RFC 4566) as call control reads it: the origin, session name and timing, connection
+ * addresses, media lines, direction attributes (RFC 3264), SDES keys (RFC 4568) and the
+ * payload types' a=rtpmap and a=fmtp (what an answer is made of). Everything else is checked
+ * for the `<type>=<value>` shape and skipped; each media description keeps its raw lines for
+ * whoever needs another attribute.
  *
  * The body is parsed in place: every field is a sip_pl into the caller's buffer, nothing is
  * allocated or copied. Error messages name the line number and what is wrong with it but never
@@ -28,6 +30,10 @@
  *    multicast, RFC 4566 §5.7); the first one is used.
  *  - Every active (port != 0) stream needs a connection address, its own or the session's.
  *  - conn_addr is the address without a multicast "/ttl/count" suffix.
+ *  - A malformed a=rtpmap or a=fmtp (payload type not 0-127, no clock rate, ...), or one for a
+ *    payload type already mapped, is ignored, as are those past SIP_SDP_MAX_RTPMAP: a codec
+ *    that cannot be read is one nobody can agree on, which costs that codec, while refusing
+ *    the whole body would cost the call. Only the first t= is kept (repeat times are not read).
  */
 #include "sip/sip.h"
 
@@ -109,6 +115,16 @@ static bool is_alnum(unsigned char c)
 
 /* ---- the parser ------------------------------------------------------------------------------ */
 
+static const struct {
+	const char *name;
+	enum sip_sdp_dir dir;
+} dirs[] = {
+    {"sendrecv", SIP_SDP_SENDRECV},
+    {"sendonly", SIP_SDP_SENDONLY},
+    {"recvonly", SIP_SDP_RECVONLY},
+    {"inactive", SIP_SDP_INACTIVE},
+};
+
 struct sdp_parser {
 	struct sip_sdp *sdp;
 	struct base_err *err;
@@ -120,6 +136,7 @@ struct sdp_parser {
 	bool media_conn[SIP_SDP_MAX_MEDIA];
 	bool media_has_dir[SIP_SDP_MAX_MEDIA];
 	struct sip_sdp_media *cur; /* NULL at session level */
+	const char *line_end;      /* just past the current line (its end of line included) */
 };
 
 static int bad(struct sdp_parser *ps, const char *what)
@@ -214,6 +231,7 @@ static int parse_media(struct sdp_parser *ps, struct sip_pl value)
 	m->port = (uint16_t)v;
 	m->proto = proto;
 	m->formats = formats;
+	m->lines = (struct sip_pl){ps->line_end, 0};
 	ps->cur = m;
 	sdp->nmedia++;
 	return 0;
@@ -265,21 +283,72 @@ static int parse_crypto(struct sdp_parser *ps, struct sip_pl value)
 	return 0;
 }
 
+/* The payload type that starts an a=rtpmap or a=fmtp value; false when it is not 0-127. */
+static bool payload_type(struct sip_pl *rest, uint8_t *pt)
+{
+	struct sip_pl f = next_field(rest);
+	uint32_t v;
+	if (f.l == 0 || f.l > 3 || sip_pl_u32(f, 127, &v) != 0)
+		return false;
+	*pt = (uint8_t)v;
+	return true;
+}
+
+/* <encoding name>/<clock rate>[/<encoding parameters>] */
+static bool parse_encoding(struct sip_pl spec, struct sip_sdp_rtpmap *r)
+{
+	const char *end = spec.p + spec.l;
+	const char *s1 = memchr(spec.p, '/', spec.l);
+	if (!s1)
+		return false;
+	r->encoding = (struct sip_pl){spec.p, (size_t)(s1 - spec.p)};
+	struct sip_pl clock = {s1 + 1, (size_t)(end - s1 - 1)};
+	const char *s2 = memchr(clock.p, '/', clock.l);
+	struct sip_pl channels = SIP_PL_NULL;
+	if (s2) {
+		clock.l = (size_t)(s2 - clock.p);
+		channels = (struct sip_pl){s2 + 1, (size_t)(end - s2 - 1)};
+	}
+	r->channels = 0;
+	return all_token(r->encoding) && clock.l <= 10 &&
+	       sip_pl_u32(clock, UINT32_MAX, &r->clock) == 0 && r->clock > 0 &&
+	       (!s2 || (channels.l <= 3 && sip_pl_u32(channels, 255, &r->channels) == 0 &&
+	                r->channels > 0));
+}
+
+/* a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]; see the top of
+ * the file for what is ignored. */
+static void parse_rtpmap(struct sip_sdp_media *m, struct sip_pl value)
+{
+	struct sip_sdp_rtpmap r;
+	struct sip_pl rest = value;
+	if (!m || m->nrtpmap == SIP_SDP_MAX_RTPMAP || !payload_type(&rest, &r.pt))
+		return;
+	r.value = next_field(&rest);
+	if (rest.l != 0 || !parse_encoding(r.value, &r) || sip_sdp_rtpmap_of(m, r.pt))
+		return;
+	m->rtpmap[m->nrtpmap++] = r;
+}
+
+/* a=fmtp:<payload type> <format specific parameters> */
+static void parse_fmtp(struct sip_sdp_media *m, struct sip_pl value)
+{
+	struct sip_sdp_fmtp f;
+	struct sip_pl rest = value;
+	if (!m || m->nfmtp == SIP_SDP_MAX_RTPMAP || !payload_type(&rest, &f.pt))
+		return;
+	f.params = trim(rest);
+	if (f.params.l == 0 || sip_sdp_fmtp_of(m, f.pt))
+		return;
+	m->fmtp[m->nfmtp++] = f;
+}
+
 static int parse_attr(struct sdp_parser *ps, struct sip_pl value)
 {
 	const char *colon = memchr(value.p, ':', value.l);
 	struct sip_pl name = {value.p, colon ? (size_t)(colon - value.p) : value.l};
 	if (!all_token(name))
 		return bad(ps, "a= attribute name is missing or malformed");
-	static const struct {
-		const char *name;
-		enum sip_sdp_dir dir;
-	} dirs[] = {
-	    {"sendrecv", SIP_SDP_SENDRECV},
-	    {"sendonly", SIP_SDP_SENDONLY},
-	    {"recvonly", SIP_SDP_RECVONLY},
-	    {"inactive", SIP_SDP_INACTIVE},
-	};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (!sip_pl_eq_nocase(name, dirs[i].name))
 			continue;
@@ -301,6 +370,11 @@ static int parse_attr(struct sdp_parser *ps, struct sip_pl value)
 		struct sip_pl v = {colon + 1, value.l - name.l - 1};
 		return parse_crypto(ps, v);
 	}
+	struct sip_pl v = colon ? (struct sip_pl){colon + 1, value.l - name.l - 1} : SIP_PL_NULL;
+	if (colon && sip_pl_eq_nocase(name, "rtpmap"))
+		parse_rtpmap(ps->cur, v);
+	else if (colon && sip_pl_eq_nocase(name, "fmtp"))
+		parse_fmtp(ps->cur, v);
 	return 0;
 }
 
@@ -326,6 +400,11 @@ static int parse_line(struct sdp_parser *ps, char type, struct sip_pl value)
 		if (ps->have_s)
 			return bad(ps, "more than one s= line");
 		ps->have_s = true;
+		ps->sdp->session_name = value;
+		return 0;
+	case 't':
+		if (!ps->sdp->timing.p)
+			ps->sdp->timing = trim(value);
 		return 0;
 	case 'c':
 		if (!ps->have_o || !ps->have_s)
@@ -338,12 +417,14 @@ static int parse_line(struct sdp_parser *ps, char type, struct sip_pl value)
 			if (!ps->media_conn[idx]) {
 				ps->media_conn[idx] = true;
 				ps->cur->conn_addr = addr;
+				ps->cur->conn = trim(value);
 			}
 			return 0;
 		}
 		if (ps->have_conn)
 			return bad(ps, "more than one session-level c= line");
 		ps->have_conn = true;
+		ps->sdp->conn = trim(value);
 		return parse_conn(ps, value, &ps->sdp->conn_addr);
 	case 'm':
 		if (!ps->have_o || !ps->have_s)
@@ -352,7 +433,7 @@ static int parse_line(struct sdp_parser *ps, char type, struct sip_pl value)
 	case 'a':
 		return parse_attr(ps, value);
 	default:
-		return 0; /* i u e p b t r z k: not read by call control */
+		return 0; /* i u e p b r z k: not read by call control */
 	}
 	return bad(ps, "o= and s= must come before c= and m=");
 }
@@ -389,8 +470,13 @@ int sip_sdp_parse(struct sip_pl body, struct sip_sdp *sdp, struct base_err *err)
 			if (!(value.l == 1 && value.p[0] == '0'))
 				return bad(&ps, "unsupported SDP version (v=0 expected)");
 			ps.have_v = true;
-		} else if (parse_line(&ps, p[0], value) != 0) {
-			return -1;
+		} else {
+			ps.line_end = next;
+			if (parse_line(&ps, p[0], value) != 0)
+				return -1;
+			/* a media description's lines run from its m= line to the next one */
+			if (ps.cur && p[0] != 'm')
+				ps.cur->lines.l = (size_t)(next - ps.cur->lines.p);
 		}
 		p = next;
 	}
@@ -404,8 +490,10 @@ int sip_sdp_parse(struct sip_pl body, struct sip_sdp *sdp, struct base_err *err)
 	/* Media-level values fall back to the session's, and direction to sendrecv. */
 	for (size_t i = 0; i < sdp->nmedia; i++) {
 		struct sip_sdp_media *m = &sdp->media[i];
-		if (!ps.media_conn[i])
+		if (!ps.media_conn[i]) {
 			m->conn_addr = sdp->conn_addr;
+			m->conn = sdp->conn;
+		}
 		if (!ps.media_has_dir[i])
 			m->dir = ps.have_dir ? ps.dir : SIP_SDP_SENDRECV;
 		if (m->port != 0 && m->conn_addr.l == 0)
@@ -433,7 +521,7 @@ static bool every_active_stream(const struct sip_sdp *sdp,
 
 /* SAVPF is SAVP with RTCP feedback: still SDES-keyed SRTP. DTLS-SRTP ("UDP/TLS/RTP/SAVP") has
  * no a=crypto and fails. */
-static bool is_sdes_srtp(const struct sip_sdp_media *m)
+bool sip_sdp_media_is_sdes(const struct sip_sdp_media *m)
 {
 	return (sip_pl_eq_nocase(m->proto, "RTP/SAVP") ||
 	        sip_pl_eq_nocase(m->proto, "RTP/SAVPF")) &&
@@ -448,10 +536,46 @@ static bool is_held(const struct sip_sdp_media *m)
 
 bool sip_sdp_is_srtp(const struct sip_sdp *sdp)
 {
-	return every_active_stream(sdp, is_sdes_srtp);
+	return every_active_stream(sdp, sip_sdp_media_is_sdes);
 }
 
 bool sip_sdp_is_hold(const struct sip_sdp *sdp)
 {
 	return every_active_stream(sdp, is_held);
+}
+
+const char *sip_sdp_dir_name(enum sip_sdp_dir dir)
+{
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (dirs[i].dir == dir)
+			return dirs[i].name;
+	return "sendrecv";
+}
+
+bool sip_sdp_format_next(struct sip_pl *rest, struct sip_pl *fmt)
+{
+	*fmt = next_field(rest);
+	return fmt->l > 0;
+}
+
+bool sip_sdp_attr_next(struct sip_pl *rest, struct sip_pl *name, struct sip_pl *value)
+{
+	while (rest->l) {
+		const char *nl = memchr(rest->p, '\n', rest->l);
+		size_t len = nl ? (size_t)(nl - rest->p) : rest->l;
+		struct sip_pl line = {rest->p, len};
+		rest->p += nl ? len + 1 : len;
+		rest->l -= nl ? len + 1 : len;
+		if (line.l && line.p[line.l - 1] == '\r')
+			line.l--;
+		if (line.l < 2 || line.p[0] != 'a' || line.p[1] != '=')
+			continue;
+		const char *colon = memchr(line.p, ':', line.l);
+		*name =
+		    (struct sip_pl){line.p + 2, (colon ? (size_t)(colon - line.p) : line.l) - 2};
+		*value = colon ? (struct sip_pl){colon + 1, line.l - (size_t)(colon + 1 - line.p)}
+		               : (struct sip_pl){line.p + line.l, 0};
+		return true;
+	}
+	return false;
 }

@@ -52,6 +52,9 @@ struct sip_transport {
 	struct event *udp_event;
 	struct evconnlistener *tcp, *tls;
 	SSL_CTX *tls_ctx;
+	struct net_tls_null_sha null_sha; /* the hello callback's view of the policy below */
+	bool (*null_sha_allowed)(void *arg);
+	void *null_sha_arg;
 	uint64_t next_conn_id;
 	struct sip_conn *buckets[CONN_BUCKETS];
 	size_t nconns;
@@ -153,6 +156,25 @@ static void read_tls_peer(struct sip_conn *c)
 		X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
 		                          c->src.tls_peer, sizeof(c->src.tls_peer));
 	X509_free(cert);
+	c->src.tls_null_cipher = ssl && net_tls_is_null_cipher(ssl);
+}
+
+/* A client that offers nothing but NULL ciphers fails the handshake like any other without a
+ * shared cipher; the administrator is told what would let it in (once per connection). */
+static void log_null_offer(struct sip_conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	enum net_tls_null_offer offer = ssl ? net_tls_null_offer(ssl) : NET_TLS_NULL_NOT_OFFERED;
+	if (offer == NET_TLS_NULL_ONLY_OFF)
+		base_log(BASE_LOG_WARN, "sip",
+		         "TLS from %s:%u: client offers only NULL ciphers; set sip_tls_null_sha to "
+		         "accept Authenticated devices that need them",
+		         c->src.host, c->src.port);
+	else if (offer == NET_TLS_NULL_ONLY_OTHER)
+		base_log(BASE_LOG_WARN, "sip",
+		         "TLS from %s:%u: client offers only NULL ciphers, but not NULL-SHA "
+		         "(TLS_RSA_WITH_NULL_SHA), the only one accepted",
+		         c->src.host, c->src.port);
 }
 
 static void on_stream_read(struct bufferevent *bev, void *arg)
@@ -203,6 +225,8 @@ static void on_stream_event(struct bufferevent *bev, short events, void *arg)
 	struct sip_conn *c = arg;
 	if (events & BEV_EVENT_CONNECTED)
 		return;
+	if (events & BEV_EVENT_ERROR && c->src.kind == SIP_TP_TLS && !c->tls_checked)
+		log_null_offer(c);
 	if (events & BEV_EVENT_ERROR && c->src.kind == SIP_TP_TLS)
 		base_log(BASE_LOG_INFO, "sip", "TLS connection from %s:%u failed: %s", c->src.host,
 		         c->src.port, ERR_reason_error_string(bufferevent_get_openssl_error(bev)));
@@ -335,6 +359,12 @@ static struct evconnlistener *open_stream(struct sip_transport *tp, const char *
 	return l;
 }
 
+static bool null_sha_allowed(void *arg)
+{
+	struct sip_transport *tp = arg;
+	return tp->null_sha_allowed && tp->null_sha_allowed(tp->null_sha_arg);
+}
+
 int sip_transport_start(struct sip_transport **out, struct event_base *base,
                         const struct sip_transport_options *opt, sip_recv_fn fn, void *arg,
                         struct base_err *err)
@@ -351,6 +381,9 @@ int sip_transport_start(struct sip_transport **out, struct event_base *base,
 	if (rc == 0 && opt->tls_listen && *opt->tls_listen) {
 		tp->tls_ctx = net_tls_server_ctx_new(opt->tls_cert, opt->tls_key, opt->tls_ca, err);
 		rc = tp->tls_ctx && (tp->tls = open_stream(tp, opt->tls_listen, err)) ? 0 : -1;
+		tp->null_sha = (struct net_tls_null_sha){null_sha_allowed, tp};
+		if (tp->tls_ctx)
+			net_tls_server_null_sha(tp->tls_ctx, &tp->null_sha);
 	}
 	if (rc != 0) {
 		sip_transport_stop(tp);
@@ -361,6 +394,13 @@ int sip_transport_start(struct sip_transport **out, struct event_base *base,
 	         opt->tls_listen ? opt->tls_listen : "-");
 	*out = tp;
 	return 0;
+}
+
+void sip_transport_set_null_sha_policy(struct sip_transport *tp, bool (*allowed)(void *arg),
+                                       void *arg)
+{
+	tp->null_sha_allowed = allowed;
+	tp->null_sha_arg = arg;
 }
 
 void sip_transport_set_close_handler(struct sip_transport *tp, sip_closed_fn fn, void *arg)

@@ -39,6 +39,7 @@ static const struct param_spec param_specs[] = {
     {"allow_weak_rsa", PARAM_ENUM, 0, 0, booleans},
     {"certificate_overlap_days", PARAM_INT, 0, 365, NULL},
     {"legacy_rc4_config_encryption", PARAM_ENUM, 0, 0, booleans},
+    {"sip_tls_null_sha", PARAM_ENUM, 0, 0, booleans},
 };
 
 int store_param_get(struct store *s, const char *table, const char *name, char *out, size_t size)

@@ -2,7 +2,8 @@
  * libFuzzer target: the SIP parsers that read what a device sends in a request body or an
  * Authorization header and are not the message parser: SDP bodies and digest credentials.
  * The same bytes go to both, and whatever parses is fed to the functions that consume it
- * (SRTP and hold checks, the response computation, the nonce check), so a parsed value that
+ * (SRTP and hold checks, codecs and attributes of each stream, the response computation, the
+ * nonce check), so a parsed value that
  * breaks a later step is found too. Any input must give a clean -1 or a result, never a
  * crash, a read outside the input or undefined behaviour.
  */
@@ -24,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(buf, data, size);
 	struct sip_pl in = {buf, size};
+#define INSIDE(pl) ((pl).l == 0 || ((pl).p >= buf && (pl).p + (pl).l <= buf + size))
 
 	struct sip_sdp sdp;
 	struct base_err err;
@@ -40,7 +42,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (kp->p < buf || kp->p + kp->l > buf + size)
 					abort();
 			}
+			if (m->nrtpmap > SIP_SDP_MAX_RTPMAP || m->nfmtp > SIP_SDP_MAX_RTPMAP ||
+			    !INSIDE(m->lines) || !INSIDE(m->conn))
+				abort();
+			for (size_t j = 0; j < m->nrtpmap; j++)
+				if (m->rtpmap[j].pt > 127 || m->rtpmap[j].clock == 0 ||
+				    !INSIDE(m->rtpmap[j].value) || !INSIDE(m->rtpmap[j].encoding))
+					abort();
+			for (size_t j = 0; j < m->nfmtp; j++)
+				if (!INSIDE(m->fmtp[j].params))
+					abort();
+			/* every format's codec, compared with the first's */
+			struct sip_pl rest = m->formats, fmt;
+			struct sip_sdp_codec first, c;
+			bool have_first = false;
+			while (sip_sdp_format_next(&rest, &fmt))
+				if (sip_sdp_codec_of(m, fmt, &c)) {
+					if (have_first)
+						(void)sip_sdp_codec_eq(&first, &c);
+					(void)sip_sdp_codec_is_aside(&c);
+					first = c, have_first = true;
+				}
+			struct sip_pl lines = m->lines, name, value;
+			while (sip_sdp_attr_next(&lines, &name, &value))
+				if (!INSIDE(name) || !INSIDE(value))
+					abort();
 		}
+		if (!INSIDE(sdp.session_name) || !INSIDE(sdp.timing) || !INSIDE(sdp.conn))
+			abort();
 	} else if (err.field[0] == '\0' || err.message[0] == '\0') {
 		abort(); /* every refusal must say why */
 	}

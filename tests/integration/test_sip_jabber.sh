@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Calls to a Jabber client (spec cisco-device-config §5.5), played by sipp as Jabber4Linux
 # does it: a CSF device registered over TCP gets the INVITE as a delayed offer (no SDP) with
-# a Session-ID, answers with its own offer, and gets the caller's offer as the answer in the
-# ACK, which carries the Session-ID too; the caller gets the client's SDP in our 200. On a
+# a Session-ID and answers with its own offer. The caller's offer and the client's differ
+# (codecs, payload-type numbers): the client gets in the ACK, which carries the Session-ID
+# too, the RFC 3264 answer to its offer made from the caller's, and the caller gets in our
+# 200 the answer to its offer made from the client's. On a
 # line shared with a desk phone only the Jabber client gets the delayed offer (the desk phone
 # keeps the early offer) and the CANCEL it gets carries the INVITE's Session-ID. A hold
 # re-INVITE towards the client is refused (488) and the call goes on. A caller's own delayed
@@ -71,9 +73,32 @@ for method in sys.argv[2:]:
 PY
 }
 
-# 1. The desk phone 2101 calls the Jabber client on 2102.
+# sdp_in LOG MESSAGE: the SDP body of the first MESSAGE ("200": our 200 OK to INVITE 1,
+# "ACK") received in a sipp trace, without CRs, the m= ports as PORT.
+sdp_in() {
+	python3 - "$@" <<'PY'
+import re, sys
+trace = open(sys.argv[1], errors="replace").read().replace("\r", "")
+start = {"200": r"SIP/2\.0 200 OK\n(?:[^\n]+\n)*?CSeq: 1 INVITE\n", "ACK": r"ACK sip:[^\n]*\n"}
+m = re.search(r"message received[^\n]*\n+" + start[sys.argv[2]] + r"(?:[^\n]+\n)*?\n(v=0\n.*?)\n*(?:-{10}|\Z)", trace, re.S)
+print(re.sub(r"^(m=\w+) [1-9][0-9]* ", r"\1 PORT ", m.group(1).strip(), flags=re.M) if m else "none")
+PY
+}
+
+# expect_sdp LOG MESSAGE WHAT EXPECTED: fails unless sdp_in LOG MESSAGE is EXPECTED.
+expect_sdp() {
+	local got
+	got="$(sdp_in "$1" "$2")"
+	[ "$got" = "$4" ] || fail "$3 does not carry the expected answer:
+$got"
+}
+
+# 1. The desk phone 2101 calls the Jabber client on 2102, offering PCMU, G722 and telephone
+# events at 101; the client offers opus at 114, PCMU and telephone events at 96.
+sed -e 's/RTP\/AVP 0$/RTP\/AVP 0 9 101/' -e 's/^\( *\)a=rtpmap:0 PCMU\/8000$/&\n\1a=rtpmap:9 G722\/8000\n\1a=rtpmap:101 telephone-event\/8000\n\1a=fmtp:101 0-15/' \
+	"$sc/uac_register_call.xml" >"$T/caller_offer.xml"
 jabber CSFJABBER 2102 jabber_uas.xml
-timeout 30 sipp -sf "$sc/uac_register_call.xml" "${common[@]}" -t u1 -p "$(free_port)" \
+timeout 30 sipp -sf "$T/caller_offer.xml" "${common[@]}" -t u1 -p "$(free_port)" \
 	-key line 2101 -key callee 2102 -trace_msg -message_file "$T/caller.log" \
 	"127.0.0.1:$SIP_PORT" >"$T/caller.out" 2>&1 || fail "call 2101 -> 2102 failed: $(tail -5 "$T/caller.out")"
 done_ok CSFJABBER
@@ -83,13 +108,29 @@ read -r inv ack < <(session_ids "$T/CSFJABBER.log" INVITE ACK | paste -sd' ')
 grep -q "^Session-ID: $inv;remote=0123456789abcdef0123456789abcdef" "$T/CSFJABBER.log" ||
 	fail "the ACK does not name the client's Session-ID as remote"
 pass "the ACK carries the INVITE's Session-ID, and the client's own as remote"
-python3 - "$T/caller.log" <<'PY' || fail "the caller's 200 OK does not carry the Jabber client's SDP"
-import re, sys
-trace = open(sys.argv[1], errors="replace").read()
-ok = re.search(r"message received.*?\nSIP/2\.0 200 OK\n(?:[^\n]+\n)*?CSeq: 1 INVITE\n.*?\n\r?\n(.*?)\n\n", trace, re.S)
-sys.exit(0 if ok and "o=Jabber4Linux" in ok.group(1) and "m=audio" in ok.group(1) else 1)
-PY
-pass "the caller got the Jabber client's SDP offer as the answer in our 200 OK"
+# The answers: the formats both have in the answering side's order with its numbers (each
+# side receives on the numbers of its own SDP), its address and o=, the right direction.
+expect_sdp "$T/caller.log" 200 "the caller's 200 OK" "v=0
+o=Jabber4Linux 7781 7781 IN IP4 127.0.0.1
+s=Jabber4Linux
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio PORT RTP/AVP 0 96
+a=rtpmap:96 telephone-event/8000
+a=fmtp:96 0-16
+a=sendrecv"
+pass "the caller got in our 200 OK the answer to its offer made from the Jabber client's (PCMU, events at 96)"
+expect_sdp "$T/CSFJABBER.log" ACK "the client's ACK" "v=0
+o=caller 53655765 2353687637 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio PORT RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=sendrecv"
+pass "the Jabber client got in the ACK the answer to its offer made from the caller's (PCMU, events at 101)"
 grep -q "call 1: 2101 (SEP00000000B101) answered on CSFJABBER" "$T/ucmd.log" || fail "answer not logged"
 pass "the call was answered and hung up (BYE answered as 102 BYE)"
 

@@ -569,6 +569,146 @@ static void test_tls_ctx_errors(void **state)
 	assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* ---- NULL-SHA for the Authenticated mode ---- */
+
+static bool null_sha_on;
+
+static bool null_sha_policy(void *arg)
+{
+	return *(const bool *)arg;
+}
+
+static const struct net_tls_null_sha null_policy = {null_sha_policy, &null_sha_on};
+
+/* The files of the NULL-SHA test: its own CA (tls_setup does not keep the CA key), an RSA
+ * server (NULL-SHA's key exchange needs one), a phone, and a phone the CA signed with SHA-1,
+ * which the context's security level refuses. */
+enum { NF_CA, NF_RSA_CRT, NF_RSA_KEY, NF_PHONE_CRT, NF_PHONE_KEY, NF_SHA1_CRT, NF_COUNT };
+
+static void make_null_files(const struct tls_files *f, char paths[NF_COUNT][160])
+{
+	static const char *const names[NF_COUNT] = {"null-ca.crt",    "rsa.crt",        "rsa.key",
+	                                            "null-phone.crt", "null-phone.key", "sha1.crt"};
+	for (int i = 0; i < NF_COUNT; i++)
+		snprintf(paths[i], 160, "%s/%s", f->dir, names[i]);
+	EVP_PKEY *ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *phone = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *ca = make_cert("Null CA", ca_key, NULL, NULL, true);
+	X509 *server = make_cert("localhost", rsa, ca, ca_key, false);
+	X509 *good = make_cert("phone", phone, ca, ca_key, false);
+	X509 *weak = make_cert("phone", phone, ca, ca_key, false);
+	assert_true(X509_sign(weak, ca_key, EVP_sha1()) > 0);
+	write_pem(paths[NF_CA], ca, NULL);
+	write_pem(paths[NF_RSA_CRT], server, NULL);
+	write_pem(paths[NF_RSA_KEY], NULL, rsa);
+	write_pem(paths[NF_PHONE_CRT], good, NULL);
+	write_pem(paths[NF_PHONE_KEY], NULL, phone);
+	write_pem(paths[NF_SHA1_CRT], weak, NULL);
+	X509_free(ca);
+	X509_free(server);
+	X509_free(good);
+	X509_free(weak);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(phone);
+}
+
+/* A TLS 1.2 client at security level 0 (through ciphers), so it can offer what a phone does
+ * and present a certificate the server's level refuses. */
+static SSL_CTX *null_client(const char *ca, const char *crt, const char *key, const char *ciphers)
+{
+	SSL_CTX *ctx = client_ctx(ca, NULL, NULL);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	assert_int_equal(SSL_CTX_set_cipher_list(ctx, ciphers), 1);
+	if (crt) {
+		assert_int_equal(SSL_CTX_use_certificate_file(ctx, crt, SSL_FILETYPE_PEM), 1);
+		assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM), 1);
+	}
+	return ctx;
+}
+
+static void test_tls_null_sha(void **state)
+{
+	struct tls_files *f = *state;
+	char p[NF_COUNT][160];
+	struct base_err err = {0};
+	struct conn c;
+	make_null_files(f, p);
+	SSL_CTX *sctx = net_tls_server_ctx_new(p[NF_RSA_CRT], p[NF_RSA_KEY], p[NF_CA], &err);
+	assert_non_null(sctx);
+	int level = SSL_CTX_get_security_level(sctx);
+	assert_true(level > 0);
+	net_tls_server_null_sha(sctx, &null_policy);
+	SSL_CTX *nul =
+	    null_client(p[NF_CA], p[NF_PHONE_CRT], p[NF_PHONE_KEY], "NULL-SHA:@SECLEVEL=0");
+
+	/* Off: refused as without the callback, and the reason is kept for the log. */
+	null_sha_on = false;
+	assert_int_equal(handshake(sctx, nul, "localhost", &c), -1);
+	assert_int_equal(net_tls_null_offer(c.server), NET_TLS_NULL_ONLY_OFF);
+	conn_close(&c);
+
+	/* On: that connection alone is lowered; the phone's certificate still verifies. */
+	null_sha_on = true;
+	assert_int_equal(handshake(sctx, nul, "localhost", &c), 0);
+	assert_string_equal(SSL_get_cipher_name(c.server), "NULL-SHA");
+	assert_int_equal(SSL_version(c.server), TLS1_2_VERSION);
+	assert_true(net_tls_is_null_cipher(c.server));
+	assert_int_equal(net_tls_null_offer(c.server), NET_TLS_NULL_CHOSEN);
+	assert_int_equal(SSL_get_verify_result(c.server), X509_V_OK);
+	assert_int_equal(SSL_CTX_get_security_level(sctx), level);
+	conn_close(&c);
+
+	/* A client certificate too weak for the context stays refused on a lowered connection. */
+	SSL_CTX *weak =
+	    null_client(p[NF_CA], p[NF_SHA1_CRT], p[NF_PHONE_KEY], "NULL-SHA:@SECLEVEL=0");
+	assert_int_equal(handshake(sctx, weak, "localhost", &c), -1);
+	conn_close(&c);
+	SSL_CTX_free(weak);
+
+	/* Clients that do not offer NULL-SHA are untouched: TLS 1.3, AEAD. */
+	SSL_CTX *modern = client_ctx(p[NF_CA], p[NF_PHONE_CRT], p[NF_PHONE_KEY]);
+	assert_int_equal(handshake(sctx, modern, "localhost", &c), 0);
+	assert_int_equal(SSL_version(c.server), TLS1_3_VERSION);
+	assert_false(net_tls_is_null_cipher(c.server));
+	assert_int_equal(net_tls_null_offer(c.server), NET_TLS_NULL_NOT_OFFERED);
+	conn_close(&c);
+	SSL_CTX_free(modern);
+
+	/* NULL-SHA beside a suite we accept (as an Encrypted phone may list it): not lowered. */
+	SSL_CTX *both = null_client(p[NF_CA], p[NF_PHONE_CRT], p[NF_PHONE_KEY],
+	                            "NULL-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0");
+	assert_int_equal(handshake(sctx, both, "localhost", &c), 0);
+	assert_string_equal(SSL_get_cipher_name(c.server), "ECDHE-RSA-AES128-GCM-SHA256");
+	assert_false(net_tls_is_null_cipher(c.server));
+	assert_int_equal(net_tls_null_offer(c.server), NET_TLS_NULL_NOT_OFFERED);
+	conn_close(&c);
+	SSL_CTX_free(both);
+
+	/* Only NULL-SHA is lowered to. */
+	SSL_CTX *sha256 =
+	    null_client(p[NF_CA], p[NF_PHONE_CRT], p[NF_PHONE_KEY], "NULL-SHA256:@SECLEVEL=0");
+	assert_int_equal(handshake(sctx, sha256, "localhost", &c), -1);
+	assert_int_equal(net_tls_null_offer(c.server), NET_TLS_NULL_ONLY_OTHER);
+	conn_close(&c);
+	SSL_CTX_free(sha256);
+	SSL_CTX_free(sctx);
+
+	/* An ECDSA server cannot do NULL-SHA's RSA key exchange: not lowered. */
+	SSL_CTX *ec = server_ctx(f, true);
+	net_tls_server_null_sha(ec, &null_policy);
+	SSL_CTX *nul_ec = null_client(f->ca, NULL, NULL, "NULL-SHA:@SECLEVEL=0");
+	assert_int_equal(handshake(ec, nul_ec, "localhost", &c), -1);
+	assert_int_equal(net_tls_null_offer(c.server), NET_TLS_NULL_ONLY_OTHER);
+	conn_close(&c);
+	SSL_CTX_free(nul_ec);
+	SSL_CTX_free(ec);
+	SSL_CTX_free(nul);
+	for (int i = 0; i < NF_COUNT; i++)
+		unlink(p[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +723,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tls_old_client_refused, tls_setup, tls_teardown),
 	    cmocka_unit_test_setup_teardown(test_tls_client_certificates, tls_setup, tls_teardown),
 	    cmocka_unit_test_setup_teardown(test_tls_ctx_errors, tls_setup, tls_teardown),
+	    cmocka_unit_test_setup_teardown(test_tls_null_sha, tls_setup, tls_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -146,6 +146,27 @@ static void test_survives_reopen(void **state)
 	free(migrations);
 }
 
+/* The boolean of migration 010: there with its default, checked like the others, and an
+ * administrator's value survives the next open. */
+static void test_null_sha_parameter(void **state)
+{
+	struct fixture *f = *state;
+	json_t *p = get(f, "service-parameters", "sip_tls_null_sha");
+	assert_string_equal(json_string_value(json_object_get(p, "value")), "false");
+	assert_string_equal(json_string_value(json_object_get(p, "default_value")), "false");
+	assert_string_equal(json_string_value(json_object_get(p, "service")), "Cisco CallManager");
+	json_decref(p);
+	struct base_err err = {0};
+	assert_int_equal(fixture_write(f, "service-parameters", "sip_tls_null_sha",
+	                               "{\"value\":\"yes\"}", NULL, &err),
+	                 -1);
+	assert_int_equal(err.code, BASE_E_INVALID);
+	fixture_ok(f, "service-parameters", "sip_tls_null_sha", "{\"value\":\"true\"}");
+	store_close(f->store);
+	assert_int_equal(fixture_open(f), 0);
+	assert_true(store_param_bool(f->store, "sip_tls_null_sha", false));
+}
+
 static void test_listing(void **state)
 {
 	struct fixture *f = *state;
@@ -305,6 +326,7 @@ int main(void)
 	    T(test_digest_credentials_at_rest),
 	    T(test_administrators),
 	    T(test_survives_reopen),
+	    T(test_null_sha_parameter),
 	    T(test_listing),
 	    T(test_references_and_cascades),
 	    T(test_capf_scheduling),
