@@ -147,6 +147,15 @@ void sip_location_flow_closed(void *arg, const struct sip_source *flow)
 		         sip_transport_name(flow->kind), flow->host, flow->port);
 }
 
+void sip_location_instance_id(struct sip_pl value, char *out, size_t size)
+{
+	if (value.l >= 2 && value.p[0] == '"' && value.p[value.l - 1] == '"')
+		value = (struct sip_pl){value.p + 1, value.l - 2};
+	if (value.l >= 2 && value.p[0] == '<' && value.p[value.l - 1] == '>')
+		value = (struct sip_pl){value.p + 1, value.l - 2};
+	sip_pl_strcpy(value, out, size);
+}
+
 void sip_location_load(void *arg, const struct store_registration *s)
 {
 	struct sip_registrar *r = arg;
@@ -154,7 +163,9 @@ void sip_location_load(void *arg, const struct store_registration *s)
 	base_strlcpy(b.aor, s->aor, sizeof(b.aor));
 	base_strlcpy(b.contact, s->contact, sizeof(b.contact));
 	base_strlcpy(b.device, s->device, sizeof(b.device));
-	base_strlcpy(b.instance, s->instance, sizeof(b.instance));
+	/* Bindings stored before instance IDs were unquoted are read as they would be now. */
+	sip_location_instance_id((struct sip_pl){s->instance, strlen(s->instance)}, b.instance,
+	                         sizeof(b.instance));
 	base_strlcpy(b.user_agent, s->user_agent, sizeof(b.user_agent));
 	base_strlcpy(b.call_id, s->call_id, sizeof(b.call_id));
 	b.cseq = s->cseq;

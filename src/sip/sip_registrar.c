@@ -321,7 +321,7 @@ static int read_contacts(struct sip_server_tx *tx, const struct registration_req
 		uint32_t e;
 		c->instance[0] = '\0';
 		if (sip_param_get(a.params, "+sip.instance", &v))
-			sip_pl_strcpy(v, c->instance, sizeof(c->instance));
+			sip_location_instance_id(v, c->instance, sizeof(c->instance));
 		if (sip_param_get(a.params, "expires", &v) && sip_pl_u32(v, UINT32_MAX, &e) == 0)
 			c->expires = e;
 		else

@@ -45,4 +45,8 @@ void sip_location_sweep(evutil_socket_t fd, short events, void *arg);
 void sip_location_flow_closed(void *arg, const struct sip_source *flow);
 void sip_location_load(void *arg, const struct store_registration *s);
 
+/* The instance ID of a +sip.instance Contact parameter (RFC 5626 §4.1): the URN inside the
+ * quotes and angle brackets of "<urn:uuid:...>", as clients send it. */
+void sip_location_instance_id(struct sip_pl value, char *out, size_t size);
+
 #endif

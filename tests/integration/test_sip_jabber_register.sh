@@ -53,7 +53,9 @@ done
 api GET "registrations?aor=2001" >"$T/reg.json"
 [ "$(json "['items'][0]['device']" <"$T/reg.json")" = CSFJSMITH ] || fail "wrong device: $(cat "$T/reg.json")"
 [ "$(json "['items'][0]['transport']" <"$T/reg.json")" = TCP ] || fail "wrong transport"
-pass "a Jabber REGISTER without credentials, named by its Contact devicename, is bound to CSFJSMITH over TCP"
+[ "$(json "['items'][0]['instance']" <"$T/reg.json")" = urn:uuid:00000000-0000-0000-0000-000000000000 ] ||
+	fail "instance ID not the URN of +sip.instance: $(cat "$T/reg.json")"
+pass "a Jabber REGISTER without credentials, named by its Contact devicename, is bound to CSFJSMITH over TCP; its instance ID is the URN"
 sleep 4.5 # past the refresh, before the client hangs up
 second=$(expires_at 2001)
 [ "$second" != none ] && [ $((second - first)) -ge 2 ] ||
