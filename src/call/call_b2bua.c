@@ -392,10 +392,8 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 
 /* ---- requests within a call ---- */
 
-/* The call and leg of an in-dialog request, or NULL after answering it: 481 when no leg's
- * dialog matches (Call-ID and both tags), a challenge when the device must use digest. */
-static struct call_leg *dialog_of(struct call_service *cs, struct sip_server_tx *tx,
-                                  struct call **out)
+struct call_leg *call_dialog_of(struct call_service *cs, struct sip_server_tx *tx,
+                                struct call **out)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
 	struct call *c = call_find(cs, req->call_id);
@@ -437,7 +435,7 @@ static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
 static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 {
 	struct call *c;
-	struct call_leg *leg = dialog_of(cs, tx, &c);
+	struct call_leg *leg = call_dialog_of(cs, tx, &c);
 	if (!leg)
 		return;
 	if (c->ring_join) { /* the transferee gave up while the target was ringing */
@@ -489,7 +487,7 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
 	struct call *c;
-	struct call_leg *leg = dialog_of(cs, tx, &c);
+	struct call_leg *leg = call_dialog_of(cs, tx, &c);
 	if (!leg)
 		return;
 	if (c->state != CALL_CONNECTED) {
@@ -539,9 +537,11 @@ void call_handle_request(struct call_service *cs, struct sip_server_tx *tx)
 		on_bye(cs, tx);
 	} else if (sip_pl_eq(req->method, "REFER")) {
 		struct call *c;
-		struct call_leg *leg = dialog_of(cs, tx, &c);
+		struct call_leg *leg = call_dialog_of(cs, tx, &c);
 		if (leg)
 			call_on_refer(cs, tx, c, leg);
+	} else if (sip_pl_eq(req->method, "INFO")) {
+		call_on_info(cs, tx);
 	} else if (sip_pl_eq(req->method, "INVITE") && req->to_tag.l) {
 		on_reinvite(cs, tx);
 	} else if (sip_pl_eq(req->method, "INVITE")) {

@@ -95,6 +95,9 @@ struct call {
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
 	bool reinvite_from_a;
+	/* an INFO being relayed (call_info.c) */
+	struct sip_server_tx *info;
+	struct sip_client_tx *info_out;
 	/* the callee's 2xx offer went to a caller that made no offer: the callee's ACK waits for
 	 * the answer in the caller's ACK (call_late.c) */
 	bool b_awaits_answer;
@@ -217,6 +220,12 @@ void call_leg_new_session(struct call_leg *leg);
 void call_leg_note_session(struct call_leg *leg, const struct sip_msg *m);
 void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,
                     uint16_t *port);
+/* The call and leg of an in-dialog request, or NULL after answering it: 481 when no leg's
+ * dialog matches (Call-ID and both tags), a challenge when the device must use digest. */
+struct call_leg *call_dialog_of(struct call_service *cs, struct sip_server_tx *tx,
+                                struct call **out);
+/* call_info.c: an INFO within a call, relayed to the other party (RFC 6086). */
+void call_on_info(struct call_service *cs, struct sip_server_tx *tx);
 /* A request within the leg's dialog (or its first INVITE), complete with Via and Contact;
  * `headers` are extra header lines ending in CRLF (may be NULL); `branch` receives the new
  * branch. */

@@ -44,8 +44,15 @@ void call_free(struct call *c)
 		if (base_hash_get(cs->by_call_id, br->leg.call_id) == c)
 			base_hash_remove(cs->by_call_id, br->leg.call_id);
 	}
+	/* Requests still being relayed get their answer here: the other party never will. */
 	if (c->reinvite_out)
 		sip_client_tx_detach(c->reinvite_out);
+	if (c->reinvite)
+		sip_server_tx_reply(c->reinvite, 481, NULL, NULL, NULL, NULL, 0);
+	if (c->info_out)
+		sip_client_tx_detach(c->info_out);
+	if (c->info)
+		sip_server_tx_reply(c->info, 481, NULL, NULL, NULL, NULL, 0);
 	if (c->reoffer_tx)
 		sip_client_tx_detach(c->reoffer_tx);
 	if (c->join_tx)

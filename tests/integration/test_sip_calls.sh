@@ -117,6 +117,15 @@ wait "$hold_pid" || fail "hold/resume call failed: $(tail -5 "$T/hold.out")"
 wait "$holder_pid" || fail "the held callee's sipp failed: $(tail -5 "$T/holder.out")"
 pass "hold and resume re-INVITEs are relayed to the other leg; the held leg is shown"
 
+# INFO within the call (RFC 6086) goes to the other party with its body, Content-Type and
+# Info-Package; that party's answer comes back, a refusal included.
+callee infoee uas_info.xml "$P2"
+timeout 30 sipp -sf "$sc/uac_call_info.xml" "${common[@]}" -p "$(free_port)" -key line 2001 \
+	-key callee 2002 -trace_err -error_file "$T/info.err" "127.0.0.1:$SIP_PORT" \
+	>"$T/info.out" 2>&1 || fail "INFO call failed: $(tail -5 "$T/info.out"; cat "$T/info.err")"
+wait "$infoee_pid" || fail "the callee got no INFO as sent: $(cat "$T/infoee.err")"
+pass "INFO is relayed to the other party (DTMF as application/dtmf-relay, an Info-Package), its 200 or 469 comes back, and a second INFO while one is pending gets 500"
+
 # A device whose profile asks for digest has its INVITE challenged too.
 printf 'Secret2026\n' >"$T/dc"
 C end-user create u2006 --last-name Six --digest-credentials-file "$T/dc"

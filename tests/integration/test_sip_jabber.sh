@@ -153,7 +153,7 @@ done
 pass "GET /api/v1/calls shows the call to the Jabber client (over TCP) while it lasts"
 wait "$hold_pid" || fail "the hold was not refused or the call broke: $(tail -5 "$T/hold.out")"
 done_ok CSFJABBER
-pass "a hold re-INVITE towards the Jabber client is refused with 488; the call goes on to its BYE"
+pass "a hold re-INVITE towards the Jabber client is refused with 488, an INFO with 501; the call goes on to its BYE"
 [ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after BYE"
 pass "the call is gone after BYE"
 
