@@ -37,6 +37,8 @@
  */
 #include "sip/sip.h"
 
+#include <stddef.h>
+
 #include <string.h>
 
 #define SDP_FIELD "sdp"
@@ -440,7 +442,11 @@ static int parse_line(struct sdp_parser *ps, char type, struct sip_pl value)
 
 int sip_sdp_parse(struct sip_pl body, struct sip_sdp *sdp, struct base_err *err)
 {
-	memset(sdp, 0, sizeof(*sdp));
+	/* Only the session part: a media description is cleared when its m= line starts
+	 * (parse_media), and all SIP_SDP_MAX_MEDIA of them would be 20 kB per body on the call
+	 * path. Readers look at media[0 .. nmedia) only. */
+	memset(sdp, 0, offsetof(struct sip_sdp, media));
+	sdp->nmedia = 0;
 	struct sdp_parser ps = {.sdp = sdp, .err = err};
 	const char *p = body.p, *end = body.p ? body.p + body.l : NULL;
 	while (p < end) {
