@@ -163,9 +163,7 @@ void sip_location_load(void *arg, const struct store_registration *s)
 	base_strlcpy(b.aor, s->aor, sizeof(b.aor));
 	base_strlcpy(b.contact, s->contact, sizeof(b.contact));
 	base_strlcpy(b.device, s->device, sizeof(b.device));
-	/* Bindings stored before instance IDs were unquoted are read as they would be now. */
-	sip_location_instance_id((struct sip_pl){s->instance, strlen(s->instance)}, b.instance,
-	                         sizeof(b.instance));
+	base_strlcpy(b.instance, s->instance, sizeof(b.instance));
 	base_strlcpy(b.user_agent, s->user_agent, sizeof(b.user_agent));
 	base_strlcpy(b.call_id, s->call_id, sizeof(b.call_id));
 	b.cseq = s->cseq;
