@@ -236,14 +236,24 @@ device_cert() {
 # sipp's <exec> runs its command in a child it does not wait for: after sipp exits, give the
 # result file a moment to be written before reading it.
 # wait_for_lines FILE PATTERN [COUNT]: waits up to 10 s until FILE has COUNT (1) lines matching
-# PATTERN; returns non-zero if it never does.
+# the extended regex PATTERN (binary logs included); returns non-zero if it never does.
 wait_for_lines() {
 	local file=$1 pattern=$2 count=${3:-1} _
 	for _ in $(seq 1 100); do
-		[ "$(grep -c -- "$pattern" "$file" 2>/dev/null)" -ge "$count" ] && return 0
+		[ "$(grep -acE -- "$pattern" "$file" 2>/dev/null)" -ge "$count" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# no_calls: waits up to 5 s until /api/v1/calls lists none ($T/calls.json).
+no_calls() {
+	for _ in $(seq 1 50); do
+		api GET calls >"$T/calls.json"
+		[ "$(json "['total']" <"$T/calls.json")" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "calls left: $(cat "$T/calls.json")"
 }
 
 read_result() {

@@ -67,15 +67,7 @@ sipp_line() {
 		-key expires 3600 -key result_file "$T/r$1" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
 	[ "$(read_result "$T/r$1")" = 200 ] || fail "$1 did not register"
 }
-# no_calls: waits until /api/v1/calls lists none.
-no_calls() {
-	for _ in $(seq 1 50); do
-		api GET calls >"$T/calls.json"
-		[ "$(json "['total']" <"$T/calls.json")" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "calls left: $(cat "$T/calls.json")"
-}
+
 # replaced_phone LINE [SIPP_OPTION...]: a sipp phone registered on LINE that answers, writes
 # its dialog (as the Replaces value a phone taking it over sends) to $T/dialog and waits for
 # its BYE (20 s unless an option says otherwise); its pid is in replaced_pid. dialog_made

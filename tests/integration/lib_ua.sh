@@ -47,14 +47,7 @@ call_field_becomes() {
 }
 # connected_call: waits up to 5 s for one connected call in /api/v1/calls ($T/calls.json).
 connected_call() { call_field_becomes "['state']" connected; }
-# no_call: waits up to 5 s until /api/v1/calls is empty.
-no_call() {
-	for _ in $(seq 1 50); do
-		[ "$(api GET calls | json "['total']")" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "call still listed: $(api GET calls)"
-}
+
 # expect_call FIELD VALUE: the call in $T/calls.json has VALUE at FIELD.
 expect_call() {
 	local got
@@ -62,14 +55,7 @@ expect_call() {
 	[ "$got" = "$2" ] || fail "call$1 is $got, not $2: $(cat "$T/calls.json")"
 }
 
-# wait_log FILE PATTERN: waits up to 5 s for an extended regex in FILE.
-wait_log() {
-	for _ in $(seq 1 50); do
-		grep -aqE "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+
 
 # stop_agents SIGNAL PID...: asks these processes to quit with SIGNAL (they may unregister
 # first), waits up to 2 s for them all, then SIGKILLs those left.

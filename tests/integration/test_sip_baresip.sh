@@ -192,14 +192,14 @@ expect_call "['callee']['srtp']" true
 expect_call "['security']" encrypted
 pass "baresip-a calls 4002, baresip-b answers: listed encrypted, both legs TLS and SRTP"
 for i in a b; do
-	wait_log "$T/bs-$i/log" "SRTP is Enabled" || fail "baresip-$i did not start SRTP"
-	wait_log "$T/bs-$i/log" "Call established" || fail "baresip-$i: call not established"
+	wait_for_lines "$T/bs-$i/log" "SRTP is Enabled" || fail "baresip-$i did not start SRTP"
+	wait_for_lines "$T/bs-$i/log" "Call established" || fail "baresip-$i: call not established"
 done
 pass "... and both baresip run SRTP media"
 
 ctl a hangup >/dev/null || fail "baresip-a could not hang up"
-no_call
-wait_log "$T/bs-b/log" "Call with .* terminated" || fail "baresip-b was not told of the hang-up"
+no_calls
+wait_for_lines "$T/bs-b/log" "Call with .* terminated" || fail "baresip-b was not told of the hang-up"
 pass "baresip-a hangs up: baresip-b gets the BYE, the call is gone"
 
 # ---- encrypted device offering RTP/AVP (baresip's best-effort SRTP): 488 ----
@@ -208,10 +208,10 @@ baresip_stop b
 baresip_start b2 "$(tls_account 4002 srtp)" "$T/baresip-b.pem"
 [ "$(registered 4002)" = "baresip-b TLS" ] || fail "4002 not registered again over TLS"
 ctl b2 dial 4001 >/dev/null || fail "baresip-b refused to dial"
-wait_log "$T/bs-b2/log" "session closed: 488" ||
+wait_for_lines "$T/bs-b2/log" "session closed: 488" ||
 	fail "an encrypted device offering RTP/AVP was not refused with 488"
 grep -aq "^SIP/2.0 488 Encrypted Device Must Offer SRTP" "$T/bs-b2/log" || fail "488 not from ucmd"
-no_call
+no_calls
 pass "an encrypted device offering plain RTP/AVP (with a=crypto) gets 488; no call"
 
 # ---- a non-secure device calls an encrypted one ----
@@ -224,9 +224,9 @@ baresip_stop b2
 baresip_start b3 "$(tls_account 4002 srtp-mand)" "$T/baresip-b.pem"
 [ "$(registered 4002)" = "baresip-b TLS" ] || fail "4002 not registered again over TLS"
 ctl c dial 4002 >/dev/null || fail "baresip-c refused to dial"
-wait_log "$T/bs-b3/log" "^SIP/2.0 488" || fail "baresip-b (srtp-mand) did not refuse plain RTP"
-wait_log "$T/bs-c/log" "session closed: 488" || fail "the callee's 488 did not reach baresip-c"
-no_call
+wait_for_lines "$T/bs-b3/log" "^SIP/2.0 488" || fail "baresip-b (srtp-mand) did not refuse plain RTP"
+wait_for_lines "$T/bs-c/log" "session closed: 488" || fail "the callee's 488 did not reach baresip-c"
+no_calls
 pass "a callee requiring SRTP refuses a non-secure caller's plain RTP: 488 relayed, no call"
 
 # baresip-b taking SRTP when offered, plain RTP otherwise: a non-secure call.
@@ -243,17 +243,17 @@ expect_call "['callee']['srtp']" false
 expect_call "['security']" non_secure
 pass "non-secure baresip-c calls encrypted 4002: the call is non-secure"
 ctl c hangup >/dev/null || fail "baresip-c could not hang up"
-no_call
+no_calls
 pass "... and is gone after hang-up"
 
 # ---- an encrypted device calls the non-secure one ----
 # baresip-c, without SRTP, cannot take baresip-a's RTP/SAVP offer (488); either way the
 # encrypted caller's SRTP key must not travel to it over UDP (checked at the end).
 ctl a dial 4003 >/dev/null || fail "baresip-a refused to dial 4003"
-wait_log "$T/bs-a/log" "4003@[^ ]*: session closed|Call established: sip:4003" ||
+wait_for_lines "$T/bs-a/log" "4003@[^ ]*: session closed|Call established: sip:4003" ||
 	fail "baresip-a's call to 4003 got no answer"
 ctl a hangup >/dev/null 2>&1 || true
-no_call
+no_calls
 pass "encrypted baresip-a calls non-secure 4003: answered or refused, no call left"
 
 # ---- another device's certificate ----
@@ -261,9 +261,9 @@ pass "encrypted baresip-a calls non-secure 4003: answered or refused, no call le
 baresip_stop b4
 [ "$(bindings 4002)" = 0 ] || fail "baresip-b's binding is left after it unregistered"
 baresip_start x "$(tls_account 4002 srtp-mand)" "$T/baresip-a.pem"
-wait_log "$T/bs-x/log" "reg: .*4002.*: 40[0-9]" ||
+wait_for_lines "$T/bs-x/log" "reg: .*4002.*: 40[0-9]" ||
 	fail "a REGISTER with another device's certificate was not refused"
-wait_log "$T/bs-x/log" "^SIP/2.0 403" || fail "refused, but not with 403"
+wait_for_lines "$T/bs-x/log" "^SIP/2.0 403" || fail "refused, but not with 403"
 [ "$(bindings 4002)" = 0 ] ||
 	fail "a binding appeared with another device's certificate: $(api GET registrations)"
 [ "$(bindings 4001)" = 1 ] || fail "4001's binding changed: $(api GET registrations)"

@@ -260,7 +260,7 @@ pass "linphone-b holds and resumes the same call: linphone-a is paused by remote
 
 # ---- hang-up ----
 lp a terminate >/dev/null || fail "linphone-a could not hang up"
-no_call
+no_calls
 lp_event a LinphoneCallReleased
 lp_event b LinphoneCallEnd
 lp_event b LinphoneCallReleased
@@ -275,15 +275,15 @@ lp_ring a sip:5002@127.0.0.1 b 2
 lp a terminate >/dev/null || fail "linphone-a could not cancel"
 lp_event b LinphoneCallReleased 2
 lp_event a LinphoneCallReleased 2
-no_call
+no_calls
 grep -aq "^CANCEL sip:5002" "$T/lp-b/log" || fail "linphone-b got no CANCEL"
 pass "linphone-a cancels while 5002 rings: linphone-b gets the CANCEL, no call stays"
 lp_ring a sip:5002@127.0.0.1 b 3
 lp b terminate "$(lp_call_id b)" >/dev/null || fail "linphone-b could not decline"
 lp_event a LinphoneCallReleased 3
 lp_event b LinphoneCallReleased 3
-no_call
-wait_log "$T/lp-a/log" "^SIP/2.0 603 Decline" || fail "linphone-b's 603 did not reach linphone-a"
+no_calls
+wait_for_lines "$T/lp-a/log" "^SIP/2.0 603 Decline" || fail "linphone-b's 603 did not reach linphone-a"
 pass "linphone-b declines: its 603 reaches linphone-a, no call stays"
 
 # ---- attended transfer from Linphone (REFER with Replaces) ----
@@ -299,11 +299,11 @@ lp_event f LinphoneCallStreamsRunning
 second=$(lp_call_id b)
 [ "$first" != "$second" ] || fail "linphone-b has one call id for both calls"
 lp b call-transfer "$first" "$second" >/dev/null || fail "linphone-b could not transfer"
-wait_log "$T/lp-b/log" "^Refer-To: .*Replaces=" || fail "linphone-b sent no REFER with Replaces"
+wait_for_lines "$T/lp-b/log" "^Refer-To: .*Replaces=" || fail "linphone-b sent no REFER with Replaces"
 call_field_becomes "['callee']['device']" linphone-f
 expect_call "['caller']['device']" linphone-a
 expect_call "['state']" connected
-wait_log "$T/ucmd.log" "linphone-a and linphone-f joined" || fail "ucmd did not join a and f"
+wait_for_lines "$T/ucmd.log" "linphone-a and linphone-f joined" || fail "ucmd did not join a and f"
 lp_event b LinphoneCallReleased 5
 lp_event a LinphoneCallUpdatedByRemote
 lp_event f LinphoneCallUpdatedByRemote
@@ -311,7 +311,7 @@ lp_event a LinphoneCallStreamsRunning 5
 lp_event f LinphoneCallStreamsRunning 2
 pass "linphone-b transfers linphone-a to linphone-f (REFER with Replaces): a and f joined, b out"
 lp f terminate >/dev/null || fail "linphone-f could not hang up"
-no_call
+no_calls
 lp_event a LinphoneCallReleased 4
 lp_stop f
 unregistered 5006
@@ -378,15 +378,15 @@ expect_call "['callee']['srtp']" true
 expect_call "['security']" encrypted
 pass "hold and resume in the encrypted call (re-INVITEs with a=crypto): it stays encrypted"
 lp d terminate >/dev/null || fail "linphone-d could not hang up"
-no_call
+no_calls
 lp_event c LinphoneCallReleased
 pass "linphone-d hangs up: linphone-c gets the BYE, the call is gone"
 # Without SRTP (plain RTP/AVP offer) an encrypted device is refused.
 lp c media-encryption none >/dev/null || fail "linphone-c kept SRTP"
 lp c call sip:5004@localhost >/dev/null || fail "linphone-c refused to call 5004"
-wait_log "$T/lp-c/log" "^SIP/2.0 488 Encrypted Device Must Offer SRTP" ||
+wait_for_lines "$T/lp-c/log" "^SIP/2.0 488 Encrypted Device Must Offer SRTP" ||
 	fail "a plain RTP offer from an encrypted device got no 488 from ucmd"
-no_call
+no_calls
 lp_event c LinphoneCallReleased 2
 pass "linphone-c offering plain RTP/AVP gets 488; no call"
 ! grep -qi "inline:" "$T/ucmd.log" || fail "SRTP key material in ucmd's log"
@@ -427,11 +427,11 @@ expect_call "['callee']['device']" baresip-e
 expect_call "['callee']['transport']" UDP
 expect_call "['security']" non_secure
 lp_event a2 LinphoneCallStreamsRunning
-wait_log "$T/bs-e/log" "Call established" || fail "baresip-e: call not established"
+wait_for_lines "$T/bs-e/log" "Call established" || fail "baresip-e: call not established"
 pass "linphone-a calls baresip-e (5005), which answers: a non-secure call, both run media"
 lp a2 terminate >/dev/null || fail "linphone-a could not hang up"
-no_call
-wait_log "$T/bs-e/log" "Call with .* terminated" || fail "baresip-e was not told of the hang-up"
+no_calls
+wait_for_lines "$T/bs-e/log" "Call with .* terminated" || fail "baresip-e was not told of the hang-up"
 pass "... and after linphone-a hangs up the call is gone from ucmd and from baresip"
 
 # Blind transfer from Linphone (REFER): linphone-b answers linphone-a, then transfers it to
@@ -443,7 +443,7 @@ expect_call "['callee']['device']" linphone-b
 lp_event b2 LinphoneCallStreamsRunning
 lp b2 call-transfer "$(lp_call_id b2)" sip:5005@127.0.0.1 >/dev/null ||
 	fail "linphone-b could not transfer"
-wait_log "$T/lp-b2/log" "^REFER sip:" || fail "linphone-b sent no REFER"
+wait_for_lines "$T/lp-b2/log" "^REFER sip:" || fail "linphone-b sent no REFER"
 call_field_becomes "['callee']['device']" baresip-e
 expect_call "['state']" connected
 expect_call "['caller']['device']" linphone-a
@@ -453,7 +453,7 @@ lp_event a2 LinphoneCallStreamsRunning 3
 wait_for_lines "$T/bs-e/log" "Call established" 2 || fail "baresip-e: no second call"
 pass "linphone-b transfers linphone-a to 5005 (REFER): linphone-a and baresip-e are connected"
 lp a2 terminate >/dev/null || fail "linphone-a could not hang up"
-no_call
+no_calls
 lp_stop b2
 lp_stop a2
 stop_agents TERM "$BARESIP_PID"

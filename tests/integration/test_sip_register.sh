@@ -46,7 +46,7 @@ sipp_run register_auth.xml t1 "${good[@]}" -key expires 1800 ||
 	fail "digest REGISTER over TCP failed: $(tail -5 "$T/sipp.out")"
 pass "the same over TCP"
 # sipp closed its connection on exit: a phone reachable only through it is gone.
-wait_for_lines "$T/ucmd.log" "1 binding(s) dropped: TCP connection" ||
+wait_for_lines "$T/ucmd.log" "1 binding\\(s\\) dropped: TCP connection" ||
 	fail "TCP binding kept after close"
 api GET "registrations?aor=1001&transport=TCP" >"$T/reg.json"
 [ "$(json "['total']" <"$T/reg.json")" = 0 ] || fail "closed TCP binding listed: $(cat "$T/reg.json")"

@@ -67,7 +67,7 @@ pass "register over UDP: 200 OK with the granted expiry, binding listed"
 phone register "${tcp[@]}" --line 4010 --expires 120 >"$T/r.out" ||
 	fail "TCP registration failed: $(cat "$T/r.out")"
 grep -q "registered 4010 .* over TCP: 200 OK" "$T/r.out" || fail "$(cat "$T/r.out")"
-wait_for_lines "$T/ucmd.log" "1 binding(s) dropped: TCP connection" ||
+wait_for_lines "$T/ucmd.log" "1 binding\\(s\\) dropped: TCP connection" ||
 	fail "the TCP binding of 4010 did not go with its connection"
 pass "register over TCP (an outbound connection); the binding goes when the phone disconnects"
 
