@@ -98,7 +98,8 @@ int net_tls_set_peer_name(SSL *ssl, const char *host, struct base_err *err);
  * level), TLS 1.2 at most and NULL-SHA as its only suite, and so negotiates it. A client that
  * also offers an encrypting suite the context accepts is not lowered: it gets that suite. Sessions
  * made so are never resumed by a connection that was not lowered. Every other handshake is left as
- * net_tls_server_ctx_new made it. The policy struct must outlive ctx.
+ * net_tls_server_ctx_new made it. The policy struct must outlive ctx; its owner may change it
+ * at any time, and without an allowed() no connection is lowered.
  */
 struct net_tls_null_sha {
 	bool (*allowed)(void *arg);

@@ -359,7 +359,7 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg)
 	const struct net_tls_null_sha *policy = arg;
 	struct hello_offer o = read_offer(ssl);
 	enum net_tls_null_offer offer = NET_TLS_NULL_NOT_OFFERED;
-	bool allowed = o.null_any && policy->allowed(policy->arg);
+	bool allowed = o.null_any && policy->allowed && policy->allowed(policy->arg);
 	if (o.null_sha && !o.encrypting && allowed && server_key_is_rsa(ssl)) {
 		if (lower_to_null_sha(ssl) != 0) {
 			ERR_clear_error();

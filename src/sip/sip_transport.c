@@ -52,9 +52,7 @@ struct sip_transport {
 	struct event *udp_event;
 	struct evconnlistener *tcp, *tls;
 	SSL_CTX *tls_ctx;
-	struct net_tls_null_sha null_sha; /* the hello callback's view of the policy below */
-	bool (*null_sha_allowed)(void *arg);
-	void *null_sha_arg;
+	struct net_tls_null_sha null_sha; /* read by the TLS hello callback; none set: refused */
 	uint64_t next_conn_id;
 	struct sip_conn *buckets[CONN_BUCKETS];
 	size_t nconns;
@@ -359,12 +357,6 @@ static struct evconnlistener *open_stream(struct sip_transport *tp, const char *
 	return l;
 }
 
-static bool null_sha_allowed(void *arg)
-{
-	struct sip_transport *tp = arg;
-	return tp->null_sha_allowed && tp->null_sha_allowed(tp->null_sha_arg);
-}
-
 int sip_transport_start(struct sip_transport **out, struct event_base *base,
                         const struct sip_transport_options *opt, sip_recv_fn fn, void *arg,
                         struct base_err *err)
@@ -381,7 +373,6 @@ int sip_transport_start(struct sip_transport **out, struct event_base *base,
 	if (rc == 0 && opt->tls_listen && *opt->tls_listen) {
 		tp->tls_ctx = net_tls_server_ctx_new(opt->tls_cert, opt->tls_key, opt->tls_ca, err);
 		rc = tp->tls_ctx && (tp->tls = open_stream(tp, opt->tls_listen, err)) ? 0 : -1;
-		tp->null_sha = (struct net_tls_null_sha){null_sha_allowed, tp};
 		if (tp->tls_ctx)
 			net_tls_server_null_sha(tp->tls_ctx, &tp->null_sha);
 	}
@@ -399,8 +390,7 @@ int sip_transport_start(struct sip_transport **out, struct event_base *base,
 void sip_transport_set_null_sha_policy(struct sip_transport *tp, bool (*allowed)(void *arg),
                                        void *arg)
 {
-	tp->null_sha_allowed = allowed;
-	tp->null_sha_arg = arg;
+	tp->null_sha = (struct net_tls_null_sha){allowed, arg};
 }
 
 void sip_transport_set_close_handler(struct sip_transport *tp, sip_closed_fn fn, void *arg)
