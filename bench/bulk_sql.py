@@ -3,12 +3,14 @@
 
 bulk_sql.py DB FIRST COUNT PROFILE DIGEST_USER
 Same records as provision.py would create (directory_number, device with every NOT NULL column
-as the API's defaults give them, device_line), in one transaction; removes stored registrations
-so that ucmd starts with none.
+as the API's defaults give them, device_line), in one transaction; removes stored registrations,
+and the registration log beside the database, so that ucmd starts with none.
 """
-import sqlite3, sys, time
+import os, sqlite3, sys, time
 
 db, first, count, profile, digest_user = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+if os.path.exists(db + "-registrations"):
+    os.remove(db + "-registrations")
 c = sqlite3.connect(db)
 c.execute("PRAGMA foreign_keys=ON")
 # Copy the column values of a device the API created (the template), so defaults match.

@@ -381,7 +381,6 @@ struct sip_binding {
 	struct sip_source flow; /* where the REGISTER came from: requests go back the same way */
 	int64_t expires_at;
 	int64_t registered_at;
-	int64_t store_id; /* its row in the store */
 };
 
 #define SIP_MIN_EXPIRES 60 /* shorter registrations get 423 Interval Too Brief */

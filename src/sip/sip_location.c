@@ -169,7 +169,6 @@ void sip_location_load(void *arg, const struct store_registration *s)
 	b.cseq = s->cseq;
 	b.expires_at = s->expires_at;
 	b.registered_at = s->registered_at;
-	b.store_id = s->id;
 	/* The flow: a stream connection did not survive the restart (conn_id 0 finds none),
 	 * so the phone is reached again once it reconnects and refreshes. */
 	b.flow.kind = strcmp(s->transport, "TLS") == 0   ? SIP_TP_TLS

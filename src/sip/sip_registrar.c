@@ -355,29 +355,13 @@ static void to_store(const struct sip_binding *b, struct store_registration *s)
 	s->cseq = b->cseq;
 	s->expires_at = b->expires_at;
 	s->registered_at = b->registered_at;
-	s->id = b->store_id;
 }
 
-/* A refresh of the same contact by the same device rewrites its row in place; anything else
- * (a new binding, another device taking the contact over) is a put. */
-static int store_binding(struct sip_registrar *r, const struct sip_binding *old,
-                         struct sip_binding *nb, struct base_err *err)
+static int store_binding(struct sip_registrar *r, const struct sip_binding *b, struct base_err *err)
 {
 	struct store_registration s;
-	to_store(nb, &s);
-	if (old && old->store_id && strcmp(old->contact, nb->contact) == 0 &&
-	    strcasecmp(old->device, nb->device) == 0) {
-		s.id = nb->store_id = old->store_id;
-		if (store_registration_refresh(r->store, &s, err) == 0)
-			return 0;
-		if (err->code != BASE_E_NOT_FOUND)
-			return -1;
-		*err = (struct base_err){0};
-	}
-	if (store_registration_put(r->store, &s, err) != 0)
-		return -1;
-	nb->store_id = s.id;
-	return 0;
+	to_store(b, &s);
+	return store_registration_put(r->store, &s, err);
 }
 
 static int apply_change(struct sip_registrar *r, const struct registration_request *rr,
@@ -421,7 +405,7 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
 		return -1;
 	if (old)
 		nb.registered_at = old->registered_at;
-	if (store_binding(r, old, &nb, err) != 0)
+	if (store_binding(r, &nb, err) != 0)
 		return -1;
 	return sip_location_put(r, &nb) == 0
 	           ? 0

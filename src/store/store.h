@@ -208,19 +208,16 @@ struct store_registration {
 	int64_t id; /* the row, once stored */
 };
 
-/* Inserts or refreshes a binding (keyed by aor and contact) in its own transaction, and sets
- * reg->id to its row. */
-int store_registration_put(struct store *store, struct store_registration *reg,
+/* Stores a binding, new or refreshed (keyed by aor and contact; reg->id is not used), or
+ * removes one. Both are durable when they return: they are appended to the registration log
+ * (store_reglog.c), which is folded into the table later. A binding of a device deleted
+ * meanwhile is dropped then. */
+int store_registration_put(struct store *store, const struct store_registration *reg,
                            struct base_err *err);
-/* Rewrites what a refresh changes (instance, transport, source, user agent, Call-ID, CSeq,
- * expiry) in row reg->id, whose aor, contact and device stay: cheaper than a put, which
- * finds the row by its key and checks the device reference. BASE_E_NOT_FOUND when the row is
- * gone (its device was deleted). */
-int store_registration_refresh(struct store *store, const struct store_registration *reg,
-                               struct base_err *err);
 int store_registration_delete(struct store *store, const char *aor, const char *contact,
                               struct base_err *err);
-/* Deletes the bindings that expired before `now`, then calls fn for each one left. */
+/* Folds the log, deletes the bindings that expired before `now`, then calls fn for each one
+ * left, with its row in reg->id. */
 int store_registration_load(struct store *store, int64_t now,
                             void (*fn)(void *arg, const struct store_registration *reg), void *arg,
                             struct base_err *err);

@@ -214,7 +214,8 @@ int store_open(struct store **out, const char *db_path, const char *secret_key_p
 	                  "PRAGMA synchronous=NORMAL; "
 	                  "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON",
 	                  err) != 0 ||
-	    store_secret_load_key(s, secret_key_path, err) != 0 || store_db_migrate(s, err) != 0) {
+	    store_secret_load_key(s, secret_key_path, err) != 0 || store_db_migrate(s, err) != 0 ||
+	    store_reglog_open(s, db_path, err) != 0) {
 		store_close(s);
 		return -1;
 	}
@@ -231,6 +232,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	store_reglog_close(s);
 	if (s->stmts)
 		base_hash_free(s->stmts, finalize_statement);
 	store_sip_caches_free(s);

@@ -35,6 +35,8 @@ struct store_kind {
 	int (*read_extra)(struct store *s, json_t *rec, struct base_err *err);
 	/* Refuses a delete that would leave something dangling beyond the generic checks. */
 	int (*check_delete)(struct store *s, const json_t *rec, struct base_err *err);
+	/* Brings the table up to date before it is read (registrations: the log is folded). */
+	int (*before_read)(struct store *s, struct base_err *err);
 };
 
 struct store_line_cache_slot;
@@ -47,12 +49,27 @@ struct store {
 	/* store_sip.c: digest HA1s by "<algorithm>:<user>", valid for one generation */
 	struct base_hash *ha1_cache;
 	uint64_t ha1_cache_generation, ha1_cache_credentials;
-	sqlite3_stmt *line_devices_stmt, *registration_put_stmt, *registration_delete_stmt,
-	    *registration_refresh_stmt;
+	sqlite3_stmt *line_devices_stmt, *registration_put_stmt, *registration_delete_stmt;
+	struct store_reglog *reglog; /* store_reglog.c */
 	uint64_t credentials_generation;
 	uint64_t generation;                 /* bumped by every configuration commit */
 	uint64_t cert_revocation_generation; /* bumped by every revocation (store_cert.c) */
 };
+
+/* ---- the registration log (store_reglog.c) ---- */
+/* Opens the log beside the database at db_path, making it if needed, and folds what an
+ * earlier run left in it. */
+int store_reglog_open(struct store *s, const char *db_path, struct base_err *err);
+/* Applies the logged changes to the registration table in one transaction and empties the
+ * log. */
+int store_reglog_fold(struct store *s, struct base_err *err);
+/* Folds, then closes; what cannot be folded stays for the next open. */
+void store_reglog_close(struct store *s);
+/* Reads the record at *off of a log image of len bytes written in `epoch`: 1 and *off moved
+ * past it, or 0 where the log ends (no record, a torn one, or one of another epoch). *op is
+ * 1 for a binding put, 2 for its removal. */
+int store_reglog_decode(const unsigned char *buf, size_t len, uint64_t epoch, size_t *off,
+                        struct store_registration *r, int *op);
 
 /* ---- database (store_db.c) ---- */
 sqlite3_stmt *store_db_stmt(struct store *s, const char *sql, struct base_err *err);

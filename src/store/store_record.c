@@ -192,6 +192,8 @@ int store_record_exists(struct store *s, const char *kind_name, const char *key,
 int store_get(struct store *s, const struct store_kind *kind, const char *key, json_t **out,
               struct base_err *err)
 {
+	if (kind->before_read && kind->before_read(s, err) != 0)
+		return -1;
 	return store_record_load(s, kind, key, out, err);
 }
 
@@ -250,6 +252,8 @@ int store_list(struct store *s, const struct store_kind *kind, const struct stor
 	if (q->limit < 1 || q->limit > 1000 || q->offset < 0)
 		return base_err_set(err, BASE_E_BAD_REQUEST, "limit",
 		                    "limit must be 1 to 1000 and offset at least 0");
+	if (kind->before_read && kind->before_read(s, err) != 0)
+		return -1;
 	const char *key = store_kind_key(kind)->name;
 	char count_sql[SQL_MAX], keys_sql[SQL_MAX];
 	snprintf(count_sql, sizeof(count_sql), "SELECT COUNT(*) FROM %s", kind->table);

@@ -2,13 +2,8 @@
  * What call control reads from and writes to the store: the devices behind a directory
  * number, digest HA1s, and SIP registrations.
  *
- * Registrations are written through one statement each (an upsert), which SQLite makes
- * atomic on its own, so a binding is either stored whole or not at all, and its 200 OK is
- * sent only after the write returned. They are written with synchronous=NORMAL: in WAL mode
- * a committed write then survives a crash or kill -9 of ucmd (what the registrar promises),
- * and only an operating-system crash could lose the latest ones, which phones re-register
- * anyway. Configuration keeps synchronous=FULL. Without this, the fdatasync of every
- * REGISTER was most of its cost and capped the registrar at ~2000 per second.
+ * Registrations are written through the registration log (store_reglog.c) and loaded from
+ * the table it folds into.
  *
  * Both REGISTERs of a digest registration, and every INVITE, ask which devices have a line.
  * The answer changes only with the configuration, so it is cached per line until the next
@@ -218,85 +213,12 @@ int store_digest_ha1(struct store *s, const char *user_id, const char *algorithm
 	return 0;
 }
 
-/* Registrations are written outside configuration transactions, so with the connection's
- * synchronous=NORMAL (store_db.c). */
-static int registration_write(struct store *s, sqlite3_stmt *st, const char *what,
-                              struct base_err *err)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, what);
-}
-
-int store_registration_put(struct store *s, struct store_registration *r, struct base_err *err)
-{
-	sqlite3_stmt *st = store_db_stmt_at(
-	    s, &s->registration_put_stmt,
-	    "INSERT INTO registration(aor, contact, device, instance, transport, source, "
-	    "user_agent, call_id, cseq, expires_at, registered_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(aor, contact) DO UPDATE SET device = ?3, "
-	    "instance = ?4, transport = ?5, source = ?6, user_agent = ?7, call_id = ?8, cseq = "
-	    "?9, expires_at = ?10 RETURNING id",
-	    err);
-	if (!st)
-		return -1;
-	const char *texts[] = {r->aor,       r->contact, r->device,     r->instance,
-	                       r->transport, r->source,  r->user_agent, r->call_id};
-	for (int i = 0; i < 8; i++)
-		sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, r->cseq);
-	sqlite3_bind_int64(st, 10, r->expires_at);
-	sqlite3_bind_int64(st, 11, r->registered_at);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		r->id = sqlite3_column_int64(st, 0);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "storing a registration");
-}
-
-int store_registration_refresh(struct store *s, const struct store_registration *r,
-                               struct base_err *err)
-{
-	sqlite3_stmt *st = store_db_stmt_at(
-	    s, &s->registration_refresh_stmt,
-	    "UPDATE registration SET instance = ?2, transport = ?3, source = ?4, user_agent = ?5, "
-	    "call_id = ?6, cseq = ?7, expires_at = ?8 WHERE id = ?1",
-	    err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, r->id);
-	const char *texts[] = {r->instance, r->transport, r->source, r->user_agent, r->call_id};
-	for (int i = 0; i < 5; i++)
-		sqlite3_bind_text(st, i + 2, texts[i], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, r->cseq);
-	sqlite3_bind_int64(st, 8, r->expires_at);
-	if (registration_write(s, st, "refreshing a registration", err) != 0)
-		return -1;
-	if (sqlite3_changes(s->db) == 0)
-		return base_err_set(err, BASE_E_NOT_FOUND, NULL, "registration %lld is gone",
-		                    (long long)r->id);
-	return 0;
-}
-
-int store_registration_delete(struct store *s, const char *aor, const char *contact,
-                              struct base_err *err)
-{
-	sqlite3_stmt *st =
-	    store_db_stmt_at(s, &s->registration_delete_stmt,
-	                     "DELETE FROM registration WHERE aor = ?1 AND contact = ?2", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, aor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, contact, -1, SQLITE_TRANSIENT);
-	return registration_write(s, st, "deleting a registration", err);
-}
-
 int store_registration_load(struct store *s, int64_t now,
                             void (*fn)(void *arg, const struct store_registration *reg), void *arg,
                             struct base_err *err)
 {
+	if (store_reglog_fold(s, err) != 0)
+		return -1;
 	sqlite3_stmt *st = store_db_stmt(s, "DELETE FROM registration WHERE expires_at < ?1", err);
 	if (!st)
 		return -1;
@@ -357,4 +279,5 @@ const struct store_kind store_kind_registrations = {
     .table = "registration",
     .fields = registration_fields,
     .methods = STORE_M_READ,
+    .before_read = store_reglog_fold,
 };

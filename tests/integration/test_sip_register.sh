@@ -103,6 +103,9 @@ exec 3<&-
 api GET health >/dev/null && [ "$STATUS" = 200 ] || fail "ucmd unhealthy after an oversize message"
 pass "an oversize message over TCP closes the connection; ucmd keeps serving"
 
+# A refresh acknowledged just before the kill (Expires 600 → 3000): nothing reads the
+# registrations in between, so it is still only in the registration log when ucmd dies.
+[ "$(plain -key line 1002 -key expires 3000 -p "$P1002")" = 200 ] || fail "refresh failed"
 kill -9 "$UCMD_PID"
 wait "$UCMD_PID" 2>/dev/null || true
 UCMD_PID=""
@@ -110,7 +113,13 @@ start_ucmd
 api GET "registrations?limit=10" >"$T/reg.json"
 [ "$(json "['total']" <"$T/reg.json")" = 2 ] || fail "bindings lost by kill -9: $(cat "$T/reg.json")"
 grep -q "registrar started with 2 bindings" "$T/ucmd.log" || fail "bindings not loaded"
-pass "both UDP bindings survive kill -9 and are loaded again"
+left=$(python3 -c '
+import json, sys, datetime
+b = [i for i in json.load(sys.stdin)["items"] if i["aor"] == "1002"][0]
+at = datetime.datetime.fromisoformat(b["expires_at"].replace("Z", "+00:00"))
+print(int((at - datetime.datetime.now(datetime.timezone.utc)).total_seconds()))' <"$T/reg.json")
+[ "$left" -gt 2000 ] || fail "the refresh before kill -9 was lost: $left s left ($(cat "$T/reg.json"))"
+pass "both UDP bindings survive kill -9 and are loaded again, with the last refresh"
 
 [ "$(plain -key line 1002 -key expires 0 -p "$P1002")" = 200 ] || fail "unregister failed"
 api GET "registrations?aor=1002" >"$T/reg.json"
