@@ -535,7 +535,7 @@ int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip
                         const struct sip_digest_creds *creds, char *out);
 
 /* Nonces: self-contained, so no per-nonce state is needed to check them. A nonce carries its
- * issue time and an HMAC under a server secret; it is valid for `validity` seconds. */
+ * issue time and a MAC under a server secret; it is valid for `validity` seconds. */
 struct sip_nonce_key {
 	struct evp_mac_ctx_st *mac; /* SipHash-2-4, 128-bit output */
 	unsigned char secret[16];   /* its key, random at every start */

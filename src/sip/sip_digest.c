@@ -344,13 +344,15 @@ done:
  *	MAC = SipHash-2-4-128(secret, label || time || serial)
  *
  * 43 characters, all of them token characters, so the nonce needs no escaping in a quoted
- * string. The MAC makes it self-verifying: no table of issued nonces is needed, a restart
- * with the same secret keeps nonces valid, and a forged or altered nonce fails the MAC. The
- * label keeps these MACs from ever colliding with some other use of the same secret.
+ * string. The MAC makes it self-verifying: no table of issued nonces is needed, and a forged
+ * or altered nonce fails the MAC. The secret is new at every start, so nonces of an earlier
+ * run fail it too. The label keeps these MACs from ever colliding with some other use of the
+ * same secret.
  *
  * SipHash is a keyed function made for authenticating short server-issued tokens (Linux
- * signs its TCP SYN cookies with it); a forger would have to guess all 128 bits of a tag.
- * HMAC-SHA256 did the same job at several times the CPU: two per digest registration.
+ * signs its TCP SYN cookies with it). Its designers claim 64-bit forgery resistance, ample
+ * for a token that lives for minutes and whose every failed guess is a throttled digest
+ * failure. HMAC-SHA256 did the same job at several times the CPU: two per registration.
  *
  * Replay protection is left to the caller, and the serial is what makes it cheap: the
  * caller numbers the nonces it issues, so the highest nc seen for a nonce (RFC 7616 §3.3,

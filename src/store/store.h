@@ -210,8 +210,8 @@ struct store_registration {
 
 /* Stores a binding, new or refreshed (keyed by aor and contact; reg->id is not used), or
  * removes one. Both are durable when they return: they are appended to the registration log
- * (store_reglog.c), which is folded into the table later. A binding of a device deleted
- * meanwhile is dropped then. */
+ * (store_reglog.c), which is folded into the table before anything reads it and before every
+ * configuration transaction, so that deleting a device still takes its bindings with it. */
 int store_registration_put(struct store *store, const struct store_registration *reg,
                            struct base_err *err);
 int store_registration_delete(struct store *store, const char *aor, const char *contact,

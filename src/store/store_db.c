@@ -4,10 +4,10 @@
  *
  * WAL mode. Configuration transactions commit with synchronous=FULL: a COMMIT that returned
  * is on disk, so even a power cut right after an API call answered loses nothing, and a
- * transaction that did not commit leaves no trace. Outside those transactions the connection
- * runs with synchronous=NORMAL, which registrations use (see store_sip.c). SQLite refuses to
- * change the level inside a transaction, so store_db_begin() raises it before BEGIN and the
- * end of the transaction lowers it again.
+ * transaction that did not commit leaves no trace. Registrations reach the table through the
+ * registration log (store_reglog.c), whose folds commit the same way. Outside transactions the
+ * connection runs with synchronous=NORMAL. SQLite refuses to change the level inside a
+ * transaction, so the start of a transaction raises it before BEGIN and its end lowers it.
  *
  * ucmd is the database's only user (several nodes share PostgreSQL, not a SQLite file), so
  * the connection holds its lock for good (locking_mode=EXCLUSIVE): no file-lock system calls
@@ -67,11 +67,23 @@ int store_db_exec(struct store *s, const char *sql, struct base_err *err)
 	return 0;
 }
 
-int store_db_begin(struct store *s, struct base_err *err)
+int store_db_begin_immediate(struct store *s, struct base_err *err)
 {
 	/* IMMEDIATE takes the write lock up front, so a transaction never fails half-way
 	 * because another connection (another ucmd, the sqlite3 shell) wrote meanwhile. */
-	return store_db_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err);
+	if (store_db_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err) == 0)
+		return 0;
+	sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	return -1;
+}
+
+int store_db_begin(struct store *s, struct base_err *err)
+{
+	/* The registration log is folded first, so that the table holds every binding when the
+	 * configuration changes: a device deleted here takes all of its bindings with it. */
+	if (store_reglog_fold(s, err) != 0)
+		return -1;
+	return store_db_begin_immediate(s, err);
 }
 
 int store_db_commit(struct store *s, struct base_err *err)

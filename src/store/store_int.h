@@ -61,7 +61,7 @@ struct store {
  * earlier run left in it. */
 int store_reglog_open(struct store *s, const char *db_path, struct base_err *err);
 /* Applies the logged changes to the registration table in one transaction and empties the
- * log. */
+ * log. A log that cannot be emptied stays whole, to be folded again to the same effect. */
 int store_reglog_fold(struct store *s, struct base_err *err);
 /* Folds, then closes; what cannot be folded stays for the next open. */
 void store_reglog_close(struct store *s);
@@ -78,7 +78,10 @@ sqlite3_stmt *store_db_stmt(struct store *s, const char *sql, struct base_err *e
 sqlite3_stmt *store_db_stmt_at(struct store *s, sqlite3_stmt **slot, const char *sql,
                                struct base_err *err);
 int store_db_exec(struct store *s, const char *sql, struct base_err *err);
+/* Starts a configuration transaction, after folding the registration log. */
 int store_db_begin(struct store *s, struct base_err *err);
+/* The same without the fold: for the fold itself. */
+int store_db_begin_immediate(struct store *s, struct base_err *err);
 int store_db_commit(struct store *s, struct base_err *err);
 void store_db_rollback(struct store *s);
 /* Ends the transaction store_db_begin() opened, after work that returned rc: commits on 0,

@@ -10,8 +10,8 @@
  * process just as SQLite's WAL does (synchronous=NORMAL does not sync commits either).
  *
  * The file: a header (magic, epoch, CRC-32) and records packed behind it, each with its size
- * and a CRC-32 seeded with the epoch. Reading stops at the first record that does not check,
- * so a record torn by a kill, or one left over from an earlier epoch, ends the log. Folding
+ * and a CRC-32 over the epoch and the record. Reading stops at the first record that does not
+ * check, so a record torn by a kill, or one left over from an earlier epoch, ends the log. Folding
  * applies the last record of each binding in one transaction (synchronous=FULL), then starts
  * the next epoch at the head of the file. A crash between that commit and the new header
  * only makes the next open fold the same records again, and since every record is a whole
@@ -47,7 +47,7 @@ struct store_reglog {
 	int fd;
 	uint64_t epoch;
 	size_t tail; /* where the next record goes */
-	size_t size; /* of the file, fixed when it was made */
+	size_t size; /* of the file, which never changes once made */
 	char path[4096];
 };
 
@@ -135,15 +135,19 @@ int store_reglog_decode(const unsigned char *buf, size_t len, uint64_t epoch, si
 	return 1;
 }
 
-static int write_header(struct store_reglog *log, struct base_err *err)
+/* Starts `epoch` at the head of the log. Until the header is written the log keeps its
+ * epoch and its records, which stay valid: they are already folded, and folding them again
+ * changes nothing. */
+static int write_header(struct store_reglog *log, uint64_t epoch, struct base_err *err)
 {
 	unsigned char h[REGLOG_HEADER] = {0};
 	memcpy(h, REGLOG_MAGIC, 8);
-	memcpy(h + 8, &log->epoch, 8);
+	memcpy(h + 8, &epoch, 8);
 	uint32_t crc = (uint32_t)crc32(0L, h, 16);
 	memcpy(h + 16, &crc, 4);
 	if (pwrite(log->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return fail_errno(err, "cannot write the header of the", log->path);
+	log->epoch = epoch;
 	log->tail = REGLOG_HEADER;
 	return 0;
 }
@@ -164,6 +168,22 @@ static int read_header(struct store_reglog *log, struct base_err *err)
 	return 0;
 }
 
+/* Makes a rename in the directory of `path` durable. */
+static int sync_directory(const char *path, struct base_err *err)
+{
+	char dir[4096];
+	base_strlcpy(dir, path, sizeof(dir));
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno(err, "cannot open the directory of the", path);
+	int rc = fsync(fd);
+	close(fd);
+	return rc == 0 ? 0 : fail_errno(err, "cannot sync the directory of the", path);
+}
+
 /* A new log is written out in full once, so that appending later only overwrites blocks
  * the file already has: no block allocation and no size change in the hot path. It is made
  * under another name and renamed into place whole, so that a crash meanwhile leaves no log
@@ -180,12 +200,13 @@ static int create_file(struct store_reglog *log, struct base_err *err)
 		if (pwrite(log->fd, zeros, sizeof(zeros), (off_t)at) != (ssize_t)sizeof(zeros))
 			return fail_errno(err, "cannot fill the", tmp);
 	log->size = REGLOG_SIZE;
-	log->epoch = 1;
-	if (write_header(log, err) != 0)
+	if (write_header(log, 1, err) != 0)
 		return -1;
 	if (fdatasync(log->fd) != 0)
 		return fail_errno(err, "cannot sync the", tmp);
-	return rename(tmp, log->path) == 0 ? 0 : fail_errno(err, "cannot rename the", tmp);
+	if (rename(tmp, log->path) != 0)
+		return fail_errno(err, "cannot rename the", tmp);
+	return sync_directory(log->path, err);
 }
 
 static int open_file(struct store_reglog *log, struct base_err *err)
@@ -271,6 +292,20 @@ static void binding_key(const struct store_registration *r, char *key, size_t si
 	snprintf(key + n, size - n, "\n%s", r->contact);
 }
 
+static int apply_delete(struct store *s, const struct store_registration *r, struct base_err *err)
+{
+	sqlite3_stmt *st =
+	    store_db_stmt_at(s, &s->registration_delete_stmt,
+	                     "DELETE FROM registration WHERE aor = ?1 AND contact = ?2", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, r->aor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->contact, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "folding a registration removal");
+}
+
 static int apply_put(struct store *s, const struct store_registration *r, int *orphans,
                      struct base_err *err)
 {
@@ -292,29 +327,18 @@ static int apply_put(struct store *s, const struct store_registration *r, int *o
 	sqlite3_bind_int64(st, 10, r->expires_at);
 	sqlite3_bind_int64(st, 11, r->registered_at);
 	int rc = sqlite3_step(st);
+	int code = sqlite3_extended_errcode(s->db);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 0;
-	/* The device was deleted after its binding was logged: the binding went with it. */
-	if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT) {
+	/* The binding's device is gone. Configuration transactions fold the log before they
+	 * run, so only a database changed behind ucmd's back gets here: the binding goes the way
+	 * the device's other bindings went, whichever device its row had before. */
+	if (code == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		(*orphans)++;
-		return 0;
+		return apply_delete(s, r, err);
 	}
 	return store_db_fail(s, err, "folding a registration");
-}
-
-static int apply_delete(struct store *s, const struct store_registration *r, struct base_err *err)
-{
-	sqlite3_stmt *st =
-	    store_db_stmt_at(s, &s->registration_delete_stmt,
-	                     "DELETE FROM registration WHERE aor = ?1 AND contact = ?2", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, r->aor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->contact, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "folding a registration removal");
 }
 
 struct fold {
@@ -385,16 +409,15 @@ static int fold_records(struct store *s, const unsigned char *buf, size_t len, s
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	size_t end = REGLOG_HEADER;
 	int rc = walk_records(buf, len, log->epoch, note_last, &f, &end);
-	if (rc == 0 && end > REGLOG_HEADER && (rc = store_db_begin(s, err)) == 0)
+	if (rc == 0 && end > REGLOG_HEADER && (rc = store_db_begin_immediate(s, err)) == 0)
 		rc = end_fold(s, walk_records(buf, end, log->epoch, apply_if_last, &f, &end), err);
 	base_hash_free(f.last, NULL);
 	if (rc != 0)
 		return -1;
 	if (f.orphans)
-		base_log(BASE_LOG_INFO, "store", "%d logged bindings of deleted devices dropped",
+		base_log(BASE_LOG_INFO, "store", "%d logged bindings of deleted devices removed",
 		         f.orphans);
-	log->epoch++;
-	return write_header(log, err);
+	return write_header(log, log->epoch + 1, err);
 }
 
 int store_reglog_fold(struct store *s, struct base_err *err)

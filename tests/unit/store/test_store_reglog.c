@@ -162,6 +162,32 @@ static void test_folded_records_are_not_replayed(void **state)
 	assert_int_equal(reopen_and_load(f).n, 0);
 }
 
+/* A device deleted while bindings of it are only in the log takes them with it, even when a
+ * device of the same name is made again before the log is folded. */
+static void test_deleted_device_takes_logged_bindings(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	put(f, binding("sip:1001@127.0.0.1:5062", 1, 600));
+	fixture_ok(
+	    f, "devices", NULL,
+	    "{\"name\":\"SEP0011223344AA\",\"type\":\"cisco_sip_phone\",\"lines\":[\"1001\"]}");
+	struct store_registration taken = binding("sip:1001@127.0.0.1:5063", 1, 600);
+	put(f, taken);
+	assert_int_equal(reopen_and_load(f).n, 2); /* folded */
+	/* The second device takes the first one's contact over, then is deleted. */
+	base_strlcpy(taken.device, "SEP0011223344AA", sizeof(taken.device));
+	base_strlcpy(taken.contact, "sip:1001@127.0.0.1:5062", sizeof(taken.contact));
+	put(f, taken);
+	struct base_err err = {0};
+	const struct store_kind *devices = store_kind_find("devices");
+	assert_int_equal(store_delete(f->store, devices, "SEP0011223344AA", &test_actor, &err), 0);
+	put(f, binding("sip:1001@127.0.0.1:5064", 1, 600));
+	assert_int_equal(store_delete(f->store, devices, "SEP001122334455", &test_actor, &err), 0);
+	fixture_ok(f, "devices", NULL, DEVICE);
+	assert_int_equal(reopen_and_load(f).n, 0);
+}
+
 /* More changes than the log holds: it is folded as it fills, and the last change of each
  * binding wins. */
 static void test_full_log_is_folded(void **state)
@@ -185,6 +211,7 @@ int main(void)
 	    T(test_changes_survive_a_kill),
 	    T(test_torn_record_ends_the_log),
 	    T(test_folded_records_are_not_replayed),
+	    T(test_deleted_device_takes_logged_bindings),
 	    T(test_full_log_is_folded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
