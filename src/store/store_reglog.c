@@ -35,9 +35,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define REGLOG_MAGIC      "UCMREGL1"
-#define REGLOG_HEADER     64
-#define REGLOG_SIZE       (4u << 20) /* about 16,000 records between folds */
+#define REGLOG_MAGIC  "UCMREGL1"
+#define REGLOG_HEADER 64
+/* About 5,000 records between folds. A fold of that many new bindings took 40 ms here; with
+ * 4 MiB, folds of 114 ms during 2000 new registrations a second made sipp retransmit. */
+#define REGLOG_SIZE       (1u << 20)
 #define REGLOG_MIN_SIZE   (64u << 10)
 #define REGLOG_RECORD_MAX 2048
 
