@@ -205,7 +205,7 @@ struct store_registration {
 	uint32_t cseq;
 	int64_t expires_at;
 	int64_t registered_at;
-	int64_t id; /* the row, once stored */
+	int64_t id; /* its row, as loaded */
 };
 
 /* Stores a binding, new or refreshed (keyed by aor and contact; reg->id is not used), or
