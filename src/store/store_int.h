@@ -49,7 +49,8 @@ struct store {
 	/* store_sip.c: digest HA1s by "<algorithm>:<user>", valid for one generation */
 	struct base_hash *ha1_cache;
 	uint64_t ha1_cache_generation, ha1_cache_credentials;
-	sqlite3_stmt *line_devices_stmt, *registration_put_stmt, *registration_delete_stmt;
+	sqlite3_stmt *line_devices_stmt, *registration_put_stmt, *registration_delete_stmt,
+	    *registration_refresh_stmt;
 	struct store_reglog *reglog; /* store_reglog.c */
 	uint64_t credentials_generation;
 	uint64_t generation;                 /* bumped by every configuration commit */
