@@ -172,6 +172,24 @@ int net_addr_parse(const char *addr_port, struct sockaddr_storage *ss, socklen_t
 	return addr_parse(addr_port, ss, len, &any, err);
 }
 
+/* Dotted-quad text of a = b[0..3], written by hand: every datagram's source is formatted,
+ * and inet_ntop goes through sprintf. */
+static void format_ipv4(const unsigned char *b, char *out, size_t size)
+{
+	char text[16];
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			text[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			text[n++] = (char)('0' + v / 10 % 10);
+		text[n++] = (char)('0' + v % 10);
+		text[n++] = i < 3 ? '.' : '\0';
+	}
+	base_strlcpy(out, text, size);
+}
+
 /* Host part, and whether it needs brackets when a port follows. */
 static bool format_host(const struct sockaddr *sa, char *out, size_t size, unsigned *port)
 {
@@ -183,8 +201,7 @@ static bool format_host(const struct sockaddr *sa, char *out, size_t size, unsig
 		struct sockaddr_in sin;
 
 		memcpy(&sin, sa, sizeof(sin));
-		inet_ntop(AF_INET, &sin.sin_addr, buf, sizeof(buf));
-		snprintf(out, size, "%s", buf);
+		format_ipv4((const unsigned char *)&sin.sin_addr, out, size);
 		*port = ntohs(sin.sin_port);
 		return false;
 	}
@@ -194,8 +211,7 @@ static bool format_host(const struct sockaddr *sa, char *out, size_t size, unsig
 		memcpy(&sin6, sa, sizeof(sin6));
 		*port = ntohs(sin6.sin6_port);
 		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
-			inet_ntop(AF_INET, &sin6.sin6_addr.s6_addr[12], buf, sizeof(buf));
-			snprintf(out, size, "%s", buf);
+			format_ipv4(&sin6.sin6_addr.s6_addr[12], out, size);
 			return false;
 		}
 		inet_ntop(AF_INET6, &sin6.sin6_addr, buf, sizeof(buf));

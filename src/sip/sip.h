@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <openssl/ssl.h>
 
@@ -27,8 +28,23 @@ struct sip_pl {
 #define SIP_PL(s)   ((struct sip_pl){(s), sizeof(s) - 1})
 #define SIP_PL_NULL ((struct sip_pl){NULL, 0})
 
-bool sip_pl_eq(struct sip_pl a, const char *s);        /* exact */
-bool sip_pl_eq_nocase(struct sip_pl a, const char *s); /* ASCII case-insensitive */
+bool sip_mem_eq_nocase(const char *a, const char *b, size_t n); /* ASCII case-insensitive */
+
+/* Inline so that, with the usual literal s, its length is known when compiling and a pl of
+ * another length is told apart without a call: the parser compares names this way dozens of
+ * times per message. */
+static inline bool sip_pl_eq(struct sip_pl a, const char *s) /* exact */
+{
+	size_t n = strlen(s);
+	return a.l == n && (n == 0 || memcmp(a.p, s, n) == 0);
+}
+
+static inline bool sip_pl_eq_nocase(struct sip_pl a, const char *s) /* ASCII case-insensitive */
+{
+	size_t n = strlen(s);
+	return a.l == n && sip_mem_eq_nocase(a.p, s, n);
+}
+
 bool sip_pl_eq_pl_nocase(struct sip_pl a, struct sip_pl b);
 /* Parses a decimal unsigned number that fills the whole pl; -1 on anything else or overflow
  * past max. */

@@ -23,7 +23,8 @@ void sip_buf_free(struct sip_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Room for n more bytes plus a terminating NUL, so data can also be logged as a string. */
+/* Room for n more bytes plus a terminating NUL, so data can also be logged as a string. The
+ * first 1 KiB holds a whole challenge or 200 OK to a REGISTER, which then costs no realloc. */
 static bool sip_buf_reserve(struct sip_buf *b, size_t n)
 {
 	if (b->failed)
@@ -35,7 +36,7 @@ static bool sip_buf_reserve(struct sip_buf *b, size_t n)
 	size_t need = b->len + n + 1;
 	if (need <= b->cap)
 		return true;
-	size_t cap = b->cap ? b->cap : 512;
+	size_t cap = b->cap ? b->cap : 1024;
 	while (cap < need)
 		cap *= 2;
 	char *d = realloc(b->data, cap);
@@ -137,15 +138,16 @@ static bool sip_host_eq(struct sip_pl a, const char *b)
 }
 
 /* The top Via with received and rport filled in. The sent-protocol and sent-by are copied as
- * written, then every parameter except the ones being replaced. */
-static void sip_top_via(struct sip_buf *b, struct sip_pl value, const char *src_host,
-                        uint16_t src_port)
+ * written, then every parameter except the ones being replaced. `parsed` is the value parsed
+ * already, or NULL when it did not parse: it is then copied as it came. */
+static void sip_top_via(struct sip_buf *b, struct sip_pl value, const struct sip_via *parsed,
+                        const char *src_host, uint16_t src_port)
 {
-	struct sip_via via;
-	if (sip_via_parse(value, &via) != 0) {
+	if (!parsed) {
 		sip_buf_hdr(b, "Via", value);
 		return;
 	}
+	const struct sip_via via = *parsed;
 	bool rport = via.has_rport && via.rport.l == 0 && src_port;
 	/* RFC 3581 §4: with a valueless rport, received is added even when it equals sent-by. */
 	bool received = src_host && *src_host &&
@@ -193,7 +195,8 @@ void sip_msg_response_start(struct sip_buf *b, const struct sip_msg *req, uint16
 	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_VIA); h;
 	     h = sip_msg_hdr_next(req, h)) {
 		if (top)
-			sip_top_via(b, h->value, src_host, src_port);
+			sip_top_via(b, h->value, req->via.transport.p ? &req->via : NULL, src_host,
+			            src_port);
 		else
 			sip_buf_hdr(b, "Via", h->value);
 		top = false;

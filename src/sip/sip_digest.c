@@ -100,25 +100,22 @@ static int take_quoted(struct cursor *c, struct sip_pl *out)
 	return -1; /* no closing quote */
 }
 
+#define CREDS_FIELD(name)                                                                          \
+	{                                                                                          \
+#name, sizeof(#name) - 1, offsetof(struct sip_digest_creds, name)                  \
+	}
+
 static struct sip_pl *creds_field(struct sip_digest_creds *creds, struct sip_pl name)
 {
 	static const struct {
 		const char *name;
-		size_t offset;
-	} fields[] = {
-	    {"username", offsetof(struct sip_digest_creds, username)},
-	    {"realm", offsetof(struct sip_digest_creds, realm)},
-	    {"nonce", offsetof(struct sip_digest_creds, nonce)},
-	    {"uri", offsetof(struct sip_digest_creds, uri)},
-	    {"response", offsetof(struct sip_digest_creds, response)},
-	    {"algorithm", offsetof(struct sip_digest_creds, algorithm)},
-	    {"cnonce", offsetof(struct sip_digest_creds, cnonce)},
-	    {"opaque", offsetof(struct sip_digest_creds, opaque)},
-	    {"qop", offsetof(struct sip_digest_creds, qop)},
-	    {"nc", offsetof(struct sip_digest_creds, nc)},
-	};
+		size_t len, offset;
+	} fields[] = {CREDS_FIELD(username), CREDS_FIELD(realm),    CREDS_FIELD(nonce),
+	              CREDS_FIELD(uri),      CREDS_FIELD(response), CREDS_FIELD(algorithm),
+	              CREDS_FIELD(cnonce),   CREDS_FIELD(opaque),   CREDS_FIELD(qop),
+	              CREDS_FIELD(nc)};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (sip_pl_eq_nocase(name, fields[i].name))
+		if (name.l == fields[i].len && sip_mem_eq_nocase(name.p, fields[i].name, name.l))
 			return (struct sip_pl *)((char *)creds + fields[i].offset);
 	return NULL;
 }
@@ -248,10 +245,46 @@ static int h_final(struct hasher *h, char *out)
 static EVP_MD *digest_md5, *digest_sha256;
 static pthread_once_t digests_fetched = PTHREAD_ONCE_INIT;
 
+/* Likewise each thread keeps one hashing context per digest: a fresh one cost two allocations
+ * (the context and the provider's state) and their release on every check. */
+struct hash_contexts {
+	EVP_MD_CTX *md5, *sha256;
+};
+static pthread_key_t contexts_key;
+static bool contexts_key_made;
+
+static void contexts_free(void *p)
+{
+	struct hash_contexts *c = p;
+	EVP_MD_CTX_free(c->md5);
+	EVP_MD_CTX_free(c->sha256);
+	free(c);
+}
+
 static void fetch_digests(void)
 {
 	digest_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
 	digest_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	contexts_key_made = pthread_key_create(&contexts_key, contexts_free) == 0;
+}
+
+/* This thread's context for alg, NULL without memory. */
+static EVP_MD_CTX *hash_context(enum sip_digest_alg alg)
+{
+	if (!contexts_key_made)
+		return NULL;
+	struct hash_contexts *c = pthread_getspecific(contexts_key);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c || pthread_setspecific(contexts_key, c) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
+	EVP_MD_CTX **ctx = alg == SIP_DIGEST_MD5 ? &c->md5 : &c->sha256;
+	if (!*ctx)
+		*ctx = EVP_MD_CTX_new();
+	return *ctx;
 }
 
 int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip_pl method,
@@ -300,22 +333,21 @@ int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip
 			return -1;
 	}
 
-	struct hasher h = {EVP_MD_CTX_new(), true};
+	struct hasher h = {hash_context(alg), true};
 	if (!h.ctx)
 		return -1;
 	char ha2[65];
-	int rc = -1;
 	/* HA2 = H(method ":" digest-uri) */
 	if (EVP_DigestInit_ex(h.ctx, md, NULL) != 1)
-		goto done;
+		return -1;
 	h_add(&h, method.p, method.l);
 	h_add(&h, ":", 1);
 	h_add_unescaped(&h, creds->uri);
 	if (h_final(&h, ha2) != 0)
-		goto done;
+		return -1;
 	/* response = H(HA1 ":" nonce [":" nc ":" cnonce ":" qop] ":" HA2) */
 	if (EVP_DigestInit_ex(h.ctx, md, NULL) != 1)
-		goto done;
+		return -1;
 	h_add(&h, ha1, hex_len);
 	h_add(&h, ":", 1);
 	h_add_unescaped(&h, creds->nonce);
@@ -329,10 +361,7 @@ int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip
 		h_add(&h, ":", 1);
 	}
 	h_add(&h, ha2, hex_len);
-	rc = h_final(&h, out);
-done:
-	EVP_MD_CTX_free(h.ctx);
-	return rc;
+	return h_final(&h, out);
 }
 
 /* ---- nonces ---------------------------------------------------------------------------------- */

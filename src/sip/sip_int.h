@@ -29,7 +29,6 @@ static inline bool sip_is(char c, unsigned cls)
 
 /* Drops SP, HT, CR and LF at both ends. */
 struct sip_pl sip_pl_trim(struct sip_pl pl);
-bool sip_mem_eq_nocase(const char *a, const char *b, size_t n);
 
 /* Splits the next element of a `sep`-separated list off *rest. Separators inside quoted
  * strings (with backslash escapes) and inside <...> do not count. Returns false once the list

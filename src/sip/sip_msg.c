@@ -180,9 +180,12 @@ static int sip_add_hdr(struct sip_msg *msg, enum sip_hdr_id id, struct sip_pl na
 	uint32_t n;
 	switch (id) {
 	case SIP_HDR_VIA: {
+		/* msg->via is filled only by a top Via that parsed: responses reuse it then. */
 		struct sip_via tmp;
-		if (sip_via_parse(value, st->via ? &tmp : &msg->via) != 0)
+		if (sip_via_parse(value, &tmp) != 0)
 			return sip_fail(err, 400, "Malformed Via header");
+		if (!st->via)
+			msg->via = tmp;
 		st->via = true;
 		return 0;
 	}

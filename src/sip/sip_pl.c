@@ -43,18 +43,6 @@ bool sip_mem_eq_nocase(const char *a, const char *b, size_t n)
 	return true;
 }
 
-bool sip_pl_eq(struct sip_pl a, const char *s)
-{
-	size_t n = strlen(s);
-	return a.l == n && (n == 0 || memcmp(a.p, s, n) == 0);
-}
-
-bool sip_pl_eq_nocase(struct sip_pl a, const char *s)
-{
-	size_t n = strlen(s);
-	return a.l == n && sip_mem_eq_nocase(a.p, s, n);
-}
-
 bool sip_pl_eq_pl_nocase(struct sip_pl a, struct sip_pl b)
 {
 	return a.l == b.l && sip_mem_eq_nocase(a.p, b.p, a.l);

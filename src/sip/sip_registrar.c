@@ -340,6 +340,31 @@ static int read_contacts(struct sip_server_tx *tx, const struct registration_req
 	return 0;
 }
 
+/* "host:port", "[v6]:port" on IPv6: what the registrations API shows as a binding's source.
+ * By hand rather than with snprintf, since every REGISTER stores one. */
+static void format_source(const struct sip_source *src, char *out, size_t size)
+{
+	char text[sizeof(src->host) + 8], *p = text;
+	size_t host = strnlen(src->host, sizeof(src->host) - 1);
+	bool v6 = memchr(src->host, ':', host) != NULL;
+	if (v6)
+		*p++ = '[';
+	memcpy(p, src->host, host);
+	p += host;
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	char digits[5];
+	size_t n = 0;
+	unsigned v = src->port;
+	do
+		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	memcpy(p, digits + sizeof(digits) - n, n);
+	p[n] = '\0';
+	base_strlcpy(out, text, size);
+}
+
 static void to_store(const struct sip_binding *b, struct store_registration *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -348,8 +373,7 @@ static void to_store(const struct sip_binding *b, struct store_registration *s)
 	base_strlcpy(s->device, b->device, sizeof(s->device));
 	base_strlcpy(s->instance, b->instance, sizeof(s->instance));
 	base_strlcpy(s->transport, sip_transport_name(b->flow.kind), sizeof(s->transport));
-	snprintf(s->source, sizeof(s->source), strchr(b->flow.host, ':') ? "[%s]:%u" : "%s:%u",
-	         b->flow.host, b->flow.port);
+	format_source(&b->flow, s->source, sizeof(s->source));
 	base_strlcpy(s->user_agent, b->user_agent, sizeof(s->user_agent));
 	base_strlcpy(s->call_id, b->call_id, sizeof(s->call_id));
 	s->cseq = b->cseq;

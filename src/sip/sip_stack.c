@@ -35,6 +35,7 @@ struct sip_server_tx {
 	char to_tag[24];
 	bool in_handler;       /* the request handler has not returned yet */
 	bool stateless;        /* answered statelessly: gone once the handler returns */
+	bool in_table;         /* findable by key in stack->txs */
 	int64_t timer_j_at_ms; /* in the Timer J queue: when it ends */
 	struct sip_server_tx *timer_j_next; /* the next one in that queue */
 	char key[];                         /* RFC 3261 §17.2.3 (tx_key) */
@@ -45,18 +46,49 @@ static bool reliable(const struct sip_source *src)
 	return src->kind != SIP_TP_UDP;
 }
 
+/* Appends n bytes at *at, keeping room for the NUL; false when they do not fit. */
+static bool key_add(char **at, const char *end, const char *p, size_t n)
+{
+	if ((size_t)(end - *at) <= n)
+		return false;
+	if (n)
+		memcpy(*at, p, n);
+	*at += n;
+	return true;
+}
+
+static bool key_add_uint(char **at, const char *end, unsigned v)
+{
+	char digits[10];
+	size_t n = 0;
+	do
+		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return key_add(at, end, digits + sizeof(digits) - n, n);
+}
+
 /* RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE). Requests without
- * the magic cookie come from RFC 2543 clients; their key is built from the dialog fields. */
+ * the magic cookie come from RFC 2543 clients; their key is built from the dialog fields.
+ * Built by hand: it is made for every request, and snprintf cost more than the lookup. A key
+ * too long for out (no real branch is) is cut, which can only make two requests share one. */
 static void tx_key(const struct sip_msg *m, char *out, size_t size)
 {
 	struct sip_pl method = sip_pl_eq(m->method, "ACK") ? SIP_PL("INVITE") : m->method;
+	char *at = out;
+	const char *end = out + size;
 	if (m->via.branch.l > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0)
-		snprintf(out, size, "%.*s|%.*s:%u|%.*s", (int)m->via.branch.l, m->via.branch.p,
-		         (int)m->via.host.l, m->via.host.p, m->via.port, (int)method.l, method.p);
+		(void)(key_add(&at, end, m->via.branch.p, m->via.branch.l) &&
+		       key_add(&at, end, "|", 1) &&
+		       key_add(&at, end, m->via.host.p, m->via.host.l) &&
+		       key_add(&at, end, ":", 1) && key_add_uint(&at, end, m->via.port) &&
+		       key_add(&at, end, "|", 1) && key_add(&at, end, method.p, method.l));
 	else
-		snprintf(out, size, "2543|%.*s|%u|%.*s|%.*s", (int)m->call_id.l, m->call_id.p,
-		         m->cseq.number, (int)m->from_tag.l, m->from_tag.p, (int)method.l,
-		         method.p);
+		(void)(key_add(&at, end, "2543|", 5) &&
+		       key_add(&at, end, m->call_id.p, m->call_id.l) && key_add(&at, end, "|", 1) &&
+		       key_add_uint(&at, end, m->cseq.number) && key_add(&at, end, "|", 1) &&
+		       key_add(&at, end, m->from_tag.p, m->from_tag.l) &&
+		       key_add(&at, end, "|", 1) && key_add(&at, end, method.p, method.l));
+	*at = '\0';
 }
 
 void sip_ms_to_tv(int ms, struct timeval *tv)
@@ -79,7 +111,8 @@ static void tx_free(struct sip_server_tx *tx)
 
 static void tx_destroy(struct sip_server_tx *tx)
 {
-	base_hash_remove(tx->stack->txs, tx->key);
+	if (tx->in_table)
+		base_hash_remove(tx->stack->txs, tx->key);
 	tx_free(tx);
 }
 
@@ -207,7 +240,10 @@ int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *r
 		return rc;
 	}
 	free(tx->response);
-	tx->response = b.data; /* kept for retransmissions */
+	/* Kept for retransmissions, at its own size: over UDP a REGISTER's 200 is kept 32 s,
+	 * tens of thousands of them at a time, and the buffer was built with room to spare. */
+	char *fitted = realloc(b.data, b.len + 1);
+	tx->response = fitted ? fitted : b.data;
 	tx->response_len = b.len;
 	if (status < 200) {
 		tx->state = TX_PROCEEDING;
@@ -252,6 +288,17 @@ static void absorb_ack(struct sip_server_tx *tx)
 	tx_end_after(tx, reliable(&tx->src) ? 0 : SIP_T4_MS); /* Timer I */
 }
 
+static int tx_table_put(struct sip_server_tx *tx)
+{
+	if (base_hash_put(tx->stack->txs, tx->key, tx, NULL) != 0)
+		return -1;
+	tx->in_table = true;
+	return 0;
+}
+
+/* An INVITE enters the table before its handler runs, because a CANCEL must find it while the
+ * call is set up. Any other request enters once its handler has returned, which is still before
+ * a retransmission can be read: one answered statelessly (a challenge) never enters it at all. */
 static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
                             const struct sip_source *src, const char *key)
 {
@@ -268,12 +315,13 @@ static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
 	tx->invite = sip_pl_eq(msg->method, "INVITE");
 	memcpy(tx->key, key, key_len + 1);
 	sip_random_hex(tx->to_tag, 8);
-	if (base_hash_put(stack->txs, tx->key, tx, NULL) != 0) {
-		tx_free(tx);
-		return;
-	}
-	if (tx->invite)
+	if (tx->invite) {
+		if (tx_table_put(tx) != 0) {
+			tx_free(tx);
+			return;
+		}
 		sip_server_tx_reply(tx, 100, NULL, NULL, NULL, NULL, 0);
+	}
 	tx->in_handler = true;
 	stack->on_request(stack->arg, tx);
 	tx->in_handler = false;
@@ -281,6 +329,8 @@ static void new_transaction(struct sip_stack *stack, struct sip_msg *msg,
 		tx_destroy(tx);
 		return;
 	}
+	if (!tx->in_table)
+		tx_table_put(tx); /* without memory, only a retransmission misses it */
 	/* A non-INVITE request answered at once needs only its response from now on, for
 	 * retransmissions until Timer J: on UDP the transaction lives another 32 s, and the
 	 * parsed request is most of its memory. */

@@ -40,6 +40,8 @@ api GET "registrations?aor=1001" >"$T/reg.json"
 [ "$(json "['total']" <"$T/reg.json")" = 1 ] || fail "no binding listed: $(cat "$T/reg.json")"
 [ "$(json "['items'][0]['device']" <"$T/reg.json")" = SEP001122334455 ] || fail "wrong device"
 [ "$(json "['items'][0]['transport']" <"$T/reg.json")" = UDP ] || fail "wrong transport"
+[[ "$(json "['items'][0]['source']" <"$T/reg.json")" =~ ^127\.0\.0\.1:[1-9][0-9]*$ ]] ||
+	fail "wrong source: $(cat "$T/reg.json")"
 pass "sipp registers line 1001 with MD5 digest over UDP; the binding is listed"
 
 sipp_run register_auth.xml t1 "${good[@]}" -key expires 1800 ||

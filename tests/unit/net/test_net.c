@@ -125,6 +125,15 @@ static void test_addr_format(void **state)
 	assert_string_equal(out, "192.0.2.7:5060");
 	net_addr_format_host((struct sockaddr *)&sin, out, sizeof(out));
 	assert_string_equal(out, "192.0.2.7");
+	/* Every octet width, and zeros inside and at the end of one. */
+	static const char *const quads[] = {"0.0.0.0", "255.255.255.255", "10.100.109.1",
+	                                    "100.200.250.90"};
+	for (size_t i = 0; i < sizeof(quads) / sizeof(quads[0]); i++) {
+		inet_pton(AF_INET, quads[i], &sin.sin_addr);
+		net_addr_format_host((struct sockaddr *)&sin, out, sizeof(out));
+		assert_string_equal(out, quads[i]);
+	}
+	inet_pton(AF_INET, "192.0.2.7", &sin.sin_addr);
 
 	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
 	net_addr_format((struct sockaddr *)&sin6, out, sizeof(out));
