@@ -388,49 +388,50 @@ static int apply_put(struct store *s, const struct store_registration *r, int *o
 
 struct fold {
 	struct store *s;
+	const unsigned char *buf; /* the log image */
+	size_t len;
 	struct base_hash *last; /* binding key -> offset + 1 of its last record */
 	int orphans;
+	int rc;
 	struct base_err *err;
 };
 
-/* Calls fn for each record of the log image up to len, with where it starts and its
- * binding's key, until fn fails; sets *end to where the log ends. */
-static int walk_records(const unsigned char *buf, size_t len, uint64_t epoch,
-                        int (*fn)(struct fold *f, size_t at, const char *key,
-                                  const struct store_registration *r, int op),
-                        struct fold *f, size_t *end)
+/* Notes where each binding's last record starts; sets *end to where the log ends. */
+static int note_last_records(struct fold *f, uint64_t epoch, size_t *end)
 {
 	size_t off = REGLOG_HEADER, at = off;
 	struct store_registration r;
 	int op;
 	char key[sizeof(r.aor) + sizeof(r.contact) + 1];
-	while (store_reglog_decode(buf, len, epoch, &off, &r, &op)) {
+	while (store_reglog_decode(f->buf, f->len, epoch, &off, &r, &op)) {
 		binding_key(&r, key, sizeof(key));
-		if (fn(f, at, key, &r, op) != 0)
-			return -1;
+		if (base_hash_put(f->last, key, (void *)(uintptr_t)(at + 1), NULL) != 0)
+			return base_err_set(f->err, BASE_E_INTERNAL, NULL, "out of memory");
 		at = off;
 	}
 	*end = at;
 	return 0;
 }
 
-static int note_last(struct fold *f, size_t at, const char *key, const struct store_registration *r,
-                     int op)
+/* Applies one binding's last record (a base_hash_foreach callback). Each record is a whole
+ * binding or its removal, so bindings are independent of each other and the order the table
+ * hands them out in does not matter; only the last records are decoded a second time. */
+static void apply_last_record(void *arg, const char *key, void *value)
 {
-	(void)r;
-	(void)op;
-	if (base_hash_put(f->last, key, (void *)(uintptr_t)(at + 1), NULL) != 0)
-		return base_err_set(f->err, BASE_E_INTERNAL, NULL, "out of memory");
-	return 0;
-}
-
-static int apply_if_last(struct fold *f, size_t at, const char *key,
-                         const struct store_registration *r, int op)
-{
-	if ((uintptr_t)base_hash_get(f->last, key) != at + 1)
-		return 0;
-	return op == REGLOG_PUT ? apply_put(f->s, r, &f->orphans, f->err)
-	                        : apply_delete(f->s, r, f->err);
+	(void)key;
+	struct fold *f = arg;
+	size_t off = (uintptr_t)value - 1;
+	struct store_registration r;
+	int op;
+	if (f->rc != 0)
+		return;
+	if (!store_reglog_decode(f->buf, f->len, f->s->reglog->epoch, &off, &r, &op))
+		f->rc = base_err_set(f->err, BASE_E_INTERNAL, NULL,
+		                     "registration log %s changed while it was folded",
+		                     f->s->reglog->path);
+	else
+		f->rc = op == REGLOG_PUT ? apply_put(f->s, &r, &f->orphans, f->err)
+		                         : apply_delete(f->s, &r, f->err);
 }
 
 /* Ends the fold's transaction: commits after work that returned 0, rolls back otherwise. Not
@@ -449,13 +450,15 @@ static int end_fold(struct store *s, int rc, struct base_err *err)
 static int fold_records(struct store *s, const unsigned char *buf, size_t len, struct base_err *err)
 {
 	struct store_reglog *log = s->reglog;
-	struct fold f = {.s = s, .last = base_hash_new(), .err = err};
+	struct fold f = {.s = s, .buf = buf, .len = len, .last = base_hash_new(), .err = err};
 	if (!f.last)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	size_t end = REGLOG_HEADER;
-	int rc = walk_records(buf, len, log->epoch, note_last, &f, &end);
-	if (rc == 0 && end > REGLOG_HEADER && (rc = store_db_begin_immediate(s, err)) == 0)
-		rc = end_fold(s, walk_records(buf, end, log->epoch, apply_if_last, &f, &end), err);
+	int rc = note_last_records(&f, log->epoch, &end);
+	if (rc == 0 && end > REGLOG_HEADER && (rc = store_db_begin_immediate(s, err)) == 0) {
+		base_hash_foreach(f.last, apply_last_record, &f);
+		rc = end_fold(s, f.rc, err);
+	}
 	base_hash_free(f.last, NULL);
 	if (rc != 0)
 		return -1;
