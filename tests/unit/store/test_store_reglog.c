@@ -194,6 +194,34 @@ static void test_deleted_device_takes_logged_bindings(void **state)
 	assert_int_equal(reopen_and_load(f).n, 0);
 }
 
+/* A binding refreshed after its row was folded: the fold updates the row in place, every
+ * field a refresh can change included. */
+static void test_refresh_updates_the_folded_row(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	put(f, binding("sip:1001@127.0.0.1:5062", 1, 600));
+	assert_int_equal(reopen_and_load(f).n, 1); /* folded: the row is there */
+	struct store_registration r = binding("sip:1001@127.0.0.1:5062", 7, 3000);
+	base_strlcpy(r.source, "127.0.0.1:5099", sizeof(r.source));
+	base_strlcpy(r.user_agent, "Cisco-CP8865/14.2", sizeof(r.user_agent));
+	base_strlcpy(r.call_id, "c2", sizeof(r.call_id));
+	base_strlcpy(r.instance, "urn:uuid:00000000-0000-0000-0000-00112233445a",
+	             sizeof(r.instance));
+	put(f, r);
+	store_close(f->store);
+	f->store = NULL;
+	struct loaded l = reopen_and_load(f);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.last.cseq, 7);
+	assert_int_equal(l.last.expires_at, r.expires_at);
+	assert_string_equal(l.last.source, r.source);
+	assert_string_equal(l.last.user_agent, r.user_agent);
+	assert_string_equal(l.last.call_id, "c2");
+	assert_string_equal(l.last.instance, r.instance);
+	assert_string_equal(l.last.device, "SEP001122334455");
+}
+
 /* More changes than the log holds: it is folded as it fills, and the last change of each
  * binding wins. */
 static void test_full_log_is_folded(void **state)
@@ -214,11 +242,9 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_changes_survive_a_kill),
-	    T(test_torn_record_ends_the_log),
-	    T(test_folded_records_are_not_replayed),
-	    T(test_deleted_device_takes_logged_bindings),
-	    T(test_full_log_is_folded),
+	    T(test_changes_survive_a_kill),          T(test_torn_record_ends_the_log),
+	    T(test_folded_records_are_not_replayed), T(test_deleted_device_takes_logged_bindings),
+	    T(test_refresh_updates_the_folded_row),  T(test_full_log_is_folded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
