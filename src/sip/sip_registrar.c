@@ -381,10 +381,14 @@ static void to_store(const struct sip_binding *b, struct store_registration *s)
 	s->registered_at = b->registered_at;
 }
 
-static int store_binding(struct sip_registrar *r, const struct sip_binding *b, struct base_err *err)
+/* `refresh`: the binding replaces one of the same device and contact, whose row the store
+ * then likely has already. */
+static int store_binding(struct sip_registrar *r, const struct sip_binding *b, bool refresh,
+                         struct base_err *err)
 {
 	struct store_registration s;
 	to_store(b, &s);
+	s.refresh = refresh;
 	return store_registration_put(r->store, &s, err);
 }
 
@@ -429,7 +433,9 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
 		return -1;
 	if (old)
 		nb.registered_at = old->registered_at;
-	if (store_binding(r, &nb, err) != 0)
+	bool refresh =
+	    old && strcmp(old->contact, nb.contact) == 0 && strcasecmp(old->device, nb.device) == 0;
+	if (store_binding(r, &nb, refresh, err) != 0)
 		return -1;
 	return sip_location_put(r, &nb) == 0
 	           ? 0

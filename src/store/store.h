@@ -206,6 +206,9 @@ struct store_registration {
 	int64_t expires_at;
 	int64_t registered_at;
 	int64_t id; /* its row, as loaded */
+	/* To put: the binding was put before for this device, aor and contact, so its row is
+	 * most likely there to update in place (a refresh). Only a hint for the fold. */
+	bool refresh;
 };
 
 /* Stores a binding, new or refreshed (keyed by aor and contact; reg->id is not used), or
