@@ -82,8 +82,25 @@ pass() {
 }
 
 # A TCP port nobody listens on now (the kernel picks it; we release it right away).
+# A port free for TCP and for UDP alike: ucmd's SIP port is both, and UDP sockets of other
+# tests (sipp, clients) take ports from the same ephemeral range as a TCP bind to port 0.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	python3 -c '
+import socket
+while True:
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        u.close()
+        t.close()
+    print(port)
+    break'
 }
 
 # Starts ucmd with a fresh (or the given) data directory; extra arguments go to ucmd.
