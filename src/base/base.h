@@ -62,6 +62,21 @@ bool base_str_is_digits(const char *s);
 bool base_mem_equal_ct(const void *a, const void *b, size_t len);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void base_hex(const unsigned char *in, size_t len, char *out);
+/* The decimal digits of v into out (no NUL); returns how many. */
+size_t base_format_uint(char out[20], unsigned long long v);
+
+/* Text put together piece by piece in a fixed buffer, for the hot paths where snprintf costs
+ * more than the work around it. What does not fit is cut off, as snprintf would, and `cut`
+ * says so; the text is always NUL-terminated. */
+struct base_text {
+	char *out;
+	size_t size, len;
+	bool cut;
+};
+void base_text_init(struct base_text *t, char *out, size_t size); /* size > 0 */
+void base_text_add(struct base_text *t, const char *p, size_t n);
+void base_text_adds(struct base_text *t, const char *s);
+void base_text_add_uint(struct base_text *t, unsigned long long v);
 
 /* ---- hash tables ------------------------------------------------------------------------- */
 

@@ -172,22 +172,17 @@ int net_addr_parse(const char *addr_port, struct sockaddr_storage *ss, socklen_t
 	return addr_parse(addr_port, ss, len, &any, err);
 }
 
-/* Dotted-quad text of a = b[0..3], written by hand: every datagram's source is formatted,
+/* Dotted-quad text of b[0..3], put together by hand: every datagram's source is formatted,
  * and inet_ntop goes through sprintf. */
 static void format_ipv4(const unsigned char *b, char *out, size_t size)
 {
-	char text[16];
-	size_t n = 0;
+	struct base_text t;
+	base_text_init(&t, out, size);
 	for (int i = 0; i < 4; i++) {
-		unsigned v = b[i];
-		if (v >= 100)
-			text[n++] = (char)('0' + v / 100);
-		if (v >= 10)
-			text[n++] = (char)('0' + v / 10 % 10);
-		text[n++] = (char)('0' + v % 10);
-		text[n++] = i < 3 ? '.' : '\0';
+		if (i)
+			base_text_add(&t, ".", 1);
+		base_text_add_uint(&t, b[i]);
 	}
-	base_strlcpy(out, text, size);
 }
 
 /* Host part, and whether it needs brackets when a port follows. */

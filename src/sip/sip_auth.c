@@ -93,21 +93,6 @@ void sip_auth_free(struct sip_auth *auth)
 	free(auth);
 }
 
-struct challenge_text {
-	char *out;
-	size_t size, len; /* len > size: it did not fit */
-};
-
-static void challenge_add(struct challenge_text *t, const char *p, size_t n)
-{
-	if (t->len + n >= t->size) {
-		t->len = t->size + 1;
-		return;
-	}
-	memcpy(t->out + t->len, p, n);
-	t->len += n;
-}
-
 void sip_auth_challenge(struct sip_auth *auth, const struct sip_auth_policy *policy, bool stale,
                         char *out, size_t size)
 {
@@ -117,22 +102,24 @@ void sip_auth_challenge(struct sip_auth *auth, const struct sip_auth_policy *pol
 	sip_nonce_make(&auth->key, base_time_now(), serial, nonce);
 	/* One header per algorithm, put together by hand: this runs for every challenge. A
 	 * challenge that does not fit is cut to nothing rather than sent half-written. */
-	struct challenge_text t = {out, size, 0};
+	struct base_text t;
+	base_text_init(&t, out, size);
 	for (const char *algs = policy->algorithms; *algs;) {
 		size_t n = strcspn(algs, ",");
-		challenge_add(&t, "WWW-Authenticate: Digest realm=\"", 32);
-		challenge_add(&t, policy->realm, strlen(policy->realm));
-		challenge_add(&t, "\", nonce=\"", 10);
-		challenge_add(&t, nonce, strlen(nonce));
-		challenge_add(&t, "\", algorithm=", 13);
-		challenge_add(&t, algs, n);
-		challenge_add(&t, ", qop=\"auth\"", 12);
+		base_text_add(&t, "WWW-Authenticate: Digest realm=\"", 32);
+		base_text_adds(&t, policy->realm);
+		base_text_add(&t, "\", nonce=\"", 10);
+		base_text_adds(&t, nonce);
+		base_text_add(&t, "\", algorithm=", 13);
+		base_text_add(&t, algs, n);
+		base_text_add(&t, ", qop=\"auth\"", 12);
 		if (stale)
-			challenge_add(&t, ", stale=true", 12);
-		challenge_add(&t, "\r\n", 2);
+			base_text_add(&t, ", stale=true", 12);
+		base_text_add(&t, "\r\n", 2);
 		algs += n + (algs[n] == ',');
 	}
-	out[t.len < size ? t.len : 0] = '\0';
+	if (t.cut)
+		out[0] = '\0';
 }
 
 /* Is alg one of the policy's algorithms? */

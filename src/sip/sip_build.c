@@ -72,11 +72,7 @@ void sip_buf_adds(struct sip_buf *b, const char *s)
 void sip_buf_add_uint(struct sip_buf *b, unsigned long long v)
 {
 	char digits[20];
-	size_t n = 0;
-	do
-		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	sip_buf_add(b, digits + sizeof(digits) - n, n);
+	sip_buf_add(b, digits, base_format_uint(digits, v));
 }
 
 void sip_buf_printf(struct sip_buf *b, const char *fmt, ...)

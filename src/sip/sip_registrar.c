@@ -344,25 +344,14 @@ static int read_contacts(struct sip_server_tx *tx, const struct registration_req
  * By hand rather than with snprintf, since every REGISTER stores one. */
 static void format_source(const struct sip_source *src, char *out, size_t size)
 {
-	char text[sizeof(src->host) + 8], *p = text;
-	size_t host = strnlen(src->host, sizeof(src->host) - 1);
-	bool v6 = memchr(src->host, ':', host) != NULL;
+	bool v6 = strchr(src->host, ':') != NULL;
+	struct base_text t;
+	base_text_init(&t, out, size);
 	if (v6)
-		*p++ = '[';
-	memcpy(p, src->host, host);
-	p += host;
-	if (v6)
-		*p++ = ']';
-	*p++ = ':';
-	char digits[5];
-	size_t n = 0;
-	unsigned v = src->port;
-	do
-		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	memcpy(p, digits + sizeof(digits) - n, n);
-	p[n] = '\0';
-	base_strlcpy(out, text, size);
+		base_text_add(&t, "[", 1);
+	base_text_adds(&t, src->host);
+	base_text_add(&t, v6 ? "]:" : ":", v6 ? 2 : 1);
+	base_text_add_uint(&t, src->port);
 }
 
 static void to_store(const struct sip_binding *b, struct store_registration *s)

@@ -46,27 +46,6 @@ static bool reliable(const struct sip_source *src)
 	return src->kind != SIP_TP_UDP;
 }
 
-/* Appends n bytes at *at, keeping room for the NUL; false when they do not fit. */
-static bool key_add(char **at, const char *end, const char *p, size_t n)
-{
-	if ((size_t)(end - *at) <= n)
-		return false;
-	if (n)
-		memcpy(*at, p, n);
-	*at += n;
-	return true;
-}
-
-static bool key_add_uint(char **at, const char *end, unsigned v)
-{
-	char digits[10];
-	size_t n = 0;
-	do
-		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	return key_add(at, end, digits + sizeof(digits) - n, n);
-}
-
 /* RFC 3261 §17.2.3: branch, sent-by and method (ACK matches its INVITE). Requests without
  * the magic cookie come from RFC 2543 clients; their key is built from the dialog fields.
  * Built by hand: it is made for every request, and snprintf cost more than the lookup. A key
@@ -74,21 +53,24 @@ static bool key_add_uint(char **at, const char *end, unsigned v)
 static void tx_key(const struct sip_msg *m, char *out, size_t size)
 {
 	struct sip_pl method = sip_pl_eq(m->method, "ACK") ? SIP_PL("INVITE") : m->method;
-	char *at = out;
-	const char *end = out + size;
-	if (m->via.branch.l > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0)
-		(void)(key_add(&at, end, m->via.branch.p, m->via.branch.l) &&
-		       key_add(&at, end, "|", 1) &&
-		       key_add(&at, end, m->via.host.p, m->via.host.l) &&
-		       key_add(&at, end, ":", 1) && key_add_uint(&at, end, m->via.port) &&
-		       key_add(&at, end, "|", 1) && key_add(&at, end, method.p, method.l));
-	else
-		(void)(key_add(&at, end, "2543|", 5) &&
-		       key_add(&at, end, m->call_id.p, m->call_id.l) && key_add(&at, end, "|", 1) &&
-		       key_add_uint(&at, end, m->cseq.number) && key_add(&at, end, "|", 1) &&
-		       key_add(&at, end, m->from_tag.p, m->from_tag.l) &&
-		       key_add(&at, end, "|", 1) && key_add(&at, end, method.p, method.l));
-	*at = '\0';
+	struct base_text t;
+	base_text_init(&t, out, size);
+	if (m->via.branch.l > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0) {
+		base_text_add(&t, m->via.branch.p, m->via.branch.l);
+		base_text_add(&t, "|", 1);
+		base_text_add(&t, m->via.host.p, m->via.host.l);
+		base_text_add(&t, ":", 1);
+		base_text_add_uint(&t, m->via.port);
+	} else {
+		base_text_add(&t, "2543|", 5);
+		base_text_add(&t, m->call_id.p, m->call_id.l);
+		base_text_add(&t, "|", 1);
+		base_text_add_uint(&t, m->cseq.number);
+		base_text_add(&t, "|", 1);
+		base_text_add(&t, m->from_tag.p, m->from_tag.l);
+	}
+	base_text_add(&t, "|", 1);
+	base_text_add(&t, method.p, method.l);
 }
 
 void sip_ms_to_tv(int ms, struct timeval *tv)
@@ -240,10 +222,7 @@ int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *r
 		return rc;
 	}
 	free(tx->response);
-	/* Kept for retransmissions, at its own size: over UDP a REGISTER's 200 is kept 32 s,
-	 * tens of thousands of them at a time, and the buffer was built with room to spare. */
-	char *fitted = realloc(b.data, b.len + 1);
-	tx->response = fitted ? fitted : b.data;
+	tx->response = b.data; /* kept for retransmissions */
 	tx->response_len = b.len;
 	if (status < 200) {
 		tx->state = TX_PROCEEDING;

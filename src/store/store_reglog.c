@@ -394,6 +394,7 @@ struct fold {
 	struct store *s;
 	const unsigned char *buf; /* the log image */
 	size_t len;
+	uint64_t epoch;
 	struct base_hash *last; /* binding key -> offset + 1 of its last record */
 	int orphans;
 	int rc;
@@ -401,13 +402,13 @@ struct fold {
 };
 
 /* Notes where each binding's last record starts; sets *end to where the log ends. */
-static int note_last_records(struct fold *f, uint64_t epoch, size_t *end)
+static int note_last_records(struct fold *f, size_t *end)
 {
 	size_t off = REGLOG_HEADER, at = off;
 	struct store_registration r;
 	int op;
 	char key[sizeof(r.aor) + sizeof(r.contact) + 1];
-	while (store_reglog_decode(f->buf, f->len, epoch, &off, &r, &op)) {
+	while (store_reglog_decode(f->buf, f->len, f->epoch, &off, &r, &op)) {
 		binding_key(&r, key, sizeof(key));
 		if (base_hash_put(f->last, key, (void *)(uintptr_t)(at + 1), NULL) != 0)
 			return base_err_set(f->err, BASE_E_INTERNAL, NULL, "out of memory");
@@ -429,7 +430,7 @@ static void apply_last_record(void *arg, const char *key, void *value)
 	int op;
 	if (f->rc != 0)
 		return;
-	if (!store_reglog_decode(f->buf, f->len, f->s->reglog->epoch, &off, &r, &op))
+	if (!store_reglog_decode(f->buf, f->len, f->epoch, &off, &r, &op))
 		f->rc = base_err_set(f->err, BASE_E_INTERNAL, NULL,
 		                     "registration log %s changed while it was folded",
 		                     f->s->reglog->path);
@@ -454,11 +455,16 @@ static int end_fold(struct store *s, int rc, struct base_err *err)
 static int fold_records(struct store *s, const unsigned char *buf, size_t len, struct base_err *err)
 {
 	struct store_reglog *log = s->reglog;
-	struct fold f = {.s = s, .buf = buf, .len = len, .last = base_hash_new(), .err = err};
+	struct fold f = {.s = s,
+	                 .buf = buf,
+	                 .len = len,
+	                 .epoch = log->epoch,
+	                 .last = base_hash_new(),
+	                 .err = err};
 	if (!f.last)
 		return base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 	size_t end = REGLOG_HEADER;
-	int rc = note_last_records(&f, log->epoch, &end);
+	int rc = note_last_records(&f, &end);
 	if (rc == 0 && end > REGLOG_HEADER && (rc = store_db_begin_immediate(s, err)) == 0) {
 		base_hash_foreach(f.last, apply_last_record, &f);
 		rc = end_fold(s, f.rc, err);

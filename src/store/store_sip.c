@@ -199,9 +199,10 @@ int store_digest_ha1(struct store *s, const char *user_id, const char *algorithm
 	/* "MD5:" or "SHA-256:" and the user, cut like snprintf would: asked for by every digest
 	 * check, and snprintf was most of the cost of a cache hit. */
 	char key[160];
-	size_t prefix = md5 ? 4 : 8;
-	memcpy(key, md5 ? "MD5:" : "SHA-256:", prefix);
-	base_strlcpy(key + prefix, user_id, sizeof(key) - prefix);
+	struct base_text t;
+	base_text_init(&t, key, sizeof(key));
+	base_text_adds(&t, md5 ? "MD5:" : "SHA-256:");
+	base_text_adds(&t, user_id);
 	const char *cached = ha1_cache_get(s, key);
 	if (cached) {
 		memcpy(out, cached, 65);

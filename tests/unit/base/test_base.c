@@ -42,6 +42,33 @@ static void test_strings(void **state)
 	assert_string_equal(hex, "01abff");
 }
 
+/* Text put together in a fixed buffer: numbers of every width, and a cut like snprintf's. */
+static void test_text(void **state)
+{
+	(void)state;
+	char digits[20];
+	assert_int_equal(base_format_uint(digits, 0), 1);
+	assert_memory_equal(digits, "0", 1);
+	assert_int_equal(base_format_uint(digits, 18446744073709551615ull), 20);
+	assert_memory_equal(digits, "18446744073709551615", 20);
+
+	char out[12];
+	struct base_text t;
+	base_text_init(&t, out, sizeof(out));
+	assert_string_equal(out, "");
+	base_text_adds(&t, "port ");
+	base_text_add_uint(&t, 5060);
+	base_text_add(&t, NULL, 0);
+	assert_string_equal(out, "port 5060");
+	assert_false(t.cut);
+	base_text_adds(&t, ";rport");
+	assert_string_equal(out, "port 5060;r");
+	assert_true(t.cut);
+	assert_int_equal(t.len, sizeof(out) - 1);
+	base_text_add_uint(&t, 7);
+	assert_string_equal(out, "port 5060;r");
+}
+
 static void test_time_round_trip(void **state)
 {
 	(void)state;
@@ -140,6 +167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_err_set_returns_minus_one),
 	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_time_round_trip),
 	    cmocka_unit_test(test_conf),
 	    cmocka_unit_test(test_log_levels),
