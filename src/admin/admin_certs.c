@@ -294,16 +294,6 @@ static const char *body_reason(struct admin_call *call, json_t **body, struct ba
 	return reason ? reason : "unspecified";
 }
 
-/* After a revocation the CRL is rebuilt at once, so the very next handshake sees it. */
-static void publish(struct admin *a)
-{
-	struct base_err err = {0};
-
-	if (pki_crl_refresh(a->pki, &err) != 0) {
-		base_log(BASE_LOG_ERROR, "admin", "cannot publish the CRL: %s", err.message);
-	}
-}
-
 /* POST devices/<name>/revoke-certificate and capf-profiles/<name>/revoke-certificate. */
 static void revoke_owner(struct admin_call *call, const char *name)
 {
@@ -324,7 +314,7 @@ static void revoke_owner(struct admin_call *call, const char *name)
 			base_err_set(&err, BASE_E_CONFLICT, NULL, "%s has no valid certificate",
 			             op.name);
 		} else {
-			publish(a);
+			admin_crl_publish(a);
 			base_log(BASE_LOG_INFO, "admin", "revoked %d certificate(s) of %s by %s",
 			         count, op.name, call->user);
 			json_t *reply = json_pack("{s:s, s:i, s:s}", "owner", op.name, "revoked",
@@ -349,7 +339,7 @@ static void revoke_serial(struct admin_call *call, const char *serial)
 	if (evhttp_request_get_command(call->req) != EVHTTP_REQ_POST) {
 		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "actions are invoked with POST");
 	} else if (reason && store_cert_revoke(a->store, serial, reason, &actor, &err) == 0) {
-		publish(a);
+		admin_crl_publish(a);
 		json_decref(body);
 		if (store_get(a->store, store_kind_find("issued-certificates"), serial, &out,
 		              &err) == 0) {

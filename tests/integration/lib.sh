@@ -14,35 +14,18 @@ T=$(mktemp -d /tmp/ucm-it.XXXXXX)
 
 # Every ucmd a test starts listens on loopback ports of its own, so tests can run in parallel:
 # $UCMD is a wrapper that adds them. A test that talks to a listener pins its port by exporting
-# SIP_PORT, SIP_TLS_PORT, TFTP_PORT, HTTP_PORT, HTTPS_PORT, CAPF_PORT or TVS_PORT first.
+# SIP_PORT, SIP_TLS_PORT, TFTP_PORT, HTTP_PORT, HTTPS_PORT, CAPF_PORT or TVS_PORT first (from
+# free_port); the wrapper reserves a fresh port for each listener left unpinned.
 REAL_UCMD=$UCMD
-# The wrapper draws the ports it needs in one go, holding each until all are chosen, so no two
-# listeners get the same one, nor a port pinned by the test or named in ucmd's arguments.
-cat >"$T/ports.py" <<'PORTS'
-import os, re, socket, sys
-names = ["SIP_PORT", "SIP_TLS_PORT", "TFTP_PORT", "HTTP_PORT", "HTTPS_PORT", "CAPF_PORT", "TVS_PORT"]
-taken = {os.environ[n] for n in names if os.environ.get(n)}
-taken |= {m for a in sys.argv[1:] for m in re.findall(r":(\d+)$", a)}
-held, out = [], []
-for n in names:
-    port = os.environ.get(n)
-    while not port:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        held.append(s)
-        if str(s.getsockname()[1]) not in taken:
-            port = str(s.getsockname()[1])
-            taken.add(port)
-    out.append(port)
-print(" ".join(out))
-PORTS
 cat >"$T/ucmd" <<WRAPPER
 #!/usr/bin/env bash
-read -r sip tls tftp http https capf tvs < <(python3 "$T/ports.py" "\$@")
-exec "$REAL_UCMD" --sip-udp-listen "127.0.0.1:\$sip" --sip-tcp-listen "127.0.0.1:\$sip" \\
-	--sip-tls-listen "127.0.0.1:\$tls" --tftp-listen "127.0.0.1:\$tftp" \\
-	--http-listen "127.0.0.1:\$http" --https-listen "127.0.0.1:\$https" \\
-	--capf-listen "127.0.0.1:\$capf" --tvs-listen "127.0.0.1:\$tvs" "\$@"
+read -r -a fresh < <(python3 "$here/free_ports.py" $$ 7)
+port() { echo "\${!1:-\${fresh[\$2]}}"; }
+exec "$REAL_UCMD" --sip-udp-listen "127.0.0.1:\$(port SIP_PORT 0)" \\
+	--sip-tcp-listen "127.0.0.1:\$(port SIP_PORT 0)" \\
+	--sip-tls-listen "127.0.0.1:\$(port SIP_TLS_PORT 1)" --tftp-listen "127.0.0.1:\$(port TFTP_PORT 2)" \\
+	--http-listen "127.0.0.1:\$(port HTTP_PORT 3)" --https-listen "127.0.0.1:\$(port HTTPS_PORT 4)" \\
+	--capf-listen "127.0.0.1:\$(port CAPF_PORT 5)" --tvs-listen "127.0.0.1:\$(port TVS_PORT 6)" "\$@"
 WRAPPER
 chmod +x "$T/ucmd"
 UCMD=$T/ucmd
@@ -51,6 +34,15 @@ ADMIN_PASSWORD="admin-pass-$RANDOM$RANDOM"
 checks=0
 
 BG_PIDS=()
+
+# Gives back the ports free_ports.py reserved for this test.
+release_ports() {
+	local f
+	for f in /tmp/ucm-it-ports/*/owner; do
+		[ "$(cat "$f" 2>/dev/null)" = "$$" ] && rm -f "$f" && rmdir "${f%/owner}" 2>/dev/null
+	done
+	return 0
+}
 
 cleanup() {
 	local rc=$?
@@ -67,6 +59,7 @@ cleanup() {
 		tail -n 40 "$T/ucmd.log" >&2
 	fi
 	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
+	release_ports
 	exit $rc
 }
 trap cleanup EXIT
@@ -81,26 +74,10 @@ pass() {
 	echo "ok $checks - $*"
 }
 
-# A TCP port nobody listens on now (the kernel picks it; we release it right away).
-# A port free for TCP and for UDP alike: ucmd's SIP port is both, and UDP sockets of other
-# tests (sipp, clients) take ports from the same ephemeral range as a TCP bind to port 0.
+# A loopback port free for TCP and UDP, reserved for this test until it ends (free_ports.py
+# says why ports are not simply left to the kernel).
 free_port() {
-	python3 -c '
-import socket
-while True:
-    t = socket.socket()
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        u.close()
-        t.close()
-    print(port)
-    break'
+	python3 "$here/free_ports.py" $$ 1
 }
 
 # Starts ucmd with a fresh (or the given) data directory; extra arguments go to ucmd.
