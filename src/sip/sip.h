@@ -28,7 +28,17 @@ struct sip_pl {
 #define SIP_PL(s)   ((struct sip_pl){(s), sizeof(s) - 1})
 #define SIP_PL_NULL ((struct sip_pl){NULL, 0})
 
-bool sip_mem_eq_nocase(const char *a, const char *b, size_t n); /* ASCII case-insensitive */
+/* ASCII case-insensitive. Two bytes that differ match only when they differ in the case bit
+ * alone and are letters; most compared bytes are equal and cost one test. */
+static inline bool sip_mem_eq_nocase(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x != y && ((x ^ y) != 0x20 || (unsigned char)((x | 0x20) - 'a') > 'z' - 'a'))
+			return false;
+	}
+	return true;
+}
 
 /* Inline so that, with the usual literal s, its length is known when compiling and a pl of
  * another length is told apart without a call: the parser compares names this way dozens of
@@ -222,7 +232,20 @@ struct sip_buf {
 
 void sip_buf_init(struct sip_buf *b);
 void sip_buf_free(struct sip_buf *b);
-void sip_buf_add(struct sip_buf *b, const char *s, size_t n);
+/* Appends with growth, for when sip_buf_add's room does not suffice. */
+void sip_buf_add_growing(struct sip_buf *b, const char *s, size_t n);
+/* Inline so that a response's forty-odd small appends, most of known length, cost a copy
+ * each and no call. */
+static inline void sip_buf_add(struct sip_buf *b, const char *s, size_t n)
+{
+	if (n < b->cap - b->len && !b->failed) { /* room for the bytes and the NUL */
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	sip_buf_add_growing(b, s, n);
+}
 void sip_buf_addpl(struct sip_buf *b, struct sip_pl pl);
 void sip_buf_adds(struct sip_buf *b, const char *s);
 /* Decimal digits of v: the hot paths' numbers without a format string to interpret. */

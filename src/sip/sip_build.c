@@ -39,6 +39,8 @@ static bool sip_buf_reserve(struct sip_buf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 1024;
 	while (cap < need)
 		cap *= 2;
+	if (cap > SIP_BUF_MAX) /* so that sip_buf_add's room test also keeps the limit */
+		cap = SIP_BUF_MAX;
 	char *d = realloc(b->data, cap);
 	if (!d) {
 		b->failed = true;
@@ -49,7 +51,7 @@ static bool sip_buf_reserve(struct sip_buf *b, size_t n)
 	return true;
 }
 
-void sip_buf_add(struct sip_buf *b, const char *s, size_t n)
+void sip_buf_add_growing(struct sip_buf *b, const char *s, size_t n)
 {
 	if (!sip_buf_reserve(b, n))
 		return;

@@ -9,7 +9,7 @@
  * value that was not quoted changes nothing. Callers comparing a quoted username byte for byte
  * must unescape it the same way.
  */
-#include "sip/sip.h"
+#include "sip/sip_int.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -23,15 +23,7 @@
 
 static bool is_lws(char c)
 {
-	return c == ' ' || c == '\t';
-}
-
-/* RFC 3261 §25.1 token character. */
-static bool is_token_char(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && strchr("-.!%*_+`'~", c) != NULL;
+	return sip_is(c, SIP_C_WS);
 }
 
 static int hex_value(char c)
@@ -69,7 +61,7 @@ static void skip_lws(struct cursor *c)
 static struct sip_pl take_token(struct cursor *c)
 {
 	const char *start = c->p;
-	while (c->p < c->end && is_token_char((unsigned char)*c->p))
+	while (c->p < c->end && sip_is(*c->p, SIP_C_TOKEN))
 		c->p++;
 	return (struct sip_pl){start, (size_t)(c->p - start)};
 }
@@ -81,6 +73,11 @@ static int take_quoted(struct cursor *c, struct sip_pl *out)
 {
 	const char *start = c->p;
 	while (c->p < c->end) {
+		/* One table test per byte for the usual run of plain characters. */
+		while (c->p < c->end && !sip_is(*c->p, SIP_C_LIST | SIP_C_CTL))
+			c->p++;
+		if (c->p == c->end)
+			break;
 		unsigned char ch = (unsigned char)*c->p;
 		if (ch == '"') {
 			*out = (struct sip_pl){start, (size_t)(c->p - start)};
@@ -341,7 +338,7 @@ int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip
 	if (method.l == 0 || !method.p || !creds->nonce.p || creds->nonce.l == 0 || !creds->uri.p)
 		return -1;
 	for (size_t i = 0; i < method.l; i++)
-		if (!is_token_char((unsigned char)method.p[i]))
+		if (!sip_is(method.p[i], SIP_C_TOKEN))
 			return -1;
 	bool with_qop = creds->qop.p != NULL;
 	if (with_qop) {

@@ -30,19 +30,6 @@ const uint16_t sip_ctype[256] = {
     0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
 };
 
-static inline char sip_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
-}
-
-bool sip_mem_eq_nocase(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (sip_lower(a[i]) != sip_lower(b[i]))
-			return false;
-	return true;
-}
-
 bool sip_pl_eq_pl_nocase(struct sip_pl a, struct sip_pl b)
 {
 	return a.l == b.l && sip_mem_eq_nocase(a.p, b.p, a.l);
@@ -78,7 +65,7 @@ char *sip_pl_strcpy(struct sip_pl pl, char *out, size_t size)
 	return out;
 }
 
-struct sip_pl sip_pl_trim(struct sip_pl pl)
+struct sip_pl sip_pl_trim_ends(struct sip_pl pl)
 {
 	while (pl.l && (sip_is(pl.p[0], SIP_C_WS) || pl.p[0] == '\r' || pl.p[0] == '\n')) {
 		pl.p++;
