@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
@@ -74,8 +75,23 @@ struct base_text {
 	bool cut;
 };
 void base_text_init(struct base_text *t, char *out, size_t size); /* size > 0 */
-void base_text_add(struct base_text *t, const char *p, size_t n);
-void base_text_adds(struct base_text *t, const char *s);
+/* Inline: keys and addresses are built from a handful of short pieces each, per message. */
+static inline void base_text_add(struct base_text *t, const char *p, size_t n)
+{
+	size_t room = t->size - 1 - t->len;
+	if (n > room) {
+		n = room;
+		t->cut = true;
+	}
+	if (n)
+		memcpy(t->out + t->len, p, n);
+	t->len += n;
+	t->out[t->len] = '\0';
+}
+static inline void base_text_adds(struct base_text *t, const char *s)
+{
+	base_text_add(t, s, strlen(s));
+}
 void base_text_add_uint(struct base_text *t, unsigned long long v);
 
 /* ---- hash tables ------------------------------------------------------------------------- */

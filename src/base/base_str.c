@@ -46,12 +46,12 @@ void base_hex(const unsigned char *in, size_t len, char *out)
 
 size_t base_format_uint(char out[20], unsigned long long v)
 {
-	char digits[20];
-	size_t n = 0;
-	do
-		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	memcpy(out, digits + sizeof(digits) - n, n);
+	/* Counting the digits first lets them be written in place, last one first. */
+	size_t n = 1;
+	for (unsigned long long power = 10; n < 20 && v >= power; power *= 10)
+		n++;
+	for (size_t i = n; i-- > 0; v /= 10)
+		out[i] = (char)('0' + v % 10);
 	return n;
 }
 
@@ -59,24 +59,6 @@ void base_text_init(struct base_text *t, char *out, size_t size)
 {
 	*t = (struct base_text){out, size, 0, false};
 	out[0] = '\0';
-}
-
-void base_text_add(struct base_text *t, const char *p, size_t n)
-{
-	size_t room = t->size - 1 - t->len;
-	if (n > room) {
-		n = room;
-		t->cut = true;
-	}
-	if (n)
-		memcpy(t->out + t->len, p, n);
-	t->len += n;
-	t->out[t->len] = '\0';
-}
-
-void base_text_adds(struct base_text *t, const char *s)
-{
-	base_text_add(t, s, strlen(s));
 }
 
 void base_text_add_uint(struct base_text *t, unsigned long long v)
