@@ -131,6 +131,7 @@ struct sip_addr {
 	struct sip_pl uri_text;
 	struct sip_uri uri;
 	struct sip_pl params; /* header parameters after the address, raw, without first ';' */
+	struct sip_pl tag;    /* the tag parameter's value (From, To); p is NULL without one */
 	bool wildcard;        /* Contact: * */
 };
 

@@ -153,6 +153,13 @@ enum sip_hdr_id sip_hdr_lookup(const char *name, size_t len, bool *list)
 	return SIP_HDR_OTHER;
 }
 
+static void sip_addr_param(void *arg, struct sip_pl name, struct sip_pl value)
+{
+	struct sip_addr *addr = arg;
+	if (!addr->tag.p && sip_pl_eq_nocase(name, "tag"))
+		addr->tag = value;
+}
+
 /* After an address: nothing, or ';' and header parameters. */
 static int sip_addr_tail(struct sip_pl v, size_t i, struct sip_addr *addr)
 {
@@ -164,7 +171,7 @@ static int sip_addr_tail(struct sip_pl v, size_t i, struct sip_addr *addr)
 		return -1;
 	addr->params = sip_pl_trim((struct sip_pl){v.p + i + 1, v.l - i - 1});
 	/* "<sip:x>;;;" (RFC 4475 badinv01) has empty parameters: invalid. */
-	if (addr->params.l == 0 || !sip_params_valid(addr->params))
+	if (addr->params.l == 0 || !sip_params_each(addr->params, sip_addr_param, addr))
 		return -1;
 	return 0;
 }
@@ -239,6 +246,19 @@ static size_t sip_token_end(struct sip_pl v, size_t i)
 	return i;
 }
 
+static void sip_via_param(void *arg, struct sip_pl name, struct sip_pl value)
+{
+	struct sip_via *via = arg;
+	if (sip_pl_eq_nocase(name, "branch"))
+		via->branch = value;
+	else if (sip_pl_eq_nocase(name, "received"))
+		via->received = value;
+	else if (sip_pl_eq_nocase(name, "rport")) {
+		via->has_rport = true;
+		via->rport = value;
+	}
+}
+
 int sip_via_parse(struct sip_pl value, struct sip_via *via)
 {
 	memset(via, 0, sizeof(*via));
@@ -273,19 +293,7 @@ int sip_via_parse(struct sip_pl value, struct sip_via *via)
 	if (v.p[i] != ';')
 		return -1;
 	via->params = sip_pl_trim((struct sip_pl){v.p + i + 1, v.l - i - 1});
-	if (via->params.l == 0 || !sip_params_valid(via->params))
+	if (via->params.l == 0 || !sip_params_each(via->params, sip_via_param, via))
 		return -1;
-	struct sip_pl rest = via->params, elem, name, val;
-	while (sip_list_next(&rest, ';', &elem)) {
-		sip_param_split(elem, &name, &val);
-		if (sip_pl_eq_nocase(name, "branch"))
-			via->branch = val;
-		else if (sip_pl_eq_nocase(name, "received"))
-			via->received = val;
-		else if (sip_pl_eq_nocase(name, "rport")) {
-			via->has_rport = true;
-			via->rport = val;
-		}
-	}
 	return 0;
 }

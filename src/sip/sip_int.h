@@ -44,9 +44,13 @@ static inline struct sip_pl sip_pl_trim(struct sip_pl pl)
 bool sip_list_next(struct sip_pl *rest, char sep, struct sip_pl *elem);
 /* Splits one "name = value" parameter element; value is empty when there is no '='. */
 void sip_param_split(struct sip_pl elem, struct sip_pl *name, struct sip_pl *value);
-/* A generic-param list (";a=b;c" without the first ';'): every name a non-empty token, every
- * value a quoted string or a run of visible characters. */
-bool sip_params_valid(struct sip_pl params);
+/* Checks a generic-param list (";a=b;c" without the first ';'): every name a non-empty token,
+ * every value a quoted string or a run of visible characters. Each parameter is handed to
+ * on_param (when not NULL) as it is checked, so that a parser picks the ones it wants out of
+ * the same pass; a list that turns out invalid may have handed some already. */
+bool sip_params_each(struct sip_pl params,
+                     void (*on_param)(void *arg, struct sip_pl name, struct sip_pl value),
+                     void *arg);
 
 /* host [":" port] at the start of s (an IPv6 reference keeps its brackets); with lws, SWS may
  * surround the colon as in a Via sent-by. Returns the bytes consumed or -1. */

@@ -164,8 +164,8 @@ static int sip_addr_hdr(struct sip_msg *msg, struct sip_hdr *h, struct sip_parse
 	}
 	if (sip_addr_parse(h->value, a) != 0 || (a->wildcard && h->id != SIP_HDR_CONTACT))
 		return sip_fail(err, 400, "Malformed %s header", name);
-	if (tag)
-		sip_param_get(a->params, "tag", tag);
+	if (tag && a->tag.p)
+		*tag = a->tag;
 	return 0;
 }
 
@@ -298,7 +298,11 @@ static int sip_headers(struct sip_msg *msg, size_t pos, size_t *body_start,
 			return sip_fail(err, 400, "Missing end of headers");
 		if (name.l == 0 || buf[pos] != ':')
 			return sip_fail(err, 400, "Malformed header line");
-		size_t vstart = ++pos, vend;
+		/* The usual space after the colon is skipped here, where it is known, so that
+		 * trimming the value finds nothing to do. */
+		while (++pos < len && sip_is(buf[pos], SIP_C_WS))
+			;
+		size_t vstart = pos, vend;
 		for (;;) {
 			const char *nl = memchr(buf + pos, '\n', len - pos);
 			if (!nl)

@@ -146,7 +146,9 @@ static bool sip_quoted_valid(struct sip_pl v)
 	return false;
 }
 
-bool sip_params_valid(struct sip_pl params)
+bool sip_params_each(struct sip_pl params,
+                     void (*on_param)(void *arg, struct sip_pl name, struct sip_pl value),
+                     void *arg)
 {
 	if (params.l == 0)
 		return true;
@@ -161,14 +163,17 @@ bool sip_params_valid(struct sip_pl params)
 		if (value.l && value.p[0] == '"') {
 			if (!sip_quoted_valid(value))
 				return false;
-			continue;
+		} else {
+			/* Unquoted values are tokens, hosts or IPv6 references in the grammar;
+			 * devices in the field send more (slashes, '@'), so anything visible is
+			 * accepted. */
+			for (size_t i = 0; i < value.l; i++)
+				if (sip_is(value.p[i], SIP_C_WS | SIP_C_CTL) || value.p[i] == '"' ||
+				    value.p[i] == ',' || value.p[i] == '<' || value.p[i] == '>')
+					return false;
 		}
-		/* Unquoted values are tokens, hosts or IPv6 references in the grammar; devices in
-		 * the field send more (slashes, '@'), so anything visible is accepted. */
-		for (size_t i = 0; i < value.l; i++)
-			if (sip_is(value.p[i], SIP_C_WS | SIP_C_CTL) || value.p[i] == '"' ||
-			    value.p[i] == ',' || value.p[i] == '<' || value.p[i] == '>')
-				return false;
+		if (on_param)
+			on_param(arg, name, value);
 	}
 	return true;
 }
