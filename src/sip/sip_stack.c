@@ -222,7 +222,10 @@ int sip_server_tx_reply(struct sip_server_tx *tx, uint16_t status, const char *r
 		return rc;
 	}
 	free(tx->response);
-	tx->response = b.data; /* kept for retransmissions */
+	/* Kept for retransmissions, at its own size: over UDP a REGISTER's 200 is kept 32 s,
+	 * tens of thousands of them at a time, and the buffer was built with room to spare. */
+	char *fitted = realloc(b.data, b.len + 1);
+	tx->response = fitted ? fitted : b.data;
 	tx->response_len = b.len;
 	if (status < 200) {
 		tx->state = TX_PROCEEDING;
