@@ -199,7 +199,11 @@ pass "... and both baresip run SRTP media"
 
 ctl a hangup >/dev/null || fail "baresip-a could not hang up"
 no_calls
-wait_for_lines "$T/bs-b/log" "Call with .* terminated" || fail "baresip-b was not told of the hang-up"
+# "Call with ... terminated", or "session closed: Connection reset by peer" when baresip-a's
+# media port closed before the BYE came (baresip names the first reason it saw).
+wait_for_lines "$T/bs-b/log" "^BYE sip:" || fail "baresip-b was not sent the BYE"
+wait_for_lines "$T/bs-b/log" "Call with .* terminated|: session closed" ||
+	fail "baresip-b did not end the call"
 pass "baresip-a hangs up: baresip-b gets the BYE, the call is gone"
 
 # ---- encrypted device offering RTP/AVP (baresip's best-effort SRTP): 488 ----
