@@ -314,7 +314,7 @@ static void revoke_owner(struct admin_call *call, const char *name)
 			base_err_set(&err, BASE_E_CONFLICT, NULL, "%s has no valid certificate",
 			             op.name);
 		} else {
-			admin_crl_publish(a);
+			pki_crl_publish_revocations(a->pki);
 			base_log(BASE_LOG_INFO, "admin", "revoked %d certificate(s) of %s by %s",
 			         count, op.name, call->user);
 			json_t *reply = json_pack("{s:s, s:i, s:s}", "owner", op.name, "revoked",
@@ -339,7 +339,7 @@ static void revoke_serial(struct admin_call *call, const char *serial)
 	if (evhttp_request_get_command(call->req) != EVHTTP_REQ_POST) {
 		base_err_set(&err, BASE_E_NOT_ALLOWED, NULL, "actions are invoked with POST");
 	} else if (reason && store_cert_revoke(a->store, serial, reason, &actor, &err) == 0) {
-		admin_crl_publish(a);
+		pki_crl_publish_revocations(a->pki);
 		json_decref(body);
 		if (store_get(a->store, store_kind_find("issued-certificates"), serial, &out,
 		              &err) == 0) {

@@ -96,15 +96,6 @@ static void serve_cacerts(struct admin_call *call)
 	reply_certs(call->req, &ca, 1);
 }
 
-void admin_crl_publish(struct admin *a)
-{
-	struct base_err err = {0};
-
-	if (pki_crl_refresh(a->pki, &err) != 0) {
-		base_log(BASE_LOG_ERROR, "admin", "cannot publish the CRL: %s", err.message);
-	}
-}
-
 void admin_crl_serve(struct admin_call *call)
 {
 	size_t len = 0;
@@ -200,7 +191,6 @@ static void on_issued(void *arg, X509 *cert, const struct base_err *err)
 		record(a, &job->op, job->source, &o);
 	}
 	if (cert) {
-		admin_crl_publish(a); /* the LSC it replaced, if any, was revoked as superseded */
 		reply_certs(job->req, &cert, 1);
 	} else {
 		reply_error(job->req, err);

@@ -66,9 +66,6 @@ void admin_route(struct admin_call *call, const char *path);
 /* admin_est.c: RFC 7030 under /.well-known/est/ (op is what follows) and the CRL. */
 void admin_est_route(struct admin_call *call, const char *op);
 void admin_crl_serve(struct admin_call *call);
-/* Rebuilds the CRL after a revocation, so that the very next handshake anywhere refuses the
- * certificate instead of the one after the periodic check. A failure is logged. */
-void admin_crl_publish(struct admin *admin);
 int admin_est_start(struct admin *admin, struct base_err *err);
 void admin_est_stop(struct admin *admin);
 

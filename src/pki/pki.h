@@ -604,8 +604,13 @@ struct event_base;
  */
 int pki_crl_start(struct pki *pki, struct event_base *base, struct store *store,
                   struct base_err *err);
-/* Rebuilds and pushes the CRL now (after a revocation, so the next handshake sees it). */
+/* Rebuilds and pushes the CRL now. */
 int pki_crl_refresh(struct pki *pki, struct base_err *err);
+/* Rebuilds and pushes the CRL now if the store revoked anything since the last build, so that
+ * the very next handshake refuses the certificate, not the one after the periodic check. Called
+ * after every revocation: the revoke action, CAPF, and the issuing of an LSC (which supersedes
+ * the owner's previous one). A failure is logged; the periodic check tries again. */
+void pki_crl_publish_revocations(struct pki *pki);
 /* The current CRL in DER (application/pkix-crl), borrowed until the next rebuild; NULL
  * before pki_crl_start. */
 const unsigned char *pki_crl_der(const struct pki *pki, size_t *len);

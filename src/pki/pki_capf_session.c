@@ -116,13 +116,10 @@ static void succeed(struct capf_conn *c, enum pki_capf_reason reason, const char
 	capf_end(c, reason);
 }
 
-/* After a revocation: the next TLS handshake anywhere must already refuse the certificate,
- * not only after the CRL's periodic check. */
 static void publish_revocations(struct capf_conn *c)
 {
-	struct base_err err = {0};
-	if (c->capf && pki_crl_refresh(c->capf->pki, &err) != 0)
-		base_log(BASE_LOG_WARN, "capf", "CRL not rebuilt: %s", err.message);
+	if (c->capf)
+		pki_crl_publish_revocations(c->capf->pki);
 }
 
 /* Sends a request with no elements (FETCH, DELETE). */
@@ -329,7 +326,6 @@ static void handle_store(struct capf_conn *c, const struct pki_capf_msg *msg)
 	struct base_err err = {0};
 	pki_capf_get_u8(msg, PKI_CAPF_T_REASON, &reason, &err);
 	if (reason == PKI_CAPF_R_UPDATE_CERTIFICATE) {
-		publish_revocations(c); /* the LSC it replaced was revoked as superseded */
 		succeed(c, PKI_CAPF_R_UPDATE_CERTIFICATE, "LSC %s installed", c->serial);
 		return;
 	}

@@ -230,6 +230,19 @@ int pki_crl_refresh(struct pki *pki, struct base_err *err)
 	return 0;
 }
 
+void pki_crl_publish_revocations(struct pki *pki)
+{
+	struct pki_revocation *rev = pki->rev;
+	struct base_err err = {0};
+
+	if (!rev || store_cert_revocation_generation(rev->store) == rev->generation) {
+		return;
+	}
+	if (pki_crl_refresh(pki, &err) < 0) {
+		base_log(BASE_LOG_ERROR, "pki", "cannot publish the CRL: %s", err.message);
+	}
+}
+
 static void on_timer(evutil_socket_t fd, short events, void *arg)
 {
 	struct pki *pki = arg;

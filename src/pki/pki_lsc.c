@@ -363,6 +363,7 @@ static void lsc_done(void *arg)
 	}
 	if (job->cert) {
 		store_cert_clear(&rec);
+		pki_crl_publish_revocations(job->pki); /* the owner's previous LSC, superseded */
 		job->done(job->arg, job->cert, NULL);
 	} else {
 		store_cert_clear(&rec);

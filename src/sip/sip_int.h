@@ -27,6 +27,7 @@ static inline bool sip_is(char c, unsigned cls)
 	return (sip_ctype[(unsigned char)c] & cls) != 0;
 }
 
+/* sip_pl_trim's loop, for the rare value that has something to drop. */
 struct sip_pl sip_pl_trim_ends(struct sip_pl pl);
 /* Drops SP, HT, CR and LF at both ends. Inline for the usual value with nothing to drop,
  * which costs two table tests. */
