@@ -96,8 +96,16 @@ void base_text_add_uint(struct base_text *t, unsigned long long v);
 
 /* ---- hash tables ------------------------------------------------------------------------- */
 
+/* SipHash under a 16-byte secret key (base_siphash.c): SipHash-1-3 with its 64-bit result
+ * for hash tables; SipHash-2-4 with the 128-bit result, written as the reference does (two
+ * little-endian halves), for MACs. */
+uint64_t base_siphash13(const unsigned char key[16], const void *data, size_t len);
+void base_siphash24_128(const unsigned char key[16], const void *data, size_t len,
+                        unsigned char out[16]);
+
 /* A table from string keys to pointers. Keys are copied; values are the caller's. It grows
- * as it fills, so lookups stay O(1) with a million registrations. */
+ * as it fills, so lookups stay O(1) with a million registrations, and each table hashes under
+ * its own random key, so keys chosen by a peer cannot pile up in one bucket. */
 struct base_hash;
 
 struct base_hash *base_hash_new(void);

@@ -1,6 +1,8 @@
 /*
- * A chained hash table from strings to pointers, with FNV-1a hashing. It doubles when the
- * load passes one entry per bucket, so the cost of a lookup does not grow with the table.
+ * A chained hash table from strings to pointers. It doubles when the load passes one entry per
+ * bucket, so the cost of a lookup does not grow with the table. Keys are hashed with SipHash
+ * under a key drawn for each table: many of them come from the network (a Via branch, a
+ * source address), and with a fixed hash a peer could send keys that all share one chain.
  */
 #include "base/base.h"
 
@@ -18,14 +20,12 @@ struct base_hash {
 	struct entry **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t count;
+	unsigned char secret[16]; /* the SipHash key */
 };
 
-static uint32_t fnv1a(const char *s)
+static uint32_t hash_key(const struct base_hash *h, const char *key)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	return (uint32_t)base_siphash13(h->secret, key, strlen(key));
 }
 
 struct base_hash *base_hash_new(void)
@@ -33,6 +33,7 @@ struct base_hash *base_hash_new(void)
 	struct base_hash *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
+	arc4random_buf(h->secret, sizeof(h->secret)); /* from getrandom; it cannot fail */
 	h->nbuckets = 64;
 	h->buckets = calloc(h->nbuckets, sizeof(*h->buckets));
 	if (!h->buckets) {
@@ -90,7 +91,7 @@ static struct entry **find(const struct base_hash *h, const char *key, uint32_t 
 
 int base_hash_put(struct base_hash *h, const char *key, void *value, void **old)
 {
-	uint32_t hash = fnv1a(key);
+	uint32_t hash = hash_key(h, key);
 	struct entry **p = find(h, key, hash);
 	if (*p) {
 		if (old)
@@ -116,13 +117,13 @@ int base_hash_put(struct base_hash *h, const char *key, void *value, void **old)
 
 void *base_hash_get(const struct base_hash *h, const char *key)
 {
-	struct entry *e = *find(h, key, fnv1a(key));
+	struct entry *e = *find(h, key, hash_key(h, key));
 	return e ? e->value : NULL;
 }
 
 void *base_hash_remove(struct base_hash *h, const char *key)
 {
-	struct entry **p = find(h, key, fnv1a(key));
+	struct entry **p = find(h, key, hash_key(h, key));
 	struct entry *e = *p;
 	if (!e)
 		return NULL;

@@ -577,8 +577,7 @@ int sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, struct sip
 /* Nonces: self-contained, so no per-nonce state is needed to check them. A nonce carries its
  * issue time and a MAC under a server secret; it is valid for `validity` seconds. */
 struct sip_nonce_key {
-	struct evp_mac_ctx_st *mac; /* SipHash-2-4, 128-bit output */
-	unsigned char secret[16];   /* its key, random at every start */
+	unsigned char secret[16]; /* the MAC's key (SipHash-2-4, 128 bits), random at every start */
 };
 
 void sip_nonce_key_init(struct sip_nonce_key *key); /* random secret */

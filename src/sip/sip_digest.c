@@ -11,7 +11,6 @@
  */
 #include "sip/sip_int.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -484,41 +483,21 @@ static void nonce_mac(const struct sip_nonce_key *key, const unsigned char *time
 	unsigned char msg[sizeof(nonce_label) - 1 + NONCE_TIME_LEN + NONCE_SERIAL_LEN];
 	memcpy(msg, nonce_label, sizeof(nonce_label) - 1);
 	memcpy(msg + sizeof(nonce_label) - 1, time_serial, NONCE_TIME_LEN + NONCE_SERIAL_LEN);
-	size_t len = 0;
-	/* SipHash's key set-up is a few additions: the key is given again for each nonce. */
-	if (!EVP_MAC_init(key->mac, key->secret, sizeof(key->secret), NULL) ||
-	    !EVP_MAC_update(key->mac, msg, sizeof(msg)) ||
-	    !EVP_MAC_final(key->mac, mac, &len, NONCE_MAC_LEN) || len != NONCE_MAC_LEN) {
-		/* A nonce without its MAC would be forgeable: better to stop than to run on. */
-		base_log(BASE_LOG_ERROR, "sip", "SipHash failed for a digest nonce");
-		abort();
-	}
+	base_siphash24_128(key->secret, msg, sizeof(msg), mac);
 }
 
 void sip_nonce_key_init(struct sip_nonce_key *key)
 {
-	/* The functions are void, and a predictable secret would let anyone mint nonces:
-	 * better to stop than to run on. */
+	/* The function is void, and a predictable secret would let anyone mint nonces: better
+	 * to stop than to run on. */
 	if (RAND_bytes(key->secret, sizeof(key->secret)) != 1) {
 		base_log(BASE_LOG_ERROR, "sip", "no randomness for the digest nonce secret");
-		abort();
-	}
-	EVP_MAC *siphash = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
-	key->mac = siphash ? EVP_MAC_CTX_new(siphash) : NULL;
-	EVP_MAC_free(siphash);
-	size_t size = NONCE_MAC_LEN;
-	OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
-	                       OSSL_PARAM_construct_end()};
-	if (!key->mac || !EVP_MAC_CTX_set_params(key->mac, params)) {
-		base_log(BASE_LOG_ERROR, "sip", "cannot set up SipHash for digest nonces");
 		abort();
 	}
 }
 
 void sip_nonce_key_clear(struct sip_nonce_key *key)
 {
-	EVP_MAC_CTX_free(key->mac);
-	key->mac = NULL;
 	OPENSSL_cleanse(key->secret, sizeof(key->secret));
 }
 
