@@ -203,7 +203,7 @@ size_t sip_registrar_lookup(struct sip_registrar *r, const char *aor, struct sip
 	return n;
 }
 
-static bool same_flow(const struct sip_source *a, const struct sip_source *b)
+bool sip_location_same_flow(const struct sip_source *a, const struct sip_source *b)
 {
 	if (a->kind != b->kind)
 		return false;
@@ -218,7 +218,8 @@ bool sip_registrar_binding_of(struct sip_registrar *r, const char *aor,
 	struct aor_bindings *b = sip_location_aor(r, aor, false);
 	int64_t now = base_time_now();
 	for (size_t i = 0; b && i < b->n; i++) {
-		if (b->items[i].expires_at > now && same_flow(&b->items[i].flow, src)) {
+		if (b->items[i].expires_at > now &&
+		    sip_location_same_flow(&b->items[i].flow, src)) {
 			*out = b->items[i];
 			return true;
 		}

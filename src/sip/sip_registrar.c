@@ -431,19 +431,88 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
 	           : base_err_set(err, BASE_E_INTERNAL, NULL, "out of memory");
 }
 
+/* ---- one client per device ----
+ *
+ * Unified CM lets one client at a time register a device. A second Jabber client of the same
+ * device, started on another computer while the first is still connected, is refused with the
+ * Warning that makes Jabber ask its user whether to force the registration; if so, it
+ * registers again with Reason "cisco-alarm:111 ... Last=Application-Requested-Destroy" (and
+ * CSeq 102 and a random instance, cisco-device-config.md §5.2 and §5.4), which takes the line
+ * over: the other client's bindings go, and its next refresh is refused the same way.
+ *
+ * Only clients that say they understand this (option tag X-cisco-duplicate-reg, which Jabber
+ * sends) are refused. Anything else, say a phone that restarted while its old binding is still
+ * live, could not answer and would be locked out until that binding expired; it just
+ * registers, as RFC 3261 allows. */
+
+static bool other_client(const struct sip_binding *b, const struct sip_source *src,
+                         const struct sip_msg *req)
+{
+	return !sip_location_same_flow(&b->flow, src) && !sip_pl_eq(req->call_id, b->call_id);
+}
+
+static bool handles_duplicate_registration(const struct sip_msg *req)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_SUPPORTED); h;
+	     h = sip_msg_hdr_next(req, h))
+		if (sip_pl_eq_nocase(h->value, "X-cisco-duplicate-reg"))
+			return true;
+	return false;
+}
+
+static bool forces_registration(const struct sip_msg *req)
+{
+	const struct sip_hdr *reason = sip_msg_hdr_named(req, "Reason");
+	return reason && memmem(reason->value.p, reason->value.l, "cisco-alarm:111", 15);
+}
+
+/* Removes the device's bindings of the line; when `keeping` is given, only those of clients
+ * other than the one that sent it. */
 static int remove_device_bindings(struct sip_registrar *r, const struct registration_request *rr,
-                                  struct base_err *err)
+                                  const struct sip_msg *keeping, struct base_err *err)
 {
 	struct aor_bindings *b = sip_location_aor(r, rr->aor, false);
 	for (size_t i = 0; b && i < b->n;) {
-		if (strcasecmp(b->items[i].device, rr->device->device) != 0) {
+		const struct sip_binding *it = &b->items[i];
+		if (strcasecmp(it->device, rr->device->device) != 0 ||
+		    (keeping && !other_client(it, rr->src, keeping))) {
 			i++;
 			continue;
 		}
-		if (store_registration_delete(r->store, rr->aor, b->items[i].contact, err) != 0)
+		if (store_registration_delete(r->store, rr->aor, it->contact, err) != 0)
 			return -1;
 		sip_location_remove(r, b, i);
 	}
+	return 0;
+}
+
+/* 0: the line is this client's to register (another client's bindings of the device gone if
+ * it forced); -1: answered. */
+static int claim_device(struct sip_registrar *r, struct sip_server_tx *tx,
+                        const struct registration_request *rr)
+{
+	struct aor_bindings *b = sip_location_aor(r, rr->aor, false);
+	int64_t now = base_time_now();
+	bool held = false;
+	for (size_t i = 0; b && i < b->n && !held; i++)
+		held = b->items[i].expires_at > now &&
+		       strcasecmp(b->items[i].device, rr->device->device) == 0 &&
+		       other_client(&b->items[i], rr->src, rr->req);
+	if (!held || !handles_duplicate_registration(rr->req))
+		return 0;
+	if (!forces_registration(rr->req)) {
+		refuse_with_warning(r, tx, NULL, "Registration is active for another client");
+		return -1;
+	}
+	struct base_err err = {0};
+	if (remove_device_bindings(r, rr, rr->req, &err) != 0) {
+		base_log(BASE_LOG_ERROR, "sip", "%s could not take %s over from another client: %s",
+		         rr->device->device, rr->aor, err.message);
+		reply(tx, 500, NULL, NULL);
+		return -1;
+	}
+	base_log(BASE_LOG_INFO, "sip", "%s forced its registration of %s from %s",
+	         rr->device->device, rr->aor, rr->src->host);
 	return 0;
 }
 
@@ -513,7 +582,9 @@ void sip_registrar_handle(struct sip_registrar *r, struct sip_server_tx *tx)
 	bool wildcard;
 	if (read_contacts(tx, &rr, changes, &n, &wildcard) != 0)
 		return;
-	int rc = wildcard ? remove_device_bindings(r, &rr, &err) : 0;
+	if (!wildcard && n > 0 && changes[0].expires > 0 && claim_device(r, tx, &rr) != 0)
+		return;
+	int rc = wildcard ? remove_device_bindings(r, &rr, NULL, &err) : 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = apply_change(r, &rr, &changes[i], &err);
 	if (rc != 0) {

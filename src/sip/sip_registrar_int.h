@@ -40,6 +40,8 @@ struct sip_binding *sip_location_find(struct aor_bindings *b, const char *contac
 /* Adds nb, or replaces the binding sip_location_find gives for it. */
 int sip_location_put(struct sip_registrar *r, const struct sip_binding *nb);
 void sip_location_remove(struct sip_registrar *r, struct aor_bindings *b, size_t i);
+/* Whether two requests came the same way: one connection, or one UDP address and port. */
+bool sip_location_same_flow(const struct sip_source *a, const struct sip_source *b);
 /* The sweep event (every SWEEP_SECONDS), the transport's close handler and the store loader. */
 void sip_location_sweep(evutil_socket_t fd, short events, void *arg);
 void sip_location_flow_closed(void *arg, const struct sip_source *flow);
