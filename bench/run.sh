@@ -452,6 +452,14 @@ printf '%-44s %14s %14s %8s\n' "  CPU us per REGISTER above its floor" \
 	"$(ratio "$(above "${R[ucmd.reg.us]:-n/a}" "${R[floor-epoll.reg.us]:-n/a}")" "$(above "${R[kamailio.reg.us]:-n/a}" "${R[floor-blocking.reg.us]:-n/a}")")"
 echo
 printf '%-44s %14s %14s\n' "REGISTER us per round" "${R[ucmd.reg.rounds]:-n/a}" "${R[kamailio.reg.rounds]:-n/a}"
+# Each ucmd round and the Kamailio round right after it ran under the same conditions of the
+# machine; their ratios show how much of the spread is the machine's.
+paired() { python3 -c "import statistics, sys
+u, k = sys.argv[1].split(), sys.argv[2].split()
+r = [float(a) / float(b) for a, b in zip(u, k)]
+print(' '.join('%.2f' % x for x in r) + ('  (median %.2f)' % statistics.median(r) if r else 'n/a'))" "$1" "$2"; }
+printf '%-44s %s\n' "  ratio per round (ucmd / the Kamailio after)" \
+	"$(paired "${R[ucmd.reg.rounds]:-}" "${R[kamailio.reg.rounds]:-}")"
 printf '%-44s %14s %14s\n' "  floor us per round (epoll / blocking)" "${R[floor-epoll.reg.rounds]:-n/a}" "${R[floor-blocking.reg.rounds]:-n/a}"
 printf '%-44s %14s %14s\n' "REGISTER ok / failed / seconds (last round)" \
 	"${R[ucmd.reg.ok]:-n/a}/${R[ucmd.reg.failed]:-n/a}/${R[ucmd.reg.secs]:-n/a}" \
