@@ -78,8 +78,10 @@ grep -q "Device security mismatch: expected TLS" "$T/jabber.result" ||
 [ "$(api GET "registrations?aor=2002" | json "['total']")" = 0 ] || fail "2002 bound anyway"
 pass "an authenticated CSF device over TCP gets 403 with Warning: 399 ... \"Device security mismatch: expected TLS\""
 
-# Two Jabber clients of one device, as when its user starts Jabber on a second computer.
-jabber register_jabber_evicted.xml 2001 CSFJSMITH -d 3000 &
+# Two Jabber clients of one device, as when its user starts Jabber on a second computer. The
+# first refreshes 5 s after registering; the second must have forced its registration by then,
+# and stays connected 8 s after it, so that its binding is still there at that refresh.
+jabber register_jabber_evicted.xml 2001 CSFJSMITH -d 5000 &
 first_client=$!
 track_pid $first_client
 instance() { api GET "registrations?aor=2001" | json "['items'][0]['instance']" 2>/dev/null; }
@@ -89,7 +91,7 @@ for _ in $(seq 1 50); do
 done
 [ "$(instance)" = urn:uuid:00000000-0000-0000-0000-000000000000 ] ||
 	fail "the first client did not register: $(cat "$T/jabber.out")"
-JABBER=second jabber register_jabber_force.xml 2001 CSFJSMITH -d 4000 &
+JABBER=second jabber register_jabber_force.xml 2001 CSFJSMITH -d 8000 &
 second_client=$!
 track_pid $second_client
 for _ in $(seq 1 50); do
