@@ -159,14 +159,6 @@ static enum call_security mode_security(const char *mode, bool mixed)
 	return strcmp(mode, "authenticated") == 0 ? CALL_AUTHENTICATED : CALL_NON_SECURE;
 }
 
-/* Jabber's device types: for Windows or Linux (csf), iPhone (tct), Android (bot), tablets
- * (tab). */
-static bool is_jabber(const char *type)
-{
-	return strcmp(type, "csf") == 0 || strcmp(type, "tct") == 0 || strcmp(type, "bot") == 0 ||
-	       strcmp(type, "tab") == 0;
-}
-
 void call_leg_device(struct call_service *cs, struct call_leg *leg)
 {
 	json_t *p = NULL;
@@ -183,7 +175,7 @@ void call_leg_device(struct call_service *cs, struct call_leg *leg)
 		if (strcasecmp(devices[i].device, leg->device) != 0)
 			continue;
 		leg->security = mode_security(devices[i].security_mode, mixed);
-		leg->jabber = is_jabber(devices[i].type);
+		leg->jabber = store_device_type_is_jabber(devices[i].type);
 	}
 }
 

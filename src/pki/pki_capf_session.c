@@ -144,12 +144,6 @@ void capf_session_begin(struct capf_conn *c)
 
 /* ---- authentication ---- */
 
-static bool is_jabber(const char *device_type)
-{
-	return strcmp(device_type, "csf") == 0 || strcmp(device_type, "tct") == 0 ||
-	       strcmp(device_type, "bot") == 0 || strcmp(device_type, "tab") == 0;
-}
-
 /* The string check: compared in constant time; wrong strings are counted, and at the
  * service parameter's limit the string is locked until an administrator makes a new one. */
 static bool check_string(struct capf_conn *c, const struct pki_capf_msg *msg)
@@ -222,7 +216,7 @@ static void request_key(struct capf_conn *c)
 	if (c->key_spec.type == PKI_CAPF_KEY_RSA) {
 		pki_capf_put_u16(&w, PKI_CAPF_T_KEY_SIZE, c->key_spec.rsa_bits);
 		/* Jabber gets KEY_SIZE alone, as CUCM sends it (specs/capf.md §8.1). */
-		if (!is_jabber(c->op.device_type))
+		if (!store_device_type_is_jabber(c->op.device_type))
 			pki_capf_put_u8(&w, PKI_CAPF_T_KEY_TYPE, PKI_CAPF_KEY_RSA);
 	} else {
 		pki_capf_put_u8(&w, PKI_CAPF_T_KEY_TYPE, PKI_CAPF_KEY_EC);
@@ -413,8 +407,9 @@ static void no_operation(struct capf_conn *c)
 		store_cert_clear(&current);
 	struct store_capf_outcome o = {.reason = "no certificate operation is pending"};
 	record(c, &o);
-	capf_end(c, is_jabber(c->op.device_type) && has_lsc ? PKI_CAPF_R_INVALID_ELEMENT
-	                                                    : PKI_CAPF_R_NO_ACTION);
+	capf_end(c, store_device_type_is_jabber(c->op.device_type) && has_lsc
+	                ? PKI_CAPF_R_INVALID_ELEMENT
+	                : PKI_CAPF_R_NO_ACTION);
 }
 
 static void handle_auth(struct capf_conn *c, const struct pki_capf_msg *msg)

@@ -440,10 +440,10 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
  * CSeq 102 and a random instance, cisco-device-config.md §5.2 and §5.4), which takes the line
  * over: the other client's bindings go, and its next refresh is refused the same way.
  *
- * Only clients that say they understand this (option tag X-cisco-duplicate-reg, which Jabber
- * sends) are refused. Anything else, say a phone that restarted while its old binding is still
- * live, could not answer and would be locked out until that binding expired; it just
- * registers, as RFC 3261 allows. */
+ * Only Jabber devices whose client says it understands this (option tag X-cisco-duplicate-reg)
+ * are refused. Anything else could not answer and would be locked out until the old binding
+ * expired: a desk phone that restarted while its old TCP connection is not yet known dead
+ * comes back from another flow with a new Call-ID too. It just registers, as RFC 3261 allows. */
 
 static bool other_client(const struct sip_binding *b, const struct sip_source *src,
                          const struct sip_msg *req)
@@ -498,7 +498,8 @@ static int claim_device(struct sip_registrar *r, struct sip_server_tx *tx,
 		held = b->items[i].expires_at > now &&
 		       strcasecmp(b->items[i].device, rr->device->device) == 0 &&
 		       other_client(&b->items[i], rr->src, rr->req);
-	if (!held || !handles_duplicate_registration(rr->req))
+	if (!held || !store_device_type_is_jabber(rr->device->type) ||
+	    !handles_duplicate_registration(rr->req))
 		return 0;
 	if (!forces_registration(rr->req)) {
 		refuse_with_warning(r, tx, NULL, "Registration is active for another client");

@@ -112,6 +112,9 @@ const char *const *store_kind_actions(const struct store_kind *kind);
 /* Which methods a kind allows: "list", "get", "create", "update", "delete". */
 bool store_kind_allows(const struct store_kind *kind, const char *method);
 
+/* Whether a device type is a Jabber softphone: for Windows or Linux (csf), iPhone (tct), Android
+ * (bot), tablets (tab). */
+bool store_device_type_is_jabber(const char *type);
 /* The name rules of each device type (D000 §Create devices; SEP<MAC> for Cisco phones). */
 int store_device_validate_name(const char *type, const char *name, struct base_err *err);
 

@@ -112,4 +112,20 @@ grep -q "Registration is active for another client" "$T/jabber.result" || fail "
 pass "the first client's next refresh is refused the same way, and the line stays with the second"
 wait $second_client || fail "the second client failed: $(tail -5 "$T/second.out") $(cat "$T/second.err" 2>/dev/null)"
 
+# A desk phone is never refused so: one that restarted comes back from a new connection with a
+# new Call-ID while its old binding may still be live, and could not answer the question.
+C directory-number create 2003
+C device create SEP000000002003 --type cisco_sip_phone --lines 2003
+jabber register_jabber.xml 2003 SEP000000002003 -d 3000 &
+first_client=$!
+track_pid $first_client
+for _ in $(seq 1 50); do
+	[ "$(api GET "registrations?aor=2003" | json "['total']")" = 1 ] && break
+	sleep 0.1
+done
+JABBER=second jabber register_jabber.xml 2003 SEP000000002003 -d 1 ||
+	fail "a second registration of a desk phone was refused: $(cat "$T/second.err" 2>/dev/null)"
+wait $first_client || fail "the desk phone's first connection was refused: $(cat "$T/jabber.err" 2>/dev/null)"
+pass "a desk phone registering from a second connection is not refused, though its client sends X-cisco-duplicate-reg"
+
 finish
