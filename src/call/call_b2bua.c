@@ -25,11 +25,7 @@ static void angle(struct sip_pl uri, char *out, size_t size)
  * (SIP line messaging guide); only they get Call-Info security updates. */
 static bool advertises_sis(const struct sip_msg *m)
 {
-	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_SUPPORTED); h;
-	     h = sip_msg_hdr_next(m, h))
-		if (h->value.l >= 11 && strncasecmp(h->value.p, "X-cisco-sis", 11) == 0)
-			return true;
-	return false;
+	return sip_msg_supports(m, "X-cisco-sis");
 }
 
 /* ---- sending on a leg ---- */

@@ -221,6 +221,9 @@ const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg, enum sip_hdr_id id)
 const struct sip_hdr *sip_msg_hdr_next(const struct sip_msg *msg, const struct sip_hdr *prev);
 /* A header by name (full or compact, case-insensitive), for those without an id. */
 const struct sip_hdr *sip_msg_hdr_named(const struct sip_msg *msg, const char *name);
+/* Whether the Supported header lists the option tag, alone or with the "-<version>" that Cisco
+ * puts on some of its own ("X-cisco-sis-7.0.0"). */
+bool sip_msg_supports(const struct sip_msg *msg, const char *tag);
 
 /* ---- building messages ----------------------------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct sip_parse_state {
 	bool via, from, to, call_id, cseq, max_forwards, content_length, content_type, expires;
@@ -460,6 +461,17 @@ const struct sip_hdr *sip_msg_hdr_named(const struct sip_msg *msg, const char *n
 		if (msg->hdrs[i].id == SIP_HDR_OTHER && sip_name_is(msg->hdrs[i].name, full, nl))
 			return &msg->hdrs[i];
 	return NULL;
+}
+
+bool sip_msg_supports(const struct sip_msg *msg, const char *tag)
+{
+	size_t n = strlen(tag);
+	for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_SUPPORTED); h;
+	     h = sip_msg_hdr_next(msg, h))
+		if (h->value.l >= n && strncasecmp(h->value.p, tag, n) == 0 &&
+		    (h->value.l == n || h->value.p[n] == '-'))
+			return true;
+	return false;
 }
 
 /* The Content-Length of one header line of a stream message: 1 if this line is not one, 0

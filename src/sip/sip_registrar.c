@@ -451,15 +451,6 @@ static bool other_client(const struct sip_binding *b, const struct sip_source *s
 	return !sip_location_same_flow(&b->flow, src) && !sip_pl_eq(req->call_id, b->call_id);
 }
 
-static bool handles_duplicate_registration(const struct sip_msg *req)
-{
-	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_SUPPORTED); h;
-	     h = sip_msg_hdr_next(req, h))
-		if (sip_pl_eq_nocase(h->value, "X-cisco-duplicate-reg"))
-			return true;
-	return false;
-}
-
 static bool forces_registration(const struct sip_msg *req)
 {
 	const struct sip_hdr *reason = sip_msg_hdr_named(req, "Reason");
@@ -491,6 +482,9 @@ static int remove_device_bindings(struct sip_registrar *r, const struct registra
 static int claim_device(struct sip_registrar *r, struct sip_server_tx *tx,
                         const struct registration_request *rr)
 {
+	if (!store_device_type_is_jabber(rr->device->type) ||
+	    !sip_msg_supports(rr->req, "X-cisco-duplicate-reg"))
+		return 0; /* a desk phone's REGISTER costs no more than before */
 	struct aor_bindings *b = sip_location_aor(r, rr->aor, false);
 	int64_t now = base_time_now();
 	bool held = false;
@@ -498,8 +492,7 @@ static int claim_device(struct sip_registrar *r, struct sip_server_tx *tx,
 		held = b->items[i].expires_at > now &&
 		       strcasecmp(b->items[i].device, rr->device->device) == 0 &&
 		       other_client(&b->items[i], rr->src, rr->req);
-	if (!held || !store_device_type_is_jabber(rr->device->type) ||
-	    !handles_duplicate_registration(rr->req))
+	if (!held)
 		return 0;
 	if (!forces_registration(rr->req)) {
 		refuse_with_warning(r, tx, NULL, "Registration is active for another client");

@@ -267,6 +267,32 @@ static void test_parse_request(void **state)
 	sip_msg_free(&m); /* harmless twice */
 }
 
+/* Option tags: exact, or with a Cisco "-<version>"; never a longer tag that starts alike. */
+static void test_supports(void **state)
+{
+	(void)state;
+	struct sip_msg m;
+	struct sip_parse_error err;
+	assert_int_equal(parse("REGISTER sip:example.com SIP/2.0\n"
+	                       "Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK1\n"
+	                       "To: <sip:1001@example.com>\n"
+	                       "From: <sip:1001@example.com>;tag=a1\n"
+	                       "Call-ID: c1@example.com\n"
+	                       "CSeq: 101 REGISTER\n"
+	                       "Supported: replaces, X-cisco-sis-7.0.0\n"
+	                       "k: x-cisco-duplicate-reg, X-cisco-callinfox\n"
+	                       "Content-Length: 0\n"
+	                       "\n",
+	                       &m, &err),
+	                 0);
+	assert_true(sip_msg_supports(&m, "replaces"));
+	assert_true(sip_msg_supports(&m, "X-cisco-sis"));
+	assert_true(sip_msg_supports(&m, "X-cisco-duplicate-reg"));
+	assert_false(sip_msg_supports(&m, "X-cisco-callinfo"));
+	assert_false(sip_msg_supports(&m, "timer"));
+	sip_msg_free(&m);
+}
+
 static void test_compact_forms(void **state)
 {
 	(void)state;
@@ -664,6 +690,7 @@ int main(void)
 	    cmocka_unit_test(test_addr),
 	    cmocka_unit_test(test_via),
 	    cmocka_unit_test(test_parse_request),
+	    cmocka_unit_test(test_supports),
 	    cmocka_unit_test(test_compact_forms),
 	    cmocka_unit_test(test_lists_and_folding),
 	    cmocka_unit_test(test_response_and_line_ends),
