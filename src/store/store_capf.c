@@ -19,16 +19,6 @@ const char *const store_capf_authentication_modes[] = {"by_authentication_string
 
 const char *const store_capf_key_types[] = {"rsa", "ec_p256", "ec_p384", NULL};
 
-bool store_device_type_is_jabber_mobile(const char *type)
-{
-	return strcmp(type, "tct") == 0 || strcmp(type, "bot") == 0 || strcmp(type, "tab") == 0;
-}
-
-bool store_device_type_is_jabber(const char *type)
-{
-	return strcmp(type, "csf") == 0 || store_device_type_is_jabber_mobile(type);
-}
-
 int store_capf_check_key_size(const char *field, long long bits, struct base_err *err)
 {
 	if (bits == 512)

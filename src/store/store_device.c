@@ -21,6 +21,16 @@ static const char *const capf_operations[] = {"no_pending", "install_upgrade", "
 static const char *const on_off[] = {"enabled", "disabled", NULL};
 static const char *const lsc_states[] = {"not_installed", "installed", NULL};
 
+bool store_device_type_is_jabber_mobile(const char *type)
+{
+	return strcmp(type, "tct") == 0 || strcmp(type, "bot") == 0 || strcmp(type, "tab") == 0;
+}
+
+bool store_device_type_is_jabber(const char *type)
+{
+	return strcmp(type, "csf") == 0 || store_device_type_is_jabber_mobile(type);
+}
+
 #define HARDENING(n, d)                                                                            \
 	{                                                                                          \
 		.name = n, .type = STORE_T_ENUM, .values = on_off, .def = "enabled",               \
