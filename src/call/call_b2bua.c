@@ -240,6 +240,8 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 		return;
 	}
 	if (c->state != CALL_CONNECTED && c->invite) {
+		if (final_for_caller(c) == 486 && call_play_busy_tone(c))
+			return;
 		sip_server_tx_reply(c->invite, final_for_caller(c), NULL, NULL, NULL, NULL, 0);
 		c->invite = NULL;
 	}
@@ -438,6 +440,11 @@ static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 		sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
 		call_cancel_branches(c, NULL);
 		call_join_ring_failed(c, 487);
+		return;
+	}
+	if (c->state == CALL_BUSY_TONE) { /* the caller leaves the early dialog (RFC 3261 §15) */
+		sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
+		call_end_busy(c, 487);
 		return;
 	}
 	if (c->state != CALL_CONNECTED) {

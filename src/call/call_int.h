@@ -54,7 +54,9 @@ struct call_branch {
 	struct call_sdp answer;
 };
 
-enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED };
+/* CALL_BUSY_TONE: nobody can answer (busy), and the caller, a Jabber client, has been told to
+ * play the busy tone in the early dialog; its INVITE waits for its CANCEL (call_tone.c). */
+enum call_state { CALL_SETUP, CALL_RINGING, CALL_CONNECTED, CALL_BUSY_TONE };
 
 /* Which side is transferring the other away (REFER), if any. */
 enum call_transfer { CALL_NO_TRANSFER, CALL_A_TRANSFERS, CALL_B_TRANSFERS };
@@ -101,6 +103,7 @@ struct call {
 	/* the callee's 2xx offer went to a caller that made no offer: the callee's ACK waits for
 	 * the answer in the caller's ACK (call_late.c) */
 	bool b_awaits_answer;
+	struct event *tone_timer; /* how long the caller may hear the busy tone (call_tone.c) */
 };
 
 struct call_service {
@@ -188,6 +191,14 @@ void call_transfer_answered(struct call *c, struct call_branch *br, const struct
 void call_transfer_failed(struct call *c);
 /* A request on a leg while a transfer or join is under way: 491 (RFC 3261 §14.1). */
 bool call_busy(const struct call *c);
+
+/* call_tone.c: the busy tone for a Jabber caller */
+/* Nobody could answer, and the best failure is busy: a Jabber caller is told to play the
+ * busy tone (183, REFER) rather than given the 486; false when c is not such a call (or the
+ * tone cannot be asked for), and the caller is to get its final response as usual. */
+bool call_play_busy_tone(struct call *c);
+/* Ends a call that never connected, answering the caller's INVITE with status. */
+void call_end_busy(struct call *c, uint16_t status);
 
 /* call_late.c: delayed offers towards the callee */
 /* ACKs a late branch's 2xx with the answer it is owed (made, the first time, from the other

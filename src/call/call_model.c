@@ -62,6 +62,8 @@ void call_free(struct call *c)
 	free(c->transferor);
 	if (c->ok_timer)
 		event_free(c->ok_timer);
+	if (c->tone_timer)
+		event_free(c->tone_timer);
 	free(c->sdp_a.data);
 	free(c->sdp_b.data);
 	free(c->ok);
@@ -212,7 +214,7 @@ static void list_call(void *arg, const char *key, void *value)
 	base_time_format(c->created_at, created);
 	if (c->answered_at)
 		base_time_format(c->answered_at, answered);
-	static const char *const states[] = {"setup", "ringing", "connected"};
+	static const char *const states[] = {"setup", "ringing", "connected", "busy"};
 	json_t *call = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)c->id, "state",
 	                         states[c->state], "security", call_security_name(call_status(c)),
 	                         "created_at", created, "caller", leg_json(&c->a));

@@ -9,11 +9,13 @@
 # keeps the early offer) and the CANCEL it gets carries the INVITE's Session-ID. A hold
 # re-INVITE towards the client is refused (488) and the call goes on. A caller's own delayed
 # offer (ucm-phone --late) gets the client's offer and its ACK's answer goes on to the client.
+# A Jabber client calling a busy line is told so as Unified CM tells it: a 183, then a REFER
+# in that early dialog asking for the busy tone (DtLineBusyTone), and not a 486.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
 start_with_admin SIP_PORT
-for n in 2101 2102 2103; do C directory-number create $n; done
+for n in 2101 2102 2103 2104; do C directory-number create $n; done
 while read -r name type line; do
 	C device create "$name" --type "$type" --lines "$line"
 done <<'DEVICES'
@@ -21,8 +23,9 @@ SEP00000000B101 cisco_sip_phone 2101
 CSFJABBER csf 2102
 SEP00000000B103 cisco_sip_phone 2103
 CSFSHARED csf 2103
+SEP00000000B104 cisco_sip_phone 2104
 DEVICES
-pass "configured a desk phone caller, a CSF device, and a line shared by a desk phone and a CSF"
+pass "configured a desk phone caller, a CSF device, a line shared by a desk phone and a CSF, and a desk phone to be busy"
 
 sc=$(dirname "$0")/sipp
 common=(-m 1 -i 127.0.0.1 -nostdin -timeout 30 -timeout_error)
@@ -195,5 +198,62 @@ ack = re.search(r"message received.*?\nACK sip:.*?\n\r?\n(.*?)\n-{10}", trace, r
 sys.exit(0 if ack and "o=ucm-phone" in ack.group(1) and "m=audio" in ack.group(1) else 1)
 PY
 pass "a delayed-offer caller gets the client's offer, and its answer reaches the client in the ACK"
+
+# 5. The Jabber client calls a busy line (the desk phone 2104 answers 486): it gets no 486,
+# which it would show as a failed call, but a 183 and, in that early dialog, a REFER asking
+# for the busy tone; while it hears the tone the call is listed as busy; its CANCEL ends it.
+DP=$(free_port)
+timeout 20 sipp -sf "$sc/register_named.xml" "${common[@]}" -t u1 -p "$DP" -key line 2104 \
+	-key device SEP00000000B104 -key result_file "$T/rbusy" "127.0.0.1:$SIP_PORT" >/dev/null 2>&1 || true
+[ "$(read_result "$T/rbusy")" = 200 ] || fail "the desk phone of 2104 did not register"
+timeout 30 sipp -sf "$sc/uas_busy.xml" "${common[@]}" -t u1 -p "$DP" >"$T/busy_desk.out" 2>&1 &
+busy_desk_pid=$!
+track_pid $busy_desk_pid
+sleep 0.3
+timeout 30 sipp -sf "$sc/jabber_call_busy.xml" "${common[@]}" -t t1 -p "$(free_port)" -d 1500 \
+	-key device CSFJABBER -key line 2102 -key callee 2104 -key ok_file "$T/busy.ok" \
+	-trace_msg -message_file "$T/busy.log" -trace_err -error_file "$T/busy.err" \
+	"127.0.0.1:$SIP_PORT" >"$T/busy.out" 2>&1 &
+busy_pid=$!
+track_pid $busy_pid
+state=""
+for _ in $(seq 1 40); do
+	state="$(api GET calls | json "['items'][0]['state']" 2>/dev/null || true)"
+	[ "$state" = busy ] && break
+	sleep 0.1
+done
+[ "$state" = busy ] || fail "the call to the busy line is not listed as busy: $(api GET calls)"
+pass "GET /api/v1/calls lists the call as busy while the Jabber client hears the busy tone"
+wait "$busy_pid" || fail "the Jabber client was not told the line is busy: $(tail -5 "$T/busy.out"; head -c 600 "$T/busy.err" 2>/dev/null)"
+wait "$busy_desk_pid" || fail "the busy desk phone's sipp failed: $(tail -5 "$T/busy_desk.out")"
+[ -s "$T/busy.ok" ] && ! grep -qi "regexp" "$T/busy.err" 2>/dev/null ||
+	fail "the Jabber client failed a check: $(head -c 600 "$T/busy.err")"
+python3 - "$T/busy.log" <<'PY' || fail "the busy-tone REFER is not in the 183's early dialog"
+import re, sys
+trace = open(sys.argv[1], errors="replace").read().replace("\r", "")
+def received(start):
+    m = re.search(r"message received[^\n]*\n+(" + start + r"[^\n]*\n(?:[^\n]+\n)*)", trace)
+    return m.group(1) if m else ""
+def sent(start):
+    m = re.search(r"message sent[^\n]*\n+(" + start + r"[^\n]*\n(?:[^\n]+\n)*)", trace)
+    return m.group(1) if m else ""
+def hdr(msg, name):
+    m = re.search(r"^" + name + r": *(.*)$", msg, re.M | re.I)
+    return m.group(1) if m else None
+def tag(value):
+    m = re.search(r";tag=([^;>\s]+)", value or "")
+    return m.group(1) if m else None
+invite, early, refer = sent("INVITE "), received("SIP/2.0 183 "), received("REFER ")
+ok = (refer and early and invite and hdr(refer, "Call-ID") == hdr(invite, "Call-ID")
+      and tag(hdr(refer, "From")) == tag(hdr(early, "To")) is not None
+      and tag(hdr(refer, "To")) == tag(hdr(invite, "From"))
+      and refer.split()[1].startswith("sip:2102@"))
+sys.exit(0 if ok else 1)
+PY
+pass "a Jabber client calling a busy line gets a 183 and then, in its early dialog, a REFER asking for DtLineBusyTone, not a 486"
+grep -q "2104 is busy; busy tone to CSFJABBER" "$T/ucmd.log" || fail "busy tone not logged"
+grep -q "cancelled by CSFJABBER" "$T/ucmd.log" || fail "the client's CANCEL did not end the call"
+[ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after the CANCEL"
+pass "the client's CANCEL (To with the 183's tag) gets 200 and 487 and ends the call"
 stop_ucmd # under ASan, a leak fails the test here
 finish
