@@ -19,6 +19,17 @@ struct app_sip {
 	SSL_CTX *tls; /* attached to pki for CRL and certificate reloads */
 };
 
+/* Every connection event of every call, at debug level: the trace an administrator follows a
+ * call by, in the words CTI reports it with (CTI observes the same events). */
+static void trace_call_event(void *arg, const struct call_event *ev)
+{
+	(void)arg;
+	base_log(BASE_LOG_DEBUG, "call", "call %llu: %s %s%s%s: %s (%s)",
+	         (unsigned long long)ev->call, call_event_name(ev->kind), ev->device,
+	         *ev->device ? " on " : "", ev->dn, call_connection_state_name(ev->state),
+	         call_cause_name(ev->cause));
+}
+
 static void on_request(void *arg, struct sip_server_tx *tx)
 {
 	struct app_sip *sip = arg;
@@ -58,7 +69,8 @@ int app_sip_start(struct app_sip **out, struct event_base *base, struct store *s
 	};
 	if (sip_stack_start(&sip->stack, base, &opt, on_request, sip, err) != 0 ||
 	    sip_registrar_start(&sip->registrar, base, store, sip->stack, err) != 0 ||
-	    call_service_start(&sip->calls, base, store, sip->stack, sip->registrar, err) != 0) {
+	    call_service_start(&sip->calls, base, store, sip->stack, sip->registrar, err) != 0 ||
+	    call_observer_add(sip->calls, trace_call_event, NULL, err) != 0) {
 		app_sip_stop(sip);
 		return -1;
 	}

@@ -182,6 +182,7 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	}
 	if (!wins) {
 		/* Someone else answered first, or the caller gave up: end this one. */
+		call_leg_clear(c, &br->leg, CALL_CAUSE_NORMAL_CLEARING);
 		call_hang_up(&br->leg, c->cs);
 		return;
 	}
@@ -192,6 +193,7 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	call_sdp_keep(&c->sdp_b, resp->body, !br->late);
 	c->state = CALL_CONNECTED;
 	c->answered_at = base_time_now();
+	call_leg_notify(c, &c->b, CALL_EVENT_ESTABLISHED, CALL_CONN_CONNECTED, CALL_CAUSE_NEW_CALL);
 	call_index(c, c->b.call_id);
 	call_cancel_branches(c, br);
 	if (c->ring_join) {
@@ -214,6 +216,11 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 	struct call_branch *br = arg;
 	struct call *c = br->call;
 	if (resp->status < 200) {
+		if (resp->status >= 180 && br->leg.conn == CALL_CONN_NULL && !br->done)
+			call_leg_notify(c, &br->leg, CALL_EVENT_DELIVERED, CALL_CONN_ALERTING,
+			                c->transfer != CALL_NO_TRANSFER
+			                    ? CALL_CAUSE_SINGLE_STEP_TRANSFER
+			                    : CALL_CAUSE_NEW_CALL);
 		if (resp->status >= 180 && c->invite && c->state == CALL_SETUP) {
 			c->state = CALL_RINGING;
 			sip_server_tx_reply(c->invite, 180, NULL, NULL, NULL, NULL, 0);
@@ -227,6 +234,7 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 	br->done = true;
 	br->tx = NULL;
 	note_failure(c, resp->status);
+	call_leg_clear(c, &br->leg, CALL_CAUSE_NORMAL_CLEARING);
 	for (size_t i = 0; i < c->nbranches; i++)
 		if (!c->branches[i].done)
 			return;
@@ -240,6 +248,8 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 		return;
 	}
 	if (c->state != CALL_CONNECTED && c->invite) {
+		if (!c->cancelled)
+			call_notify_failed(c, final_for_caller(c));
 		if (final_for_caller(c) == 486 && call_play_busy_tone(c))
 			return;
 		sip_server_tx_reply(c->invite, final_for_caller(c), NULL, NULL, NULL, NULL, 0);
@@ -374,12 +384,14 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 	base_strlcpy(c->b.dn, target, sizeof(c->b.dn));
 	c->invite = tx;
 	call_index(c, c->a.call_id);
+	call_leg_notify(c, &c->a, CALL_EVENT_ORIGINATED, CALL_CONN_CONNECTED, CALL_CAUSE_NEW_CALL);
 	struct sip_binding targets[CALL_MAX_BRANCHES];
 	size_t n = sip_registrar_lookup(cs->registrar, target, targets, CALL_MAX_BRANCHES);
 	for (size_t i = 0; i < n && i < CALL_MAX_BRANCHES; i++)
 		if (strcasecmp(targets[i].device, from.device) != 0)
 			call_start_branch(c, &targets[i], target, c->a.dn, &c->sdp_a);
 	if (c->nbranches == 0) {
+		call_notify_failed(c, 480);
 		sip_server_tx_reply(tx, 480, NULL, NULL, NULL, NULL, 0);
 		call_free(c);
 		return;
@@ -452,12 +464,23 @@ static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 		return;
 	}
 	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
+	call_leg_clear(c, leg, CALL_CAUSE_NORMAL_CLEARING);
 	call_hang_up(call_leg_other(c, leg), cs);
 	if (c->replaced) /* a takeover under way: the device it replaces still holds a dialog */
 		call_hang_up(c->replaced, cs);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s hung up", (unsigned long long)c->id,
 	         leg->device);
 	call_free(c);
+}
+
+/* A re-INVITE that put the call on hold or took it back, as its SDP said (RFC 3264 §8.4). */
+static void tell_hold(struct call *c, struct call_leg *from)
+{
+	if (from->held && from->conn == CALL_CONN_CONNECTED)
+		call_leg_notify(c, from, CALL_EVENT_HELD, CALL_CONN_HOLD, CALL_CAUSE_NORMAL);
+	else if (!from->held && from->conn == CALL_CONN_HOLD)
+		call_leg_notify(c, from, CALL_EVENT_RETRIEVED, CALL_CONN_CONNECTED,
+		                CALL_CAUSE_NORMAL);
 }
 
 static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const struct sip_msg *resp)
@@ -480,6 +503,7 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 		sip_server_tx_reply(c->reinvite, 200, NULL, contact, sdp.len ? SDP : NULL, sdp.data,
 		                    sdp.len);
 		sip_buf_free(&sdp);
+		tell_hold(c, from);
 	} else {
 		sip_server_tx_reply(c->reinvite, resp->status, NULL, NULL, NULL, NULL, 0);
 	}
@@ -618,5 +642,6 @@ void call_service_stop(struct call_service *cs)
 		call_free(ctx.calls[i]);
 	free(ctx.calls);
 	base_hash_free(cs->by_call_id, NULL);
+	free(cs->observers);
 	free(cs);
 }

@@ -30,6 +30,7 @@ struct call_leg {
 	bool jabber;
 	char session_id[33];     /* our Session-ID (RFC 7989) on this leg, when we send one */
 	char remote_session[33]; /* the peer's, 32 zeros until it tells us */
+	enum call_connection_state conn; /* what observers last heard of this connection */
 };
 
 struct call;
@@ -106,6 +107,11 @@ struct call {
 	struct event *tone_timer; /* how long the caller may hear the busy tone (call_tone.c) */
 };
 
+struct call_observer {
+	call_observer_fn fn;
+	void *arg;
+};
+
 struct call_service {
 	struct event_base *base;
 	struct store *store;
@@ -113,6 +119,8 @@ struct call_service {
 	struct sip_registrar *registrar;
 	struct base_hash *by_call_id; /* both legs' Call-IDs -> struct call */
 	uint64_t next_id;
+	struct call_observer *observers;
+	size_t nobservers;
 };
 
 /* call_model.c */
@@ -191,6 +199,18 @@ void call_transfer_answered(struct call *c, struct call_branch *br, const struct
 void call_transfer_failed(struct call *c);
 /* A request on a leg while a transfer or join is under way: 491 (RFC 3261 §14.1). */
 bool call_busy(const struct call *c);
+
+/* call_observe.c: telling observers */
+/* The leg's connection is now in `state`: observers hear `kind`. */
+void call_leg_notify(struct call *c, struct call_leg *leg, enum call_event_kind kind,
+                     enum call_connection_state state, enum call_cause cause);
+/* The leg's connection is gone, if observers had heard of it (leg may be NULL). */
+void call_leg_clear(struct call *c, struct call_leg *leg, enum call_cause cause);
+/* The called line could not take the call: the final status the caller gets. */
+void call_notify_failed(struct call *c, uint16_t status);
+enum call_cause call_cause_of_status(uint16_t status);
+/* Every connection of the call still announced is cleared (normalClearing): the call ends. */
+void call_clear_connections(struct call *c);
 
 /* call_tone.c: the busy tone for a Jabber caller */
 /* Nobody could answer, and the best failure is busy: a Jabber caller is told to play the

@@ -168,8 +168,10 @@ static void take_leg(struct call *c, struct call_leg *by, struct call *c2, struc
 	free(slot->data);
 	*slot = *from;
 	*from = (struct call_sdp){0};
+	call_leg_clear(c, by, CALL_CAUSE_TRANSFER);
 	*by = *target;
 	call_index(c, by->call_id);
+	call_leg_notify(c, by, CALL_EVENT_TRANSFERRED, CALL_CONN_CONNECTED, CALL_CAUSE_TRANSFER);
 }
 
 /*

@@ -32,6 +32,7 @@ struct call *call_find(struct call_service *cs, struct sip_pl call_id)
 void call_free(struct call *c)
 {
 	struct call_service *cs = c->cs;
+	call_clear_connections(c);
 	if (c->a.call_id[0] && base_hash_get(cs->by_call_id, c->a.call_id) == c)
 		base_hash_remove(cs->by_call_id, c->a.call_id);
 	if (c->b.call_id[0] && base_hash_get(cs->by_call_id, c->b.call_id) == c)

@@ -61,6 +61,8 @@ static void take_over(struct call *c)
 	*slot = c->replacing_sdp;
 	c->replacing_sdp = (struct call_sdp){0};
 	call_hang_up(c->replaced, c->cs);
+	call_leg_clear(c, c->replaced, CALL_CAUSE_TRANSFER);
+	call_leg_notify(c, leg, CALL_EVENT_ESTABLISHED, CALL_CONN_CONNECTED, CALL_CAUSE_TRANSFER);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s replaces %s, talking to %s, %s%s",
 	         (unsigned long long)c->id, leg->device, c->replaced->device, peer->device,
 	         call_security_name(call_status(c)), c->replace_late ? " (delayed offer)" : "");

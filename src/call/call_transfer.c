@@ -152,10 +152,15 @@ void call_transfer_answered(struct call *c, struct call_branch *br, const struct
 	call_cancel_branches(c, br);
 	notify(c, 200, true);
 	call_hang_up(old, c->cs);
+	call_leg_clear(c, old, CALL_CAUSE_SINGLE_STEP_TRANSFER);
 	if (base_hash_get(c->cs->by_call_id, old->call_id) == c)
 		base_hash_remove(c->cs->by_call_id, old->call_id);
 	bool a_replaced = old == &c->a;
 	*old = br->leg;
+	call_leg_notify(c, old, CALL_EVENT_ESTABLISHED, CALL_CONN_CONNECTED,
+	                CALL_CAUSE_SINGLE_STEP_TRANSFER);
+	call_leg_notify(c, stays, CALL_EVENT_TRANSFERRED, CALL_CONN_CONNECTED,
+	                CALL_CAUSE_SINGLE_STEP_TRANSFER);
 	call_leg_note_sdp(old, resp->body);
 	struct call_sdp *slot = a_replaced ? &c->sdp_a : &c->sdp_b;
 	call_sdp_keep(slot, resp->body, true);

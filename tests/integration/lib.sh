@@ -129,6 +129,27 @@ init_admin() {
 	export UCM_USER=admin UCM_PASSWORD="$ADMIN_PASSWORD"
 }
 
+# expect_events CALL WHAT EXPECTED: fails unless the connection events of call CALL in the
+# call trace (ucmd at log level debug), one "event device on dn: state (cause)" per line, are
+# EXPECTED.
+expect_events() {
+	local got
+	got="$(sed -n "s/.* call: call $1: \([A-Za-z]*Event .*\)$/\1/p" "$T/ucmd.log")"
+	[ "$got" = "$3" ] || fail "$2: the events of call $1 are
+$got"
+}
+
+# The usual runs of those events: answered CALLER CALLEE (the caller's connection from its
+# INVITE to the callee's answer) and cleared CONNECTION... (each ended normally).
+answered() {
+	printf 'OriginatedEvent %s: connected (newCall)\nDeliveredEvent %s: alerting (newCall)\nEstablishedEvent %s: connected (newCall)' \
+		"$1" "$2" "$2"
+}
+cleared() {
+	local c
+	for c in "$@"; do printf '\nConnectionClearedEvent %s: null (normalClearing)' "$c"; done
+}
+
 # api METHOD PATH [curl args...]: prints the body, sets $STATUS.
 api() {
 	local method=$1 path=$2

@@ -3,11 +3,15 @@
 # /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
 # (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
 # digest, a shared line ringing two devices where the second gets CANCEL when the first
-# answers, and a blind transfer.
+# answers, and a blind transfer; and the connection events that call observers (CTI) are
+# told of all these, as the debug-level call trace shows them.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-start_with_admin SIP_PORT
+SIP_PORT=$(free_port)
+export SIP_PORT
+start_ucmd --log-level debug # the call trace: every connection event, as CTI observes it
+init_admin
 for n in 2001 2002 2003 2004 2005; do C directory-number create $n; done
 C device create SEP00000000A001 --type cisco_sip_phone --lines 2001
 C device create SEP00000000A002 --type cisco_sip_phone --lines 2002
@@ -183,4 +187,24 @@ sys.exit(0 if re.search(r"message received.*?NOTIFY sip:[^\n]*\n(?:[^\n]+\n)*?"
                         re.S) else 1)
 PY
 pass "a blind transfer (REFER) connects the caller to the new number and releases the transferor"
+
+# The call trace (log level debug) shows every connection event observers are told, in CSTA's
+# words and in order: the calls above are 1 (answered, the caller hangs up), 3 (nobody
+# registered), 4 (busy), 5 (hold and resume) and 9 (the blind transfer).
+A1="SEP00000000A001 on 2001" A2="SEP00000000A002 on 2002" A3="SEP00000000A003 on 2003"
+expect_events 1 "answered call" "$(answered "$A1" "$A2")$(cleared "$A1" "$A2")"
+expect_events 3 "unregistered number" "OriginatedEvent $A1: connected (newCall)
+FailedEvent 2003: fail (destNotObtainable)$(cleared "$A1")"
+expect_events 4 "busy number" "OriginatedEvent $A1: connected (newCall)
+FailedEvent 2005: fail (busy)$(cleared "$A1")"
+expect_events 5 "hold and resume" "$(answered "$A1" "$A2")
+HeldEvent $A1: hold (normal)
+RetrievedEvent $A1: connected (normal)$(cleared "$A1" "$A2")"
+expect_events 9 "blind transfer" "OriginatedEvent $A1: connected (newCall)
+EstablishedEvent $A2: connected (newCall)
+DeliveredEvent $A3: alerting (singleStepTransfer)
+ConnectionClearedEvent $A2: null (singleStepTransfer)
+EstablishedEvent $A3: connected (singleStepTransfer)
+TransferedEvent $A1: connected (singleStepTransfer)$(cleared "$A1" "$A3")"
+pass "call observers are told each connection's events in order: originated, delivered, established, held, retrieved, failed (busy, not obtainable), transferred, cleared"
 finish

@@ -5,11 +5,15 @@
 # on TLS legs), a blind transfer with ucm-phone; then with sipp: requests whose Call-ID is
 # right but whose tags are not get 481, a REFER whose Replaces names no dialog is reported
 # 481 in its NOTIFY, an INVITE with Replaces lets another phone of the line take a call over
-# (and is refused to a phone of another line); last, a digest phone's BYE is challenged.
+# (and is refused to a phone of another line); a digest phone's BYE is challenged; last, the
+# connection events that call observers (CTI) are told of the transfers, in the call trace.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-start_with_admin SIP_PORT SIP_TLS_PORT
+SIP_PORT=$(free_port) SIP_TLS_PORT=$(free_port)
+export SIP_PORT SIP_TLS_PORT
+start_ucmd --log-level debug # the call trace: every connection event, as CTI observes it
+init_admin
 C enterprise-parameter update cluster_security_mode --value mixed
 for n in 5001 5002 5003 5004 5006 5011 5012 5013; do C directory-number create $n; done
 for n in 5001 5002 5003 5004 5006; do
@@ -153,4 +157,19 @@ finished target
 has caller "INVITE: 401 Unauthorized, answering with" "BYE: 401 Unauthorized, answering with" \
 	"BYE: 200 OK, call ended"
 pass "a digest phone's BYE is challenged and ends the call once answered"
+
+# The call trace: the attended transfer (B, on hold with A in call 1, consulted C in call 2)
+# moves C's connection into call 1 and clears B's in both calls; in call 7 another phone of
+# line 5006 takes the call over.
+B1="SEP00000000D001 on 5001" B2="SEP00000000D002 on 5002" B3="SEP00000000D003 on 5003"
+expect_events 1 "attended transfer" "$(answered "$B1" "$B2")
+HeldEvent $B2: hold (normal)
+ConnectionClearedEvent $B2: null (transfer)
+TransferedEvent $B3: connected (transfer)$(cleared "$B1" "$B3")"
+expect_events 2 "consultation" "$(answered "$B2" "$B3")$(cleared "$B2" "$B3")"
+expect_events 7 "takeover" "OriginatedEvent $B1: connected (newCall)
+EstablishedEvent SEP00000000D006 on 5006: connected (newCall)
+ConnectionClearedEvent SEP00000000D006 on 5006: null (transfer)
+EstablishedEvent SEP00000000D016 on 5006: connected (transfer)$(cleared "$B1" "SEP00000000D016 on 5006")"
+pass "call observers follow the attended transfer (C's connection moves into the first call, B's are cleared) and the takeover by another phone of the line"
 finish
