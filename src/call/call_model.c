@@ -222,6 +222,11 @@ static void list_call(void *arg, const char *key, void *value)
 	json_object_set_new(call, "called_number", json_string(c->b.dn[0] ? c->b.dn : ""));
 	json_object_set_new(call, "callee",
 	                    c->state == CALL_CONNECTED ? leg_json(&c->b) : json_null());
+	json_t *alerting = json_array(); /* the line appearances ringing for this call */
+	for (size_t i = 0; i < c->nbranches; i++)
+		if (!c->branches[i].done && c->branches[i].leg.conn == CALL_CONN_ALERTING)
+			json_array_append_new(alerting, leg_json(&c->branches[i].leg));
+	json_object_set_new(call, "alerting", alerting);
 	json_object_set_new(call, "answered_at", *answered ? json_string(answered) : json_null());
 	json_array_append_new(ctx->items, call);
 }

@@ -150,6 +150,21 @@ cleared() {
 	for c in "$@"; do printf '\nConnectionClearedEvent %s: null (normalClearing)' "$c"; done
 }
 
+# call_listed PATH1 PATH2 EXPECTED: waits (4 s at most) until the first call that
+# GET /api/v1/calls lists has at the JSON paths PATH1 and PATH2 the values EXPECTED (joined by
+# a space); false if it never does, the last list left in $T/calls.json.
+call_listed() {
+	local got
+	for _ in $(seq 1 40); do
+		api GET calls >"$T/calls.json"
+		got="$(json "['items'][0]$1" <"$T/calls.json" 2>/dev/null || true)"
+		got+=" $(json "['items'][0]$2" <"$T/calls.json" 2>/dev/null || true)"
+		[ "$got" = "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # api METHOD PATH [curl args...]: prints the body, sets $STATUS.
 api() {
 	local method=$1 path=$2

@@ -3,7 +3,7 @@
 # /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
 # (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
 # digest, a shared line ringing two devices where the second gets CANCEL when the first
-# answers, and a blind transfer; and the connection events that call observers (CTI) are
+# answers, a blind transfer, a caller giving up while the callee rings; and the connection events that call observers (CTI) are
 # told of all these, as the debug-level call trace shows them.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
@@ -188,9 +188,23 @@ sys.exit(0 if re.search(r"message received.*?NOTIFY sip:[^\n]*\n(?:[^\n]+\n)*?"
 PY
 pass "a blind transfer (REFER) connects the caller to the new number and releases the transferor"
 
+# A caller gives up while the callee rings: the call is listed as ringing, with the ringing
+# device, until the CANCEL.
+callee ringer uas_ring_cancel.xml "$P5"
+timeout 30 sipp -sf "$sc/uac_register_call_cancel.xml" "${common[@]}" -p "$(free_port)" -d 2000 \
+	-key line 2001 -key callee 2005 "127.0.0.1:$SIP_PORT" >"$T/giveup.out" 2>&1 &
+giveup_pid=$!
+track_pid $giveup_pid
+call_listed "['state']" "['alerting'][0]['device']" "ringing SEP00000000A005" ||
+	fail "the ringing call is not listed with its ringing device: $(cat "$T/calls.json")"
+wait "$giveup_pid" || fail "the caller's CANCEL failed: $(tail -5 "$T/giveup.out")"
+wait "$ringer_pid" || fail "the ringing callee was not cancelled: $(tail -5 "$T/ringer.out")"
+[ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after the CANCEL"
+pass "a ringing call is listed with the device that rings; the caller's CANCEL reaches it and ends the call"
+
 # The call trace (log level debug) shows every connection event observers are told, in CSTA's
 # words and in order: the calls above are 1 (answered, the caller hangs up), 3 (nobody
-# registered), 4 (busy), 5 (hold and resume) and 9 (the blind transfer).
+# registered), 4 (busy), 5 (hold and resume), 9 (the blind transfer) and 10 (cancelled).
 A1="SEP00000000A001 on 2001" A2="SEP00000000A002 on 2002" A3="SEP00000000A003 on 2003"
 expect_events 1 "answered call" "$(answered "$A1" "$A2")$(cleared "$A1" "$A2")"
 expect_events 3 "unregistered number" "OriginatedEvent $A1: connected (newCall)
@@ -206,5 +220,7 @@ DeliveredEvent $A3: alerting (singleStepTransfer)
 ConnectionClearedEvent $A2: null (singleStepTransfer)
 EstablishedEvent $A3: connected (singleStepTransfer)
 TransferedEvent $A1: connected (singleStepTransfer)$(cleared "$A1" "$A3")"
+expect_events 10 "cancelled call" "OriginatedEvent $A1: connected (newCall)
+DeliveredEvent SEP00000000A005 on 2005: alerting (newCall)$(cleared "$A1" "SEP00000000A005 on 2005")"
 pass "call observers are told each connection's events in order: originated, delivered, established, held, retrieved, failed (busy, not obtainable), transferred, cleared"
 finish

@@ -144,15 +144,8 @@ timeout 30 sipp -sf "$sc/uac_call_hold_refused.xml" "${common[@]}" -t u1 -p "$(f
 	-key line 2101 -key callee 2102 "127.0.0.1:$SIP_PORT" >"$T/hold.out" 2>&1 &
 hold_pid=$!
 track_pid $hold_pid
-listed=""
-for _ in $(seq 1 30); do
-	api GET calls >"$T/calls.json"
-	listed="$(json "['items'][0]['callee']['device']" <"$T/calls.json" 2>/dev/null || true)"
-	listed+=" $(json "['items'][0]['callee']['transport']" <"$T/calls.json" 2>/dev/null || true)"
-	[ "$listed" = "CSFJABBER TCP" ] && break
-	sleep 0.1
-done
-[ "$listed" = "CSFJABBER TCP" ] || fail "no connected call to CSFJABBER over TCP: $(cat "$T/calls.json")"
+call_listed "['callee']['device']" "['callee']['transport']" "CSFJABBER TCP" ||
+	fail "no connected call to CSFJABBER over TCP: $(cat "$T/calls.json")"
 pass "GET /api/v1/calls shows the call to the Jabber client (over TCP) while it lasts"
 wait "$hold_pid" || fail "the hold was not refused or the call broke: $(tail -5 "$T/hold.out")"
 done_ok CSFJABBER
@@ -216,13 +209,8 @@ timeout 30 sipp -sf "$sc/jabber_call_busy.xml" "${common[@]}" -t t1 -p "$(free_p
 	"127.0.0.1:$SIP_PORT" >"$T/busy.out" 2>&1 &
 busy_pid=$!
 track_pid $busy_pid
-state=""
-for _ in $(seq 1 40); do
-	state="$(api GET calls | json "['items'][0]['state']" 2>/dev/null || true)"
-	[ "$state" = busy ] && break
-	sleep 0.1
-done
-[ "$state" = busy ] || fail "the call to the busy line is not listed as busy: $(api GET calls)"
+call_listed "['state']" "['caller']['device']" "busy CSFJABBER" ||
+	fail "the call to the busy line is not listed as busy: $(cat "$T/calls.json")"
 pass "GET /api/v1/calls lists the call as busy while the Jabber client hears the busy tone"
 wait "$busy_pid" || fail "the Jabber client was not told the line is busy: $(tail -5 "$T/busy.out"; head -c 600 "$T/busy.err" 2>/dev/null)"
 wait "$busy_desk_pid" || fail "the busy desk phone's sipp failed: $(tail -5 "$T/busy_desk.out")"
