@@ -193,6 +193,8 @@ static void on_answer(struct call *c, struct call_branch *br, const struct sip_m
 	call_sdp_keep(&c->sdp_b, resp->body, !br->late);
 	c->state = CALL_CONNECTED;
 	c->answered_at = base_time_now();
+	if (c->answer_timer)
+		evtimer_del(c->answer_timer);
 	call_leg_notify(c, &c->b, CALL_EVENT_ESTABLISHED, CALL_CONN_CONNECTED, CALL_CAUSE_NEW_CALL);
 	call_index(c, c->b.call_id);
 	call_cancel_branches(c, br);
@@ -338,6 +340,21 @@ int call_take_caller(struct call_service *cs, struct call_leg *a, struct call_sd
 	return 0;
 }
 
+/* Nobody answered within the caller's INVITE's Expires: the UAS answers 487 (RFC 3261
+ * §13.3.1) and the devices still ringing are cancelled. */
+static void on_invite_expired(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd, (void)events;
+	struct call *c = arg;
+	if (!c->invite || c->state == CALL_CONNECTED)
+		return;
+	base_log(BASE_LOG_INFO, "call", "call %llu: not answered before the INVITE expired; 487",
+	         (unsigned long long)c->id);
+	c->cancelled = true;
+	call_cancel_branches(c, NULL);
+	call_end_unanswered(c, 487);
+}
+
 static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
@@ -396,6 +413,9 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 		call_free(c);
 		return;
 	}
+	if (req->expires > 0 && !call_arm_answer_timer(c, req->expires, on_invite_expired))
+		base_log(BASE_LOG_WARN, "call", "call %llu: out of memory for the INVITE's Expires",
+		         (unsigned long long)c->id);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s (%s) calls %s, ringing %zu device(s)",
 	         (unsigned long long)c->id, c->a.dn, c->a.device, target, c->nbranches);
 }
@@ -456,7 +476,7 @@ static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
 	}
 	if (c->state == CALL_BUSY_TONE) { /* the caller leaves the early dialog (RFC 3261 §15) */
 		sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
-		call_end_busy(c, 487);
+		call_end_unanswered(c, 487);
 		return;
 	}
 	if (c->state != CALL_CONNECTED) {

@@ -104,7 +104,9 @@ struct call {
 	/* the callee's 2xx offer went to a caller that made no offer: the callee's ACK waits for
 	 * the answer in the caller's ACK (call_late.c) */
 	bool b_awaits_answer;
-	struct event *tone_timer; /* how long the caller may hear the busy tone (call_tone.c) */
+	/* when the caller's INVITE gets its final answer if nothing else gives one first: as its
+	 * Expires says (RFC 3261 §13.3.1), or at the end of the busy tone (call_tone.c) */
+	struct event *answer_timer;
 };
 
 struct call_observer {
@@ -130,6 +132,8 @@ void call_index(struct call *c, const char *call_id);
 struct call *call_find(struct call_service *cs, struct sip_pl call_id);
 /* Ends the call: forgets it, stops its timers, detaches its transactions. */
 void call_free(struct call *c);
+/* (Re)starts c->answer_timer to call fn in `seconds`; false without memory. */
+bool call_arm_answer_timer(struct call *c, long seconds, event_callback_fn fn);
 enum call_security call_status(const struct call *c);
 /* The leg of c whose dialog the request belongs to: same Call-ID, its From tag the peer's
  * tag and its To tag ours (RFC 3261 §12.2.2); NULL when none matches (481). */
@@ -218,7 +222,7 @@ void call_clear_connections(struct call *c);
  * tone cannot be asked for), and the caller is to get its final response as usual. */
 bool call_play_busy_tone(struct call *c);
 /* Ends a call that never connected, answering the caller's INVITE with status. */
-void call_end_busy(struct call *c, uint16_t status);
+void call_end_unanswered(struct call *c, uint16_t status);
 
 /* call_late.c: delayed offers towards the callee */
 /* ACKs a late branch's 2xx with the answer it is owed (made, the first time, from the other

@@ -63,12 +63,21 @@ void call_free(struct call *c)
 	free(c->transferor);
 	if (c->ok_timer)
 		event_free(c->ok_timer);
-	if (c->tone_timer)
-		event_free(c->tone_timer);
+	if (c->answer_timer)
+		event_free(c->answer_timer);
 	free(c->sdp_a.data);
 	free(c->sdp_b.data);
 	free(c->ok);
 	free(c);
+}
+
+bool call_arm_answer_timer(struct call *c, long seconds, event_callback_fn fn)
+{
+	if (c->answer_timer)
+		event_free(c->answer_timer);
+	c->answer_timer = evtimer_new(c->cs->base, fn, c);
+	struct timeval tv = {seconds, 0};
+	return c->answer_timer && evtimer_add(c->answer_timer, &tv) == 0;
 }
 
 /* A dialog is its Call-ID, our tag and the peer's (RFC 3261 §12). */

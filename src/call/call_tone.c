@@ -35,7 +35,7 @@ static void on_busy_tone_over(evutil_socket_t fd, short events, void *arg)
 	struct call *c = arg;
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s did not hang up on the busy tone; 486",
 	         (unsigned long long)c->id, c->a.device);
-	call_end_busy(c, 486);
+	call_end_unanswered(c, 486);
 }
 
 /* The REFER asking the caller for the tone: in the early dialog of our 183, its Refer-To
@@ -62,22 +62,20 @@ bool call_play_busy_tone(struct call *c)
 		return false;
 	char contact[700];
 	call_leg_contact(c->cs, &c->a, contact, sizeof(contact));
-	if (sip_server_tx_reply(c->invite, 183, NULL, contact, NULL, NULL, 0) != 0 ||
-	    !(c->tone_timer = evtimer_new(c->cs->base, on_busy_tone_over, c)))
+	if (!call_arm_answer_timer(c, BUSY_TONE_SECONDS, on_busy_tone_over) ||
+	    sip_server_tx_reply(c->invite, 183, NULL, contact, NULL, NULL, 0) != 0)
 		return false;
 	if (!send_busy_tone_refer(c)) {
-		call_end_busy(c, 486);
+		call_end_unanswered(c, 486);
 		return true;
 	}
 	c->state = CALL_BUSY_TONE;
-	struct timeval tv = {BUSY_TONE_SECONDS, 0};
-	evtimer_add(c->tone_timer, &tv);
 	base_log(BASE_LOG_INFO, "call", "call %llu: %s is busy; busy tone to %s",
 	         (unsigned long long)c->id, c->b.dn, c->a.device);
 	return true;
 }
 
-void call_end_busy(struct call *c, uint16_t status)
+void call_end_unanswered(struct call *c, uint16_t status)
 {
 	sip_server_tx_reply(c->invite, status, NULL, NULL, NULL, NULL, 0);
 	c->invite = NULL;

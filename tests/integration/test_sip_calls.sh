@@ -3,8 +3,9 @@
 # /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
 # (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
 # digest, a shared line ringing two devices where the second gets CANCEL when the first
-# answers, a blind transfer, a caller giving up while the callee rings; and the connection events that call observers (CTI) are
-# told of all these, as the debug-level call trace shows them.
+# answers, a blind transfer, a caller giving up while the callee rings, an INVITE that expires
+# unanswered; and the connection events that call observers (CTI) are told of all these, as
+# the debug-level call trace shows them.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -201,6 +202,19 @@ wait "$giveup_pid" || fail "the caller's CANCEL failed: $(tail -5 "$T/giveup.out
 wait "$ringer_pid" || fail "the ringing callee was not cancelled: $(tail -5 "$T/ringer.out")"
 [ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after the CANCEL"
 pass "a ringing call is listed with the device that rings; the caller's CANCEL reaches it and ends the call"
+
+# An INVITE with Expires: 2 to a callee that rings and never answers: when it expires the
+# caller gets 487 and the callee a CANCEL (RFC 3261 §13.3.1).
+callee ringer uas_ring_cancel.xml "$P5"
+started=$(date +%s%N)
+timeout 30 sipp -sf "$sc/uac_register_call_expires.xml" "${common[@]}" -p "$(free_port)" \
+	-key line 2001 -key callee 2005 -key expires 2 "127.0.0.1:$SIP_PORT" >"$T/expires.out" 2>&1 ||
+	fail "the caller did not get 487 when its INVITE expired: $(tail -5 "$T/expires.out")"
+waited=$((($(date +%s%N) - started) / 1000000))
+[ "$waited" -ge 1900 ] || fail "the INVITE ended after $waited ms, before it expired"
+wait "$ringer_pid" || fail "the ringing callee was not cancelled: $(tail -5 "$T/ringer.out")"
+grep -q "call 11: not answered before the INVITE expired; 487" "$T/ucmd.log" || fail "expiry not logged"
+pass "an INVITE that expires unanswered (Expires: 2) gets 487 after ${waited} ms; the ringing callee gets CANCEL"
 
 # The call trace (log level debug) shows every connection event observers are told, in CSTA's
 # words and in order: the calls above are 1 (answered, the caller hangs up), 3 (nobody
