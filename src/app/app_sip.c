@@ -1,15 +1,15 @@
 /*
  * The SIP service as ucmd runs it: which requests go where. REGISTER goes to the registrar;
- * INVITE, CANCEL, BYE, REFER and INFO to call control; OPTIONS (used by phones and peers as a ping)
- * is answered with what we support; methods this server does not handle get 501, as RFC 3261 §8.2.1
- * asks.
+ * INVITE, CANCEL, BYE, REFER, INFO and UPDATE to call control; OPTIONS (used by phones and peers as
+ * a ping) is answered with what we support; methods this server does not handle get 501, as RFC
+ * 3261 §8.2.1 asks.
  */
 #include "app/app_sip.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ALLOW "Allow: REGISTER, INVITE, ACK, CANCEL, BYE, REFER, INFO, OPTIONS\r\n"
+#define ALLOW "Allow: REGISTER, INVITE, ACK, CANCEL, BYE, REFER, INFO, UPDATE, OPTIONS\r\n"
 
 struct app_sip {
 	struct sip_stack *stack;
@@ -38,7 +38,7 @@ static void on_request(void *arg, struct sip_server_tx *tx)
 		sip_registrar_handle(sip->registrar, tx);
 	else if (sip_pl_eq(req->method, "INVITE") || sip_pl_eq(req->method, "CANCEL") ||
 	         sip_pl_eq(req->method, "BYE") || sip_pl_eq(req->method, "REFER") ||
-	         sip_pl_eq(req->method, "INFO"))
+	         sip_pl_eq(req->method, "INFO") || sip_pl_eq(req->method, "UPDATE"))
 		call_handle_request(sip->calls, tx);
 	else if (sip_pl_eq(req->method, "OPTIONS"))
 		sip_server_tx_reply(tx, 200, NULL, ALLOW, NULL, NULL, 0);

@@ -513,7 +513,8 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	struct call_leg *from = c->reinvite_from_a ? &c->a : &c->b;
 	c->reinvite_out = NULL;
 	if (resp->status < 300) {
-		call_send_on_leg(c->cs, to, "ACK", to->local_cseq);
+		if (!c->reinvite_is_update)
+			call_send_on_leg(c->cs, to, "ACK", to->local_cseq);
 		call_leg_note_sdp(to, resp->body);
 		call_sdp_keep(c->reinvite_from_a ? &c->sdp_b : &c->sdp_a, resp->body, true);
 		char contact[700];
@@ -530,15 +531,27 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	c->reinvite = NULL;
 }
 
+/* A re-INVITE or an UPDATE within a connected call: its offer (hold, resume, new media), or
+ * for an UPDATE none (a session refresh), goes on to the other party in a request of the same
+ * method, and the other party's answer comes back in our 2xx. A Jabber client takes every
+ * INVITE for a new call and ignores UPDATE: it is never sent either, an offer for it is
+ * refused (488) and an UPDATE without one is answered here. */
 static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
+	bool update = sip_pl_eq(req->method, "UPDATE");
 	struct call *c;
 	struct call_leg *leg = call_dialog_of(cs, tx, &c);
 	if (!leg)
 		return;
 	if (c->state != CALL_CONNECTED) {
-		sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
+		/* An UPDATE may come in the early dialog (RFC 3311 §5.1); there is no media to
+		 * renegotiate before the answer. */
+		sip_server_tx_reply(tx,
+		                    !update       ? 481
+		                    : req->body.l ? 488
+		                                  : 200,
+		                    NULL, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (c->reinvite || call_busy(c)) {
@@ -546,6 +559,10 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 		return;
 	}
 	struct call_leg *other = call_leg_other(c, leg);
+	if (update && !req->body.l && other->jabber) {
+		sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
 	if (call_late_refuse_reinvite(tx, other))
 		return;
 	if (leg->security == CALL_ENCRYPTED && req->body.l) {
@@ -560,12 +577,13 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 	call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, req->body, false);
 	c->reinvite = tx;
 	c->reinvite_from_a = leg == &c->a;
+	c->reinvite_is_update = update;
 	char branch[40];
 	struct sip_buf b;
 	struct sip_buf sdp;
 	call_sdp_for_leg(other, req->body.p, req->body.l, &sdp);
-	call_leg_request(cs, other, "INVITE", ++other->local_cseq, NULL, sdp.len ? SDP : NULL,
-	                 sdp.data, sdp.len, branch, &b);
+	call_leg_request(cs, other, update ? "UPDATE" : "INVITE", ++other->local_cseq, NULL,
+	                 sdp.len ? SDP : NULL, sdp.data, sdp.len, branch, &b);
 	sip_buf_free(&sdp);
 	c->reinvite_out =
 	    sip_client_tx_send(cs->stack, &other->flow, branch, &b, on_reinvite_response, c);
@@ -589,7 +607,8 @@ void call_handle_request(struct call_service *cs, struct sip_server_tx *tx)
 			call_on_refer(cs, tx, c, leg);
 	} else if (sip_pl_eq(req->method, "INFO")) {
 		call_on_info(cs, tx);
-	} else if (sip_pl_eq(req->method, "INVITE") && req->to_tag.l) {
+	} else if ((sip_pl_eq(req->method, "INVITE") && req->to_tag.l) ||
+	           sip_pl_eq(req->method, "UPDATE")) {
 		on_reinvite(cs, tx);
 	} else if (sip_pl_eq(req->method, "INVITE")) {
 		new_call(cs, tx);

@@ -94,10 +94,11 @@ struct call {
 	 * target's answer; the released transferor is still owed the REFER's final NOTIFY */
 	bool ring_join;
 	struct call_leg *transferor;
-	/* a re-INVITE being relayed from one leg to the other */
+	/* a re-INVITE, or an UPDATE (RFC 3311, no ACK), being relayed from one leg to the other */
 	struct sip_server_tx *reinvite;
 	struct sip_client_tx *reinvite_out;
 	bool reinvite_from_a;
+	bool reinvite_is_update;
 	/* an INFO being relayed (call_info.c) */
 	struct sip_server_tx *info;
 	struct sip_client_tx *info_out;

@@ -53,7 +53,8 @@ void call_leg_request(struct call_service *cs, struct call_leg *leg, const char 
 	sip_buf_printf(out, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n%s", leg->call_id, cseq, method,
 	               strcmp(method, "ACK") == 0 || strcmp(method, "BYE") == 0 ? "" : contact);
 	if (strcmp(method, "INVITE") == 0)
-		sip_buf_printf(out, "Allow: INVITE, ACK, CANCEL, BYE, REFER, INFO, OPTIONS\r\n");
+		sip_buf_printf(out,
+		               "Allow: INVITE, ACK, CANCEL, BYE, REFER, INFO, UPDATE, OPTIONS\r\n");
 	if (leg->session_id[0])
 		sip_buf_printf(out, "Session-ID: %s;remote=%s\r\n", leg->session_id,
 		               leg->remote_session[0] ? leg->remote_session : NO_SESSION);

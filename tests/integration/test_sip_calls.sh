@@ -4,8 +4,8 @@
 # (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
 # digest, a shared line ringing two devices where the second gets CANCEL when the first
 # answers, a blind transfer, a caller giving up while the callee rings, an INVITE that expires
-# unanswered; and the connection events that call observers (CTI) are told of all these, as
-# the debug-level call trace shows them.
+# unanswered, hold and resume by UPDATE; and the connection events that call observers (CTI)
+# are told of all these, as the debug-level call trace shows them.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -216,18 +216,30 @@ wait "$ringer_pid" || fail "the ringing callee was not cancelled: $(tail -5 "$T/
 grep -q "call 11: not answered before the INVITE expired; 487" "$T/ucmd.log" || fail "expiry not logged"
 pass "an INVITE that expires unanswered (Expires: 2) gets 487 after ${waited} ms; the ringing callee gets CANCEL"
 
+# Hold and resume by UPDATE (RFC 3311): each goes on to the other party as an UPDATE with its
+# offer and the answer comes back in the 200; an UPDATE without SDP (a session refresh) too.
+callee updated uas_update.xml "$P2"
+timeout 30 sipp -sf "$sc/uac_call_update.xml" "${common[@]}" -p "$(free_port)" -key line 2001 \
+	-key callee 2002 -trace_err -error_file "$T/update.err" "127.0.0.1:$SIP_PORT" \
+	>"$T/update.out" 2>&1 || fail "the UPDATE call failed: $(tail -5 "$T/update.out"; cat "$T/update.err" 2>/dev/null)"
+wait "$updated_pid" || fail "the callee did not get the UPDATEs: $(tail -5 "$T/updated.out"; cat "$T/updated.err")"
+pass "hold, resume and a session refresh by UPDATE are relayed as UPDATEs, each answer coming back in the 200"
+
 # The call trace (log level debug) shows every connection event observers are told, in CSTA's
 # words and in order: the calls above are 1 (answered, the caller hangs up), 3 (nobody
-# registered), 4 (busy), 5 (hold and resume), 9 (the blind transfer) and 10 (cancelled).
+# registered), 4 (busy), 5 (hold and resume), 9 (the blind transfer), 10 (cancelled) and 12
+# (hold and resume by UPDATE).
 A1="SEP00000000A001 on 2001" A2="SEP00000000A002 on 2002" A3="SEP00000000A003 on 2003"
 expect_events 1 "answered call" "$(answered "$A1" "$A2")$(cleared "$A1" "$A2")"
 expect_events 3 "unregistered number" "OriginatedEvent $A1: connected (newCall)
 FailedEvent 2003: fail (destNotObtainable)$(cleared "$A1")"
 expect_events 4 "busy number" "OriginatedEvent $A1: connected (newCall)
 FailedEvent 2005: fail (busy)$(cleared "$A1")"
-expect_events 5 "hold and resume" "$(answered "$A1" "$A2")
+held_and_resumed="$(answered "$A1" "$A2")
 HeldEvent $A1: hold (normal)
 RetrievedEvent $A1: connected (normal)$(cleared "$A1" "$A2")"
+expect_events 5 "hold and resume" "$held_and_resumed"
+expect_events 12 "hold and resume by UPDATE" "$held_and_resumed"
 expect_events 9 "blind transfer" "OriginatedEvent $A1: connected (newCall)
 EstablishedEvent $A2: connected (newCall)
 DeliveredEvent $A3: alerting (singleStepTransfer)

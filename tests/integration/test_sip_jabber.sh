@@ -137,8 +137,9 @@ pass "the Jabber client got in the ACK the answer to its offer made from the cal
 grep -q "call 1: 2101 (SEP00000000B101) answered on CSFJABBER" "$T/ucmd.log" || fail "answer not logged"
 pass "the call was answered and hung up (BYE answered as 102 BYE)"
 
-# 2. While the call lasts it is listed; a hold re-INVITE is refused (488), not relayed to the
-# client (which would take it for a new call), and the call goes on until the BYE.
+# 2. While the call lasts it is listed; a hold re-INVITE or UPDATE is refused (488), not relayed
+# to the client (which would take it for a new call, or ignore it), and the call goes on until
+# the BYE.
 jabber CSFJABBER 2102 jabber_uas.xml
 timeout 30 sipp -sf "$sc/uac_call_hold_refused.xml" "${common[@]}" -t u1 -p "$(free_port)" \
 	-key line 2101 -key callee 2102 "127.0.0.1:$SIP_PORT" >"$T/hold.out" 2>&1 &
@@ -149,7 +150,7 @@ call_listed "['callee']['device']" "['callee']['transport']" "CSFJABBER TCP" ||
 pass "GET /api/v1/calls shows the call to the Jabber client (over TCP) while it lasts"
 wait "$hold_pid" || fail "the hold was not refused or the call broke: $(tail -5 "$T/hold.out")"
 done_ok CSFJABBER
-pass "a hold re-INVITE towards the Jabber client is refused with 488, an INFO with 501; the call goes on to its BYE"
+pass "a hold re-INVITE or UPDATE towards the Jabber client is refused with 488, a refreshing UPDATE answered 200 by the server, an INFO refused with 501; the call goes on to its BYE"
 [ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after BYE"
 pass "the call is gone after BYE"
 
