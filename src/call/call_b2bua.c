@@ -240,6 +240,8 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 	for (size_t i = 0; i < c->nbranches; i++)
 		if (!c->branches[i].done)
 			return;
+	if (!c->cancelled) /* the dialled number, or a transfer's target, cannot be reached */
+		call_notify_failed(c, br->leg.dn, final_for_caller(c));
 	if (c->transfer != CALL_NO_TRANSFER) {
 		call_transfer_failed(c);
 		return;
@@ -250,8 +252,6 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 		return;
 	}
 	if (c->state != CALL_CONNECTED && c->invite) {
-		if (!c->cancelled)
-			call_notify_failed(c, final_for_caller(c));
 		if (final_for_caller(c) == 486 && call_play_busy_tone(c))
 			return;
 		sip_server_tx_reply(c->invite, final_for_caller(c), NULL, NULL, NULL, NULL, 0);
@@ -408,7 +408,7 @@ static void new_call(struct call_service *cs, struct sip_server_tx *tx)
 		if (strcasecmp(targets[i].device, from.device) != 0)
 			call_start_branch(c, &targets[i], target, c->a.dn, &c->sdp_a);
 	if (c->nbranches == 0) {
-		call_notify_failed(c, 480);
+		call_notify_failed(c, target, 480);
 		sip_server_tx_reply(tx, 480, NULL, NULL, NULL, NULL, 0);
 		call_free(c);
 		return;

@@ -211,8 +211,9 @@ void call_leg_notify(struct call *c, struct call_leg *leg, enum call_event_kind 
                      enum call_connection_state state, enum call_cause cause);
 /* The leg's connection is gone, if observers had heard of it (leg may be NULL). */
 void call_leg_clear(struct call *c, struct call_leg *leg, enum call_cause cause);
-/* The called line could not take the call: the final status the caller gets. */
-void call_notify_failed(struct call *c, uint16_t status);
+/* The line dn (dialled, or a transfer's target) cannot take the call: status is the final
+ * answer its devices gave. */
+void call_notify_failed(struct call *c, const char *dn, uint16_t status);
 enum call_cause call_cause_of_status(uint16_t status);
 /* Every connection of the call still announced is cleared (normalClearing): the call ends. */
 void call_clear_connections(struct call *c);

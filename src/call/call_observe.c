@@ -80,9 +80,9 @@ void call_leg_clear(struct call *c, struct call_leg *leg, enum call_cause cause)
 		call_leg_notify(c, leg, CALL_EVENT_CLEARED, CALL_CONN_NULL, cause);
 }
 
-void call_notify_failed(struct call *c, uint16_t status)
+void call_notify_failed(struct call *c, const char *dn, uint16_t status)
 {
-	tell(c, "", c->b.dn, CALL_EVENT_FAILED, CALL_CONN_FAIL, call_cause_of_status(status));
+	tell(c, "", dn, CALL_EVENT_FAILED, CALL_CONN_FAIL, call_cause_of_status(status));
 }
 
 void call_clear_connections(struct call *c)

@@ -6,11 +6,15 @@
 # and no call is left), or 487 when A hangs up first (C's ringing is cancelled). Between encrypted TLS phones the joined call stays encrypted. After
 # any join the Cisco phones (X-cisco-sis) are told the joined call's security in an UPDATE:
 # the lowest of the legs, so an encrypted caller joined with a plain phone is told it is no
-# longer secure.
+# longer secure. Last, the connection events that call observers (CTI) are told of these
+# transfers, in the call trace.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
-start_with_admin SIP_PORT SIP_TLS_PORT
+SIP_PORT=$(free_port) SIP_TLS_PORT=$(free_port)
+export SIP_PORT SIP_TLS_PORT
+start_ucmd --log-level debug # the call trace: every connection event, as CTI observes it
+init_admin
 source "$(dirname "$0")/lib_phone.sh"
 C enterprise-parameter update cluster_security_mode --value mixed
 C phone-security-profile create "Phone Encrypted" --device-type cisco_sip_phone \
@@ -132,4 +136,17 @@ has target "re-INVITE offering RTP/AVP sendrecv"
 ! grep -q "Encrypted" "$T/target.out" || fail "the plain phone was told Encrypted"
 pass "attended transfer joining an encrypted caller with a plain phone: both are told NotAuthenticated (lowest of the legs); the plain phone gets no SRTP keys"
 no_calls
+
+# The call trace: A's connection moves into B's ringing consultation call (2, 4) and B's is
+# cleared; C answers (2), or is busy (4): a Failed event for its line, then A is released.
+R1="SEP00000000D001 on 5001" R2="SEP00000000D002 on 5002"
+moved="OriginatedEvent $R2: connected (newCall)
+DeliveredEvent RINGING: alerting (newCall)
+ConnectionClearedEvent $R2: null (transfer)
+TransferedEvent $R1: connected (transfer)"
+expect_events 2 "transfer on ring, answered" "${moved/RINGING/SEP00000000D003 on 5003}
+EstablishedEvent SEP00000000D003 on 5003: connected (newCall)$(cleared "$R1" "SEP00000000D003 on 5003")"
+expect_events 4 "transfer on ring to a busy phone" "${moved/RINGING/SEP00000000D004 on 5004}$(cleared "SEP00000000D004 on 5004")
+FailedEvent 5004: fail (busy)$(cleared "$R1")"
+pass "call observers follow a transfer on ring: the transferee's connection moves into the ringing call; a busy target is reported Failed (busy)"
 finish
