@@ -52,7 +52,8 @@ enum call_event_kind {
 	CALL_EVENT_ESTABLISHED, /* a device answered (connected) */
 	CALL_EVENT_HELD,        /* the device put the call on hold (hold) */
 	CALL_EVENT_RETRIEVED,   /* and took it back (connected) */
-	CALL_EVENT_TRANSFERRED, /* the connection moved into this call by a transfer (connected) */
+	CALL_EVENT_TRANSFERRED, /* by a transfer, the connection moved into this call, or talks to
+	                           another party now (connected) */
 	CALL_EVENT_FAILED,      /* the called line cannot take the call (fail; device "") */
 	CALL_EVENT_CLEARED      /* the connection is gone (null) */
 };

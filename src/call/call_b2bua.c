@@ -218,7 +218,9 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 	struct call_branch *br = arg;
 	struct call *c = br->call;
 	if (resp->status < 200) {
-		if (resp->status >= 180 && br->leg.conn == CALL_CONN_NULL && !br->done)
+		bool may_win = !c->cancelled &&
+		               (c->state != CALL_CONNECTED || c->transfer != CALL_NO_TRANSFER);
+		if (resp->status >= 180 && br->leg.conn == CALL_CONN_NULL && !br->done && may_win)
 			call_leg_notify(c, &br->leg, CALL_EVENT_DELIVERED, CALL_CONN_ALERTING,
 			                c->transfer != CALL_NO_TRANSFER
 			                    ? CALL_CAUSE_SINGLE_STEP_TRANSFER
@@ -514,7 +516,7 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	c->reinvite_out = NULL;
 	if (resp->status < 300) {
 		if (!c->reinvite_is_update)
-			call_send_on_leg(c->cs, to, "ACK", to->local_cseq);
+			call_send_on_leg(c->cs, to, "ACK", c->reinvite_cseq);
 		call_leg_note_sdp(to, resp->body);
 		call_sdp_keep(c->reinvite_from_a ? &c->sdp_b : &c->sdp_a, resp->body, true);
 		char contact[700];
@@ -531,6 +533,26 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	c->reinvite = NULL;
 }
 
+/* An UPDATE from a device still ringing, in the early dialog of its 18x (RFC 3311 §5.1, as a
+ * Cisco phone may send one to update its display): there is no media to renegotiate before
+ * the answer, so it is answered here (200, or 488 to an offer) rather than refused. */
+static bool early_update_of_callee(struct call_service *cs, struct sip_server_tx *tx)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	struct call *c = call_find(cs, req->call_id);
+	if (!c || call_leg_match(c, req))
+		return false;
+	for (size_t i = 0; i < c->nbranches; i++) {
+		const struct call_branch *br = &c->branches[i];
+		if (!br->done && sip_pl_eq(req->call_id, br->leg.call_id) &&
+		    sip_pl_eq(req->to_tag, br->leg.local_tag)) {
+			sip_server_tx_reply(tx, req->body.l ? 488 : 200, NULL, NULL, NULL, NULL, 0);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* A re-INVITE or an UPDATE within a connected call: its offer (hold, resume, new media), or
  * for an UPDATE none (a session refresh), goes on to the other party in a request of the same
  * method, and the other party's answer comes back in our 2xx. A Jabber client takes every
@@ -540,6 +562,8 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
 	bool update = sip_pl_eq(req->method, "UPDATE");
+	if (update && early_update_of_callee(cs, tx))
+		return;
 	struct call *c;
 	struct call_leg *leg = call_dialog_of(cs, tx, &c);
 	if (!leg)
@@ -582,7 +606,8 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 	struct sip_buf b;
 	struct sip_buf sdp;
 	call_sdp_for_leg(other, req->body.p, req->body.l, &sdp);
-	call_leg_request(cs, other, update ? "UPDATE" : "INVITE", ++other->local_cseq, NULL,
+	c->reinvite_cseq = ++other->local_cseq;
+	call_leg_request(cs, other, update ? "UPDATE" : "INVITE", c->reinvite_cseq, NULL,
 	                 sdp.len ? SDP : NULL, sdp.data, sdp.len, branch, &b);
 	sip_buf_free(&sdp);
 	c->reinvite_out =

@@ -99,6 +99,7 @@ struct call {
 	struct sip_client_tx *reinvite_out;
 	bool reinvite_from_a;
 	bool reinvite_is_update;
+	uint32_t reinvite_cseq; /* of the request relayed, for its ACK */
 	/* an INFO being relayed (call_info.c) */
 	struct sip_server_tx *info;
 	struct sip_client_tx *info_out;

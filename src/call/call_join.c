@@ -32,11 +32,12 @@ static struct call_leg *replaced_leg(struct call_service *cs, const struct call 
 }
 
 /* Is c2 the transferor's own call still ringing its target (transfer on ring)? Its INVITE
- * is unanswered and nothing else is under way on it. */
+ * is unanswered and nothing else is under way on it (a busy tone is not ringing: nobody is
+ * left to answer). */
 static bool ringing(const struct call *c2, const struct call_leg *named)
 {
-	return named == &c2->a && c2->invite && !c2->cancelled && !c2->replaced && !c2->ring_join &&
-	       c2->transfer == CALL_NO_TRANSFER;
+	return named == &c2->a && c2->invite && c2->state != CALL_BUSY_TONE && !c2->cancelled &&
+	       !c2->replaced && !c2->ring_join && c2->transfer == CALL_NO_TRANSFER;
 }
 
 /* Why the join cannot be done, as the status a phone would answer the INVITE with Replaces
@@ -172,6 +173,9 @@ static void take_leg(struct call *c, struct call_leg *by, struct call *c2, struc
 	*by = *target;
 	call_index(c, by->call_id);
 	call_leg_notify(c, by, CALL_EVENT_TRANSFERRED, CALL_CONN_CONNECTED, CALL_CAUSE_TRANSFER);
+	struct call_leg *stays = call_leg_other(c, by); /* now talks to the target */
+	if (stays->conn != CALL_CONN_NULL)
+		call_leg_notify(c, stays, CALL_EVENT_TRANSFERRED, stays->conn, CALL_CAUSE_TRANSFER);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 
 #define BUSY_TONE_SECONDS 60
 #define REMOTECC          "application/x-cisco-remotecc-request+xml"
@@ -56,14 +57,25 @@ static bool send_busy_tone_refer(struct call *c)
 	return sip_client_tx_send(c->cs->stack, &a->flow, branch, &b, NULL, NULL) != NULL;
 }
 
+/* The caller's INVITE expires before the busy tone would end: its expiry ends the call. */
+static bool expires_first(const struct call *c)
+{
+	struct timeval at, now;
+	if (!c->answer_timer || !event_pending(c->answer_timer, EV_TIMEOUT, &at))
+		return false;
+	gettimeofday(&now, NULL);
+	return at.tv_sec - now.tv_sec < BUSY_TONE_SECONDS;
+}
+
 bool call_play_busy_tone(struct call *c)
 {
 	if (!c->a.jabber || !c->invite)
 		return false;
 	char contact[700];
 	call_leg_contact(c->cs, &c->a, contact, sizeof(contact));
-	if (!call_arm_answer_timer(c, BUSY_TONE_SECONDS, on_busy_tone_over) ||
-	    sip_server_tx_reply(c->invite, 183, NULL, contact, NULL, NULL, 0) != 0)
+	if (!expires_first(c) && !call_arm_answer_timer(c, BUSY_TONE_SECONDS, on_busy_tone_over))
+		return false;
+	if (sip_server_tx_reply(c->invite, 183, NULL, contact, NULL, NULL, 0) != 0)
 		return false;
 	if (!send_busy_tone_refer(c)) {
 		call_end_unanswered(c, 486);
@@ -77,7 +89,8 @@ bool call_play_busy_tone(struct call *c)
 
 void call_end_unanswered(struct call *c, uint16_t status)
 {
-	sip_server_tx_reply(c->invite, status, NULL, NULL, NULL, NULL, 0);
+	if (c->invite)
+		sip_server_tx_reply(c->invite, status, NULL, NULL, NULL, NULL, 0);
 	c->invite = NULL;
 	call_free(c);
 }

@@ -124,9 +124,12 @@ void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct cal
 	c->transfer = from_a ? CALL_A_TRANSFERS : CALL_B_TRANSFERS;
 	notify(c, 100, false);
 	/* The old branches are finished or cancelled; they must not reach the new ones. */
-	for (size_t i = 0; i < c->nbranches; i++)
+	for (size_t i = 0; i < c->nbranches; i++) {
 		if (!c->branches[i].done && c->branches[i].tx)
 			sip_client_tx_detach(c->branches[i].tx);
+		if (!c->branches[i].done)
+			call_leg_clear(c, &c->branches[i].leg, CALL_CAUSE_NORMAL_CLEARING);
+	}
 	c->nbranches = 0;
 	struct call_leg *stays = transferee(c);
 	struct sip_buf fresh; /* the transferee's media, no longer held by the transferor */

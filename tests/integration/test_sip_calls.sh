@@ -4,8 +4,8 @@
 # (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
 # digest, a shared line ringing two devices where the second gets CANCEL when the first
 # answers, a blind transfer, a caller giving up while the callee rings, an INVITE that expires
-# unanswered, hold and resume by UPDATE; and the connection events that call observers (CTI)
-# are told of all these, as the debug-level call trace shows them.
+# unanswered, hold and resume by UPDATE, a callee's UPDATE while it rings; and the connection
+# events that call observers (CTI) are told of all these, as the debug-level call trace shows.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -224,6 +224,10 @@ timeout 30 sipp -sf "$sc/uac_call_update.xml" "${common[@]}" -p "$(free_port)" -
 	>"$T/update.out" 2>&1 || fail "the UPDATE call failed: $(tail -5 "$T/update.out"; cat "$T/update.err" 2>/dev/null)"
 wait "$updated_pid" || fail "the callee did not get the UPDATEs: $(tail -5 "$T/updated.out"; cat "$T/updated.err")"
 pass "hold, resume and a session refresh by UPDATE are relayed as UPDATEs, each answer coming back in the 200"
+callee early uas_early_update.xml "$P2"
+caller 2001 2002 || fail "the call with an early UPDATE failed: $(tail -5 "$T/caller.out")"
+wait "$early_pid" || fail "the callee's early UPDATE was not answered 200: $(tail -5 "$T/early.out"; cat "$T/early.err")"
+pass "a ringing callee's UPDATE without SDP in its early dialog is answered 200, and the call goes on"
 
 # The call trace (log level debug) shows every connection event observers are told, in CSTA's
 # words and in order: the calls above are 1 (answered, the caller hangs up), 3 (nobody

@@ -159,13 +159,14 @@ has caller "INVITE: 401 Unauthorized, answering with" "BYE: 401 Unauthorized, an
 pass "a digest phone's BYE is challenged and ends the call once answered"
 
 # The call trace: the attended transfer (B, on hold with A in call 1, consulted C in call 2)
-# moves C's connection into call 1 and clears B's in both calls; in call 7 another phone of
+# moves C's connection into call 1, where A now talks to C, and clears B's in both calls; in call 7 another phone of
 # line 5006 takes the call over.
 B1="SEP00000000D001 on 5001" B2="SEP00000000D002 on 5002" B3="SEP00000000D003 on 5003"
 expect_events 1 "attended transfer" "$(answered "$B1" "$B2")
 HeldEvent $B2: hold (normal)
 ConnectionClearedEvent $B2: null (transfer)
-TransferedEvent $B3: connected (transfer)$(cleared "$B1" "$B3")"
+TransferedEvent $B3: connected (transfer)
+TransferedEvent $B1: connected (transfer)$(cleared "$B1" "$B3")"
 expect_events 2 "consultation" "$(answered "$B2" "$B3")$(cleared "$B2" "$B3")"
 expect_events 7 "takeover" "OriginatedEvent $B1: connected (newCall)
 EstablishedEvent SEP00000000D006 on 5006: connected (newCall)

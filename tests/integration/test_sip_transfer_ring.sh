@@ -137,6 +137,22 @@ has target "re-INVITE offering RTP/AVP sendrecv"
 pass "attended transfer joining an encrypted caller with a plain phone: both are told NotAuthenticated (lowest of the legs); the plain phone gets no SRTP keys"
 no_calls
 
+# ---- a Jabber transferor's consultation finds the line busy ----
+# B is a Jabber client (a CSF device): the busy line is told to it as a 183 and a busy-tone
+# REFER. Its consultation is not ringing, so a transfer on ring naming it is refused (481 in
+# the NOTIFY) and nobody is joined to a call nobody can answer.
+for n in 5005 5006; do C directory-number create $n; done
+C device create CSFTRANSFEROR --type csf --lines 5005
+C device create SEP00000000D006 --type cisco_sip_phone --lines 5006
+bg target answer "${udp[@]}" --line 5006 --busy
+bg transferor transfer "${udp[@]}" --line 5005 --target 5006 --on-ring --talk 0.3
+bg caller call "${udp[@]}" --line 5001 --to 5005 --talk 4
+wait "${pids[transferor]}" && fail "the transfer was not refused: $(cat "$T/transferor.out")"
+has transferor "REFER: 202 Accepted" "NOTIFY: SIP/2.0 481"
+grep -q "5006 is busy; busy tone to CSFTRANSFEROR" "$T/ucmd.log" || fail "no busy tone for B"
+grep -q "CSFTRANSFEROR's attended transfer refused (481)" "$T/ucmd.log" || fail "refusal not logged"
+pass "a Jabber transferor whose consultation hears the busy tone cannot transfer on ring (481)"
+
 # The call trace: A's connection moves into B's ringing consultation call (2, 4) and B's is
 # cleared; C answers (2), or is busy (4): a Failed event for its line, then A is released.
 R1="SEP00000000D001 on 5001" R2="SEP00000000D002 on 5002"
