@@ -26,7 +26,8 @@ struct sip_client_tx {
 	struct event *retransmit; /* Timers A and E */
 	struct event *timeout;    /* Timers B, F, D, K, and the end of Accepted */
 	bool cancel_wanted, cancel_sent;
-	bool unreachable; /* the request could not be sent at all */
+	bool unreachable;  /* the request could not be sent at all */
+	bool orphan_ended; /* a 2xx nobody wanted was ACKed and its dialog ended with BYE */
 	sip_response_fn fn;
 	void *arg;
 };
@@ -103,6 +104,56 @@ static void send_ack(struct sip_client_tx *tx, const struct sip_msg *resp)
 	sip_buf_free(&b);
 }
 
+/* A request in the dialog a 2xx made (RFC 3261 §12.2.1.1), to its Contact: From as we sent it,
+ * To as the 2xx gave it, our INVITE's Call-ID. `branch` receives the new branch. */
+static int dialog_request(const struct sip_client_tx *tx, const struct sip_msg *resp,
+                          const char *method, uint32_t cseq, char branch[40], struct sip_buf *b)
+{
+	const struct sip_hdr *contact_hdr = sip_msg_hdr(resp, SIP_HDR_CONTACT);
+	const struct sip_hdr *from = sip_msg_hdr(tx->req, SIP_HDR_FROM);
+	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
+	struct sip_addr contact;
+	sip_buf_init(b);
+	if (!contact_hdr || !from || !to || sip_addr_parse(contact_hdr->value, &contact) != 0)
+		return -1;
+	char host[64];
+	uint16_t port;
+	sip_transport_local(tx->stack->tp, &tx->dst, host, sizeof(host), &port);
+	sip_branch_new(branch);
+	sip_buf_printf(b, "%s %.*s SIP/2.0\r\nVia: SIP/2.0/%s %s%s%s:%u;branch=%s;rport\r\n",
+	               method, (int)contact.uri_text.l, contact.uri_text.p,
+	               sip_transport_name(tx->dst.kind), strchr(host, ':') ? "[" : "", host,
+	               strchr(host, ':') ? "]" : "", port, branch);
+	sip_buf_printf(b, "Max-Forwards: 70\r\nFrom: %.*s\r\nTo: %.*s\r\nCall-ID: %.*s\r\n",
+	               (int)from->value.l, from->value.p, (int)to->value.l, to->value.p,
+	               (int)tx->req->call_id.l, tx->req->call_id.p);
+	sip_buf_printf(b, "CSeq: %u %s\r\n", cseq, method);
+	sip_buf_end_headers(b, NULL, 0);
+	return b->failed ? -1 : 0;
+}
+
+/* A 2xx to an INVITE nobody wants any more: the call ended, was cancelled or expired while the
+ * device answered (the 200 crossed the CANCEL, RFC 3261 §9.1). The device must not be left
+ * off-hook in a call nobody is in: every 2xx gets its ACK, and the dialog a BYE (§15), once. */
+static void end_orphan_dialog(struct sip_client_tx *tx, const struct sip_msg *resp)
+{
+	char branch[40];
+	struct sip_buf b;
+	if (dialog_request(tx, resp, "ACK", tx->req->cseq.number, branch, &b) == 0)
+		sip_transport_send(tx->stack->tp, &tx->dst, b.data, b.len);
+	sip_buf_free(&b);
+	if (tx->orphan_ended)
+		return;
+	tx->orphan_ended = true;
+	base_log(BASE_LOG_INFO, "sip",
+	         "a 2xx to an INVITE no longer wanted (Call-ID %.*s): ACK, BYE",
+	         (int)tx->req->call_id.l, tx->req->call_id.p);
+	if (dialog_request(tx, resp, "BYE", tx->req->cseq.number + 1, branch, &b) == 0)
+		sip_client_tx_send(tx->stack, &tx->dst, branch, &b, NULL, NULL);
+	else
+		sip_buf_free(&b);
+}
+
 static void on_retransmit(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd, (void)events;
@@ -177,7 +228,10 @@ static void on_final(struct sip_client_tx *tx, const struct sip_msg *resp)
 		tx->state = CT_ACCEPTED;
 		if (first)
 			arm(tx->timeout, 64 * SIP_T1_MS);
-		deliver(tx, resp);
+		if (tx->fn)
+			deliver(tx, resp);
+		else
+			end_orphan_dialog(tx, resp);
 		return;
 	}
 	if (tx->state == CT_COMPLETED) { /* a retransmitted final response */

@@ -3,9 +3,10 @@
 # /api/v1/calls while it lasts), an unknown number (404), a number with nobody registered
 # (480), a busy callee (486), hold and resume, a caller whose INVITE is challenged for
 # digest, a shared line ringing two devices where the second gets CANCEL when the first
-# answers, a blind transfer, a caller giving up while the callee rings, an INVITE that expires
-# unanswered, hold and resume by UPDATE, a callee's UPDATE while it rings; and the connection
-# events that call observers (CTI) are told of all these, as the debug-level call trace shows.
+# answers, a blind transfer, a caller giving up while the callee rings (and one whose callee's
+# 200 crosses the CANCEL), an INVITE that expires unanswered, hold and resume by UPDATE, a
+# callee's UPDATE while it rings; and the connection events that call observers (CTI) are
+# told of all these, as the debug-level call trace shows.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian package sip-tester)"
 
@@ -202,6 +203,12 @@ wait "$giveup_pid" || fail "the caller's CANCEL failed: $(tail -5 "$T/giveup.out
 wait "$ringer_pid" || fail "the ringing callee was not cancelled: $(tail -5 "$T/ringer.out")"
 [ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after the CANCEL"
 pass "a ringing call is listed with the device that rings; the caller's CANCEL reaches it and ends the call"
+callee crossed uas_answer_cancelled.xml "$P5"
+timeout 30 sipp -sf "$sc/uac_register_call_cancel.xml" "${common[@]}" -p "$(free_port)" -d 500 \
+	-key line 2001 -key callee 2005 "127.0.0.1:$SIP_PORT" >"$T/giveup.out" 2>&1 ||
+	fail "the caller's CANCEL failed: $(tail -5 "$T/giveup.out")"
+wait "$crossed_pid" || fail "the callee whose 200 crossed the CANCEL got no ACK and BYE: $(tail -5 "$T/crossed.out")"
+pass "a callee whose 200 crosses the caller's CANCEL gets the ACK and a BYE: it is not left in a call nobody is in"
 
 # An INVITE with Expires: 2 to a callee that rings and never answers: when it expires the
 # caller gets 487 and the callee a CANCEL (RFC 3261 §13.3.1).
@@ -213,7 +220,7 @@ timeout 30 sipp -sf "$sc/uac_register_call_expires.xml" "${common[@]}" -p "$(fre
 waited=$((($(date +%s%N) - started) / 1000000))
 [ "$waited" -ge 1900 ] || fail "the INVITE ended after $waited ms, before it expired"
 wait "$ringer_pid" || fail "the ringing callee was not cancelled: $(tail -5 "$T/ringer.out")"
-grep -q "call 11: not answered before the INVITE expired; 487" "$T/ucmd.log" || fail "expiry not logged"
+grep -q "call 12: not answered before the INVITE expired; 487" "$T/ucmd.log" || fail "expiry not logged"
 pass "an INVITE that expires unanswered (Expires: 2) gets 487 after ${waited} ms; the ringing callee gets CANCEL"
 
 # Hold and resume by UPDATE (RFC 3311): each goes on to the other party as an UPDATE with its
@@ -231,7 +238,7 @@ pass "a ringing callee's UPDATE without SDP in its early dialog is answered 200,
 
 # The call trace (log level debug) shows every connection event observers are told, in CSTA's
 # words and in order: the calls above are 1 (answered, the caller hangs up), 3 (nobody
-# registered), 4 (busy), 5 (hold and resume), 9 (the blind transfer), 10 (cancelled) and 12
+# registered), 4 (busy), 5 (hold and resume), 9 (the blind transfer), 10 (cancelled) and 13
 # (hold and resume by UPDATE).
 A1="SEP00000000A001 on 2001" A2="SEP00000000A002 on 2002" A3="SEP00000000A003 on 2003"
 expect_events 1 "answered call" "$(answered "$A1" "$A2")$(cleared "$A1" "$A2")"
@@ -243,7 +250,7 @@ held_and_resumed="$(answered "$A1" "$A2")
 HeldEvent $A1: hold (normal)
 RetrievedEvent $A1: connected (normal)$(cleared "$A1" "$A2")"
 expect_events 5 "hold and resume" "$held_and_resumed"
-expect_events 12 "hold and resume by UPDATE" "$held_and_resumed"
+expect_events 13 "hold and resume by UPDATE" "$held_and_resumed"
 expect_events 9 "blind transfer" "OriginatedEvent $A1: connected (newCall)
 EstablishedEvent $A2: connected (newCall)
 DeliveredEvent $A3: alerting (singleStepTransfer)
