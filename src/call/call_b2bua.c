@@ -104,6 +104,7 @@ void call_answer_invite(struct call *c, struct call_leg *leg, struct sip_pl body
 	if (leg->cisco)
 		call_security_header(c, contact + strlen(contact),
 		                     sizeof(contact) - strlen(contact));
+	call_leg_session_header(leg, contact + strlen(contact), sizeof(contact) - strlen(contact));
 	struct sip_buf sdp;
 	call_sdp_for_leg(leg, body.p, body.l, &sdp);
 	sip_server_tx_reply(c->invite, 200, NULL, contact, sdp.len ? SDP : NULL, sdp.data, sdp.len);
@@ -226,8 +227,10 @@ static void on_branch_response(void *arg, struct sip_client_tx *tx, const struct
 			                    ? CALL_CAUSE_SINGLE_STEP_TRANSFER
 			                    : CALL_CAUSE_NEW_CALL);
 		if (resp->status >= 180 && c->invite && c->state == CALL_SETUP) {
+			char session[100];
+			call_leg_session_header(&c->a, session, sizeof(session));
 			c->state = CALL_RINGING;
-			sip_server_tx_reply(c->invite, 180, NULL, NULL, NULL, NULL, 0);
+			sip_server_tx_reply(c->invite, 180, NULL, session, NULL, NULL, 0);
 		}
 		return;
 	}
@@ -336,6 +339,10 @@ int call_take_caller(struct call_service *cs, struct call_leg *a, struct call_sd
 	base_strlcpy(a->device, binding->device, sizeof(a->device));
 	base_strlcpy(a->dn, binding->aor, sizeof(a->dn));
 	call_leg_device(cs, a);
+	if (a->jabber) { /* it matches what we send it by Session-ID (RFC 7989), as it sends one */
+		call_leg_new_session(a);
+		call_leg_note_session(a, req);
+	}
 	a->cisco = advertises_sis(req);
 	call_leg_note_sdp(a, req->body);
 	call_sdp_keep(sdp, req->body, false);

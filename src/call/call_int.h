@@ -254,6 +254,8 @@ int call_sdp_answer(struct sip_pl offer, struct sip_pl other, struct sip_buf *ou
 /* Gives the leg a fresh Session-ID (RFC 7989 §6: a version 4 UUID as 32 lower-case hex
  * digits) for the requests we send on it; the peer's stays unknown (zeros). */
 void call_leg_new_session(struct call_leg *leg);
+/* The Session-ID header line (with CRLF) of the leg's messages, or "" when it sends none. */
+void call_leg_session_header(const struct call_leg *leg, char *out, size_t size);
 /* Learns the peer's Session-ID UUID from a message it sent, if it carries one. */
 void call_leg_note_session(struct call_leg *leg, const struct sip_msg *m);
 void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, size_t size,

@@ -55,9 +55,9 @@ void call_leg_request(struct call_service *cs, struct call_leg *leg, const char 
 	if (strcmp(method, "INVITE") == 0)
 		sip_buf_printf(out,
 		               "Allow: INVITE, ACK, CANCEL, BYE, REFER, INFO, UPDATE, OPTIONS\r\n");
-	if (leg->session_id[0])
-		sip_buf_printf(out, "Session-ID: %s;remote=%s\r\n", leg->session_id,
-		               leg->remote_session[0] ? leg->remote_session : NO_SESSION);
+	char session[100];
+	call_leg_session_header(leg, session, sizeof(session));
+	sip_buf_add(out, session, strlen(session));
 	if (headers)
 		sip_buf_add(out, headers, strlen(headers));
 	if (content_type && body_len)
@@ -72,6 +72,16 @@ void call_leg_note_sdp(struct call_leg *leg, struct sip_pl body)
 		return;
 	leg->srtp = sip_sdp_is_srtp(&sdp);
 	leg->held = sip_sdp_is_hold(&sdp);
+}
+
+void call_leg_session_header(const struct call_leg *leg, char *out, size_t size)
+{
+	if (!leg->session_id[0]) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, size, "Session-ID: %s;remote=%s\r\n", leg->session_id,
+	         leg->remote_session[0] ? leg->remote_session : NO_SESSION);
 }
 
 void call_leg_new_session(struct call_leg *leg)

@@ -71,8 +71,10 @@ bool call_play_busy_tone(struct call *c)
 {
 	if (!c->a.jabber || !c->invite)
 		return false;
-	char contact[700];
+	char contact[800];
 	call_leg_contact(c->cs, &c->a, contact, sizeof(contact));
+	call_leg_session_header(&c->a, contact + strlen(contact),
+	                        sizeof(contact) - strlen(contact));
 	if (!expires_first(c) && !call_arm_answer_timer(c, BUSY_TONE_SECONDS, on_busy_tone_over))
 		return false;
 	if (sip_server_tx_reply(c->invite, 183, NULL, contact, NULL, NULL, 0) != 0)

@@ -217,7 +217,7 @@ wait "$busy_pid" || fail "the Jabber client was not told the line is busy: $(tai
 wait "$busy_desk_pid" || fail "the busy desk phone's sipp failed: $(tail -5 "$T/busy_desk.out")"
 [ -s "$T/busy.ok" ] && ! grep -qi "regexp" "$T/busy.err" 2>/dev/null ||
 	fail "the Jabber client failed a check: $(head -c 600 "$T/busy.err")"
-python3 - "$T/busy.log" <<'PY' || fail "the busy-tone REFER is not in the 183's early dialog"
+python3 - "$T/busy.log" <<'PY' || fail "the busy-tone REFER is not in the 183's early dialog, or they lack our Session-ID"
 import re, sys
 trace = open(sys.argv[1], errors="replace").read().replace("\r", "")
 def received(start):
@@ -237,9 +237,13 @@ ok = (refer and early and invite and hdr(refer, "Call-ID") == hdr(invite, "Call-
       and tag(hdr(refer, "From")) == tag(hdr(early, "To")) is not None
       and tag(hdr(refer, "To")) == tag(hdr(invite, "From"))
       and refer.split()[1].startswith("sip:2102@"))
+# Both carry our Session-ID with the client's as remote (RFC 7989), the same in both.
+ours = [re.fullmatch(r"([0-9a-f]{32});remote=0123456789abcdef0123456789abcdef", hdr(m, "Session-ID") or "")
+        for m in (early, refer)]
+ok = ok and all(ours) and ours[0].group(1) == ours[1].group(1)
 sys.exit(0 if ok else 1)
 PY
-pass "a Jabber client calling a busy line gets a 183 and then, in its early dialog, a REFER asking for DtLineBusyTone, not a 486"
+pass "a Jabber client calling a busy line gets a 183 and then, in its early dialog, a REFER asking for DtLineBusyTone, not a 486; both carry our Session-ID with the client's as remote"
 grep -q "2104 is busy; busy tone to CSFJABBER" "$T/ucmd.log" || fail "busy tone not logged"
 grep -q "cancelled by CSFJABBER" "$T/ucmd.log" || fail "the client's CANCEL did not end the call"
 [ "$(api GET calls | json "['total']")" = 0 ] || fail "call still listed after the CANCEL"
