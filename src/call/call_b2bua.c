@@ -301,12 +301,12 @@ bool call_start_branch(struct call *c, const struct sip_binding *binding, const 
 		call_sdp_for_leg(leg, offer->data, offer->len, &sdp);
 	}
 	br->late = sdp.len == 0;
-	char branch[40];
 	struct sip_buf b;
 	call_leg_request(cs, leg, "INVITE", leg->local_cseq, NULL, sdp.len ? SDP : NULL, sdp.data,
-	                 sdp.len, branch, &b);
+	                 sdp.len, br->via_branch, &b);
 	sip_buf_free(&sdp);
-	br->tx = sip_client_tx_send(cs->stack, &leg->flow, branch, &b, on_branch_response, br);
+	br->tx =
+	    sip_client_tx_send(cs->stack, &leg->flow, br->via_branch, &b, on_branch_response, br);
 	if (!br->tx) {
 		free(br->answer.data);
 		br->answer.data = NULL;

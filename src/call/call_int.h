@@ -45,7 +45,8 @@ struct call_sdp {
 /* An INVITE towards one registered device of the dialled number. */
 struct call_branch {
 	struct call *call;
-	struct sip_client_tx *tx;
+	struct sip_client_tx *tx; /* until its final response; an answered one lives on 32 s */
+	char via_branch[40];      /* of its INVITE, to detach the transaction while it lives */
 	struct call_leg leg;
 	bool done;
 	/* the INVITE had no SDP (delayed offer): the 2xx brings an offer, answered in the ACK

@@ -39,8 +39,9 @@ void call_free(struct call *c)
 		base_hash_remove(cs->by_call_id, c->b.call_id);
 	for (size_t i = 0; i < c->nbranches; i++) {
 		struct call_branch *br = &c->branches[i];
-		if (br->tx && !br->done)
-			sip_client_tx_detach(br->tx);
+		/* An answered branch's transaction outlives its answer (2xx retransmissions), and
+		 * may have ended already: it is found by its branch, not by a pointer. */
+		sip_client_tx_detach_branch(cs->stack, br->via_branch, "INVITE");
 		free(br->answer.data);
 		if (base_hash_get(cs->by_call_id, br->leg.call_id) == c)
 			base_hash_remove(cs->by_call_id, br->leg.call_id);

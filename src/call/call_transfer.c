@@ -125,8 +125,7 @@ void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct cal
 	notify(c, 100, false);
 	/* The old branches are finished or cancelled; they must not reach the new ones. */
 	for (size_t i = 0; i < c->nbranches; i++) {
-		if (!c->branches[i].done && c->branches[i].tx)
-			sip_client_tx_detach(c->branches[i].tx);
+		sip_client_tx_detach_branch(cs->stack, c->branches[i].via_branch, "INVITE");
 		if (!c->branches[i].done)
 			call_leg_clear(c, &c->branches[i].leg, CALL_CAUSE_NORMAL_CLEARING);
 	}

@@ -400,8 +400,13 @@ struct sip_client_tx *sip_client_tx_send(struct sip_stack *stack, const struct s
 /* Cancels a pending INVITE (RFC 3261 §9.1): sends CANCEL once a provisional response came,
  * or as soon as one does. The INVITE then ends with its final response (487 normally). */
 void sip_client_tx_cancel(struct sip_client_tx *tx);
-/* Stops reporting to the caller, which is going away; the transaction finishes quietly. */
+/* Stops reporting to the caller, which is going away; the transaction finishes on its own.
+ * An INVITE whose 2xx the caller never got ends the dialog that 2xx makes (ACK, BYE); one it
+ * already got finishes quietly. */
 void sip_client_tx_detach(struct sip_client_tx *tx);
+/* The same for the transaction of the request sent with this Via branch and method, if it
+ * still exists (the caller's pointer may have outlived it). */
+void sip_client_tx_detach_branch(struct sip_stack *stack, const char *branch, const char *method);
 /* Sends a message outside any transaction (an ACK for a 2xx, a 2xx retransmission). */
 int sip_stack_send(struct sip_stack *stack, const struct sip_source *dst, const char *data,
                    size_t len);

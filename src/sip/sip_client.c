@@ -27,6 +27,7 @@ struct sip_client_tx {
 	struct event *timeout;    /* Timers B, F, D, K, and the end of Accepted */
 	bool cancel_wanted, cancel_sent;
 	bool unreachable;  /* the request could not be sent at all */
+	bool answered;     /* a 2xx reached the caller: the dialog is its own */
 	bool orphan_ended; /* a 2xx nobody wanted was ACKed and its dialog ended with BYE */
 	sip_response_fn fn;
 	void *arg;
@@ -134,14 +135,20 @@ static int dialog_request(const struct sip_client_tx *tx, const struct sip_msg *
 
 /* A 2xx to an INVITE nobody wants any more: the call ended, was cancelled or expired while the
  * device answered (the 200 crossed the CANCEL, RFC 3261 §9.1). The device must not be left
- * off-hook in a call nobody is in: every 2xx gets its ACK, and the dialog a BYE (§15), once. */
+ * off-hook in a call nobody is in: every 2xx gets its ACK, and the dialog a BYE (§15), once.
+ * A transaction whose 2xx its caller did get is not an orphan: the dialog lives on there. */
 static void end_orphan_dialog(struct sip_client_tx *tx, const struct sip_msg *resp)
 {
 	char branch[40];
 	struct sip_buf b;
-	if (dialog_request(tx, resp, "ACK", tx->req->cseq.number, branch, &b) == 0)
-		sip_transport_send(tx->stack->tp, &tx->dst, b.data, b.len);
-	sip_buf_free(&b);
+	/* A 2xx offering media to our INVITE without SDP wants its answer in the ACK, which we
+	 * do not have: an ACK without one would break the client (a Jabber client's receive loop
+	 * dies on it), so that dialog gets only the BYE. */
+	if (tx->req->body.l || !resp->body.l) {
+		if (dialog_request(tx, resp, "ACK", tx->req->cseq.number, branch, &b) == 0)
+			sip_transport_send(tx->stack->tp, &tx->dst, b.data, b.len);
+		sip_buf_free(&b);
+	}
 	if (tx->orphan_ended)
 		return;
 	tx->orphan_ended = true;
@@ -205,6 +212,15 @@ void sip_client_tx_detach(struct sip_client_tx *tx)
 	tx->arg = NULL;
 }
 
+void sip_client_tx_detach_branch(struct sip_stack *stack, const char *branch, const char *method)
+{
+	char key[80];
+	snprintf(key, sizeof(key), "%s|%s", branch, method);
+	struct sip_client_tx *tx = base_hash_get(stack->clients, key);
+	if (tx)
+		sip_client_tx_detach(tx);
+}
+
 static void on_provisional(struct sip_client_tx *tx, const struct sip_msg *resp)
 {
 	if (tx->state == CT_CALLING)
@@ -228,10 +244,12 @@ static void on_final(struct sip_client_tx *tx, const struct sip_msg *resp)
 		tx->state = CT_ACCEPTED;
 		if (first)
 			arm(tx->timeout, 64 * SIP_T1_MS);
-		if (tx->fn)
+		if (tx->fn) {
+			tx->answered = true;
 			deliver(tx, resp);
-		else
+		} else if (!tx->answered) {
 			end_orphan_dialog(tx, resp);
+		}
 		return;
 	}
 	if (tx->state == CT_COMPLETED) { /* a retransmitted final response */
