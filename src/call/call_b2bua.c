@@ -550,10 +550,13 @@ static bool early_update_of_callee(struct call_service *cs, struct sip_server_tx
 	if (!c || call_leg_match(c, req))
 		return false;
 	for (size_t i = 0; i < c->nbranches; i++) {
-		const struct call_branch *br = &c->branches[i];
+		struct call_branch *br = &c->branches[i];
 		if (!br->done && sip_pl_eq(req->call_id, br->leg.call_id) &&
 		    sip_pl_eq(req->to_tag, br->leg.local_tag)) {
-			sip_server_tx_reply(tx, req->body.l ? 488 : 200, NULL, NULL, NULL, NULL, 0);
+			char contact[700]; /* a 2xx to UPDATE carries one (RFC 3311 §5.2) */
+			call_leg_contact(cs, &br->leg, contact, sizeof(contact));
+			sip_server_tx_reply(tx, req->body.l ? 488 : 200, NULL,
+			                    req->body.l ? NULL : contact, NULL, NULL, 0);
 			return true;
 		}
 	}

@@ -83,6 +83,7 @@ struct call {
 	enum call_transfer transfer;
 	bool reoffer_to_a;                /* which side the transfer's re-INVITE went to */
 	struct sip_client_tx *reoffer_tx; /* that re-INVITE, until it is answered */
+	uint32_t reoffer_cseq;            /* its CSeq, for the ACK (an INFO may follow it) */
 	/* an attended transfer joining two calls: the transferee's re-INVITE without SDP, then
 	 * the target's with the transferee's offer (call_join.c) */
 	struct sip_client_tx *join_tx;

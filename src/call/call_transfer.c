@@ -55,7 +55,7 @@ static void on_reoffer_response(void *arg, struct sip_client_tx *tx, const struc
 	if (resp->status >= 200)
 		c->reoffer_tx = NULL;
 	if (resp->status >= 200 && resp->status < 300) {
-		call_send_on_leg(c->cs, leg, "ACK", leg->local_cseq);
+		call_send_on_leg(c->cs, leg, "ACK", c->reoffer_cseq);
 		call_leg_note_sdp(leg, resp->body);
 		call_sdp_keep(leg == &c->a ? &c->sdp_a : &c->sdp_b, resp->body, true);
 	}
@@ -72,7 +72,8 @@ static void reoffer(struct call *c, struct call_leg *to, const struct call_sdp *
 	char branch[40];
 	struct sip_buf body, b;
 	call_sdp_for_leg(to, sdp->data, sdp->len, &body);
-	call_leg_request(c->cs, to, "INVITE", ++to->local_cseq, NULL,
+	c->reoffer_cseq = ++to->local_cseq;
+	call_leg_request(c->cs, to, "INVITE", c->reoffer_cseq, NULL,
 	                 body.len ? "application/sdp" : NULL, body.data, body.len, branch, &b);
 	sip_buf_free(&body);
 	c->reoffer_to_a = to == &c->a;
