@@ -135,6 +135,23 @@ void call_cancel_branches(struct call *c, const struct call_branch *except)
 			sip_client_tx_cancel(c->branches[i].tx);
 }
 
+void call_end_unanswered(struct call *c, uint16_t status)
+{
+	if (c->invite)
+		sip_server_tx_reply(c->invite, status, NULL, NULL, NULL, NULL, 0);
+	c->invite = NULL;
+	call_free(c);
+}
+
+/* The caller's INVITE is given up (its CANCEL, or its Expires): the devices still ringing are
+ * cancelled and the INVITE gets 487 (RFC 3261 §9.2, §13.3.1). */
+static void give_up(struct call *c)
+{
+	c->cancelled = true;
+	call_cancel_branches(c, NULL);
+	call_end_unanswered(c, 487);
+}
+
 /* ---- the callees' answers ---- */
 
 static void take_dialog(struct call_branch *br, const struct sip_msg *resp)
@@ -359,9 +376,7 @@ static void on_invite_expired(evutil_socket_t fd, short events, void *arg)
 		return;
 	base_log(BASE_LOG_INFO, "call", "call %llu: not answered before the INVITE expired; 487",
 	         (unsigned long long)c->id);
-	c->cancelled = true;
-	call_cancel_branches(c, NULL);
-	call_end_unanswered(c, 487);
+	give_up(c);
 }
 
 static void new_call(struct call_service *cs, struct sip_server_tx *tx)
@@ -458,17 +473,13 @@ static void on_cancel(struct call_service *cs, struct sip_server_tx *tx)
 		return;
 	}
 	sip_server_tx_reply(tx, 200, NULL, NULL, NULL, NULL, 0);
-	c->cancelled = true;
-	call_cancel_branches(c, NULL);
-	sip_server_tx_reply(c->invite, 487, NULL, NULL, NULL, NULL, 0);
-	c->invite = NULL;
 	base_log(BASE_LOG_INFO, "call", "call %llu: cancelled by %s", (unsigned long long)c->id,
 	         inviting->device);
 	if (c->replaced) { /* the call was connected: end it for the others too */
 		call_hang_up(call_leg_other(c, c->ok_leg), cs);
 		call_hang_up(c->replaced, cs);
 	}
-	call_free(c);
+	give_up(c);
 }
 
 static void on_bye(struct call_service *cs, struct sip_server_tx *tx)
@@ -540,9 +551,21 @@ static void on_reinvite_response(void *arg, struct sip_client_tx *tx, const stru
 	c->reinvite = NULL;
 }
 
-/* An UPDATE from a device still ringing, in the early dialog of its 18x (RFC 3311 §5.1, as a
+/* An UPDATE in an early dialog (RFC 3311 §5.1): the caller's, or a ringing callee's (a
  * Cisco phone may send one to update its display): there is no media to renegotiate before
  * the answer, so it is answered here (200, or 488 to an offer) rather than refused. */
+static void answer_early_update(struct call_service *cs, struct sip_server_tx *tx,
+                                struct call_leg *leg)
+{
+	const struct sip_msg *req = sip_server_tx_request(tx);
+	char contact[700]; /* a 2xx to UPDATE carries one (RFC 3311 §5.2) */
+	call_leg_contact(cs, leg, contact, sizeof(contact));
+	sip_server_tx_reply(tx, req->body.l ? 488 : 200, NULL, req->body.l ? NULL : contact, NULL,
+	                    NULL, 0);
+}
+
+/* Is the UPDATE from a device still ringing, in the early dialog of its 18x? Then it is
+ * answered here. */
 static bool early_update_of_callee(struct call_service *cs, struct sip_server_tx *tx)
 {
 	const struct sip_msg *req = sip_server_tx_request(tx);
@@ -553,10 +576,7 @@ static bool early_update_of_callee(struct call_service *cs, struct sip_server_tx
 		struct call_branch *br = &c->branches[i];
 		if (!br->done && sip_pl_eq(req->call_id, br->leg.call_id) &&
 		    sip_pl_eq(req->to_tag, br->leg.local_tag)) {
-			char contact[700]; /* a 2xx to UPDATE carries one (RFC 3311 §5.2) */
-			call_leg_contact(cs, &br->leg, contact, sizeof(contact));
-			sip_server_tx_reply(tx, req->body.l ? 488 : 200, NULL,
-			                    req->body.l ? NULL : contact, NULL, NULL, 0);
+			answer_early_update(cs, tx, &br->leg);
 			return true;
 		}
 	}
@@ -578,14 +598,11 @@ static void on_reinvite(struct call_service *cs, struct sip_server_tx *tx)
 	struct call_leg *leg = call_dialog_of(cs, tx, &c);
 	if (!leg)
 		return;
-	if (c->state != CALL_CONNECTED) {
-		/* An UPDATE may come in the early dialog (RFC 3311 §5.1); there is no media to
-		 * renegotiate before the answer. */
-		sip_server_tx_reply(tx,
-		                    !update       ? 481
-		                    : req->body.l ? 488
-		                                  : 200,
-		                    NULL, NULL, NULL, NULL, 0);
+	if (c->state != CALL_CONNECTED) { /* the caller's early dialog */
+		if (update)
+			answer_early_update(cs, tx, leg);
+		else
+			sip_server_tx_reply(tx, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (c->reinvite || call_busy(c)) {

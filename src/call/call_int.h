@@ -167,6 +167,9 @@ void call_send_on_leg(struct call_service *cs, struct call_leg *leg, const char 
                       uint32_t cseq);
 void call_hang_up(struct call_leg *leg, struct call_service *cs);
 void call_cancel_branches(struct call *c, const struct call_branch *except);
+/* Ends a call that never connected, answering the caller's INVITE (if still unanswered) with
+ * status. */
+void call_end_unanswered(struct call *c, uint16_t status);
 
 /* call_transfer.c */
 void call_on_refer(struct call_service *cs, struct sip_server_tx *tx, struct call *c,
@@ -226,9 +229,6 @@ void call_clear_connections(struct call *c);
  * busy tone (183, REFER) rather than given the 486; false when c is not such a call (or the
  * tone cannot be asked for), and the caller is to get its final response as usual. */
 bool call_play_busy_tone(struct call *c);
-/* Ends a call that never connected, answering the caller's INVITE with status. */
-void call_end_unanswered(struct call *c, uint16_t status);
-
 /* call_late.c: delayed offers towards the callee */
 /* ACKs a late branch's 2xx with the answer it is owed (made, the first time, from the other
  * party's offer and the callee's offer in resp, the 2xx); false when that answer can only

@@ -88,11 +88,3 @@ bool call_play_busy_tone(struct call *c)
 	         (unsigned long long)c->id, c->b.dn, c->a.device);
 	return true;
 }
-
-void call_end_unanswered(struct call *c, uint16_t status)
-{
-	if (c->invite)
-		sip_server_tx_reply(c->invite, status, NULL, NULL, NULL, NULL, 0);
-	c->invite = NULL;
-	call_free(c);
-}
