@@ -18,17 +18,12 @@ void call_leg_local(struct call_service *cs, struct call_leg *leg, char *host, s
 	sip_stack_local(cs->stack, &leg->flow, host, size, port);
 }
 
-static void host_port(const char *host, uint16_t port, char *out, size_t size)
-{
-	snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-}
-
 void call_leg_contact(struct call_service *cs, struct call_leg *leg, char *out, size_t size)
 {
 	char host[64], hp[96];
 	uint16_t port;
 	call_leg_local(cs, leg, host, sizeof(host), &port);
-	host_port(host, port, hp, sizeof(hp));
+	sip_hostport_format(host, port, hp, sizeof(hp));
 	snprintf(out, size, "Contact: <sip:%s@%s;transport=%s>\r\n", leg->dn, hp,
 	         transport_param(leg->flow.kind));
 }
@@ -40,7 +35,7 @@ void call_leg_request(struct call_service *cs, struct call_leg *leg, const char 
 	char host[64], hp[96], contact[700];
 	uint16_t port;
 	call_leg_local(cs, leg, host, sizeof(host), &port);
-	host_port(host, port, hp, sizeof(hp));
+	sip_hostport_format(host, port, hp, sizeof(hp));
 	call_leg_contact(cs, leg, contact, sizeof(contact));
 	sip_branch_new(branch);
 	sip_buf_init(out);

@@ -75,6 +75,8 @@ struct sip_uri {
 };
 
 int sip_uri_parse(struct sip_pl text, struct sip_uri *uri);
+/* "host:port", an IPv6 host in brackets (RFC 3261 §25.1 IPv6reference). */
+void sip_hostport_format(const char *host, uint16_t port, char *out, size_t size);
 /* Finds a URI or header parameter by name in a raw ";a=b;c" list; value is empty for a bare
  * flag, and a quoted value keeps its quotes. Returns true when present. */
 bool sip_param_get(struct sip_pl params, const char *name, struct sip_pl *value);

@@ -117,14 +117,14 @@ static int dialog_request(const struct sip_client_tx *tx, const struct sip_msg *
 	sip_buf_init(b);
 	if (!contact_hdr || !from || !to || sip_addr_parse(contact_hdr->value, &contact) != 0)
 		return -1;
-	char host[64];
+	char host[64], hp[96];
 	uint16_t port;
 	sip_transport_local(tx->stack->tp, &tx->dst, host, sizeof(host), &port);
+	sip_hostport_format(host, port, hp, sizeof(hp));
 	sip_branch_new(branch);
-	sip_buf_printf(b, "%s %.*s SIP/2.0\r\nVia: SIP/2.0/%s %s%s%s:%u;branch=%s;rport\r\n",
-	               method, (int)contact.uri_text.l, contact.uri_text.p,
-	               sip_transport_name(tx->dst.kind), strchr(host, ':') ? "[" : "", host,
-	               strchr(host, ':') ? "]" : "", port, branch);
+	sip_buf_printf(b, "%s %.*s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;rport\r\n", method,
+	               (int)contact.uri_text.l, contact.uri_text.p,
+	               sip_transport_name(tx->dst.kind), hp, branch);
 	sip_buf_printf(b, "Max-Forwards: 70\r\nFrom: %.*s\r\nTo: %.*s\r\nCall-ID: %.*s\r\n",
 	               (int)from->value.l, from->value.p, (int)to->value.l, to->value.p,
 	               (int)tx->req->call_id.l, tx->req->call_id.p);

@@ -24,7 +24,7 @@ struct sip_client_tx *sip_notify_binding(struct sip_stack *stack, const struct s
 	char host[64], hp[96], branch[40], call_id[33], tag[17];
 	uint16_t port;
 	sip_stack_local(stack, &b->flow, host, sizeof(host), &port);
-	snprintf(hp, sizeof(hp), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+	sip_hostport_format(host, port, hp, sizeof(hp));
 	sip_branch_new(branch);
 	random_hex(call_id, 16);
 	random_hex(tag, 8);

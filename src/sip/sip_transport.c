@@ -437,8 +437,7 @@ static void local_of(int fd, const struct sip_source *dst, char *host, size_t si
 	if (strcmp(me.host, "0.0.0.0") != 0 && strcmp(me.host, "::") != 0)
 		return;
 	char addr[96];
-	snprintf(addr, sizeof(addr), strchr(dst->host, ':') ? "[%s]:%u" : "%s:%u", dst->host,
-	         dst->port ? dst->port : 5060);
+	sip_hostport_format(dst->host, dst->port ? dst->port : 5060, addr, sizeof(addr));
 	struct sockaddr_storage peer;
 	socklen_t pl;
 	if (net_addr_parse(addr, &peer, &pl, NULL) != 0)

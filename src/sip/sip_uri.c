@@ -5,6 +5,7 @@
  */
 #include "sip/sip_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* "[...]" with hex digits, ':' and '.' (an IPv4 tail) inside. */
@@ -16,6 +17,11 @@ static bool sip_ipv6_ref_valid(const char *p, size_t n)
 		if (!sip_is(p[i], SIP_C_HEX) && p[i] != ':' && p[i] != '.')
 			return false;
 	return true;
+}
+
+void sip_hostport_format(const char *host, uint16_t port, char *out, size_t size)
+{
+	snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 }
 
 long sip_hostport_parse(const char *s, size_t n, bool lws, struct sip_pl *host, uint16_t *port)
