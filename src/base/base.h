@@ -37,7 +37,7 @@ struct base_err {
 
 /* Fills err (if not NULL) and returns -1, so callers can write `return base_err_set(...)`. */
 int base_err_set(struct base_err *err, enum base_err_code code, const char *field, const char *fmt,
-                 ...) __attribute__((format(printf, 4, 5)));
+                 ...) __attribute__((format(printf, 4, 5), cold));
 void base_err_clear(struct base_err *err);
 /* Stable lower-case name of a code, as used in API error bodies ("invalid", "not_found"...). */
 const char *base_err_code_name(enum base_err_code code);

@@ -182,6 +182,7 @@ struct sip_msg {
 	/* Filled by sip_msg_parse for the headers every layer needs. */
 	struct sip_via via; /* the top Via */
 	struct sip_addr from, to;
+	struct sip_addr contact; /* the first Contact value; all zero without one */
 	struct sip_pl from_tag, to_tag;
 	struct sip_pl call_id;
 	struct sip_cseq cseq;
@@ -419,7 +420,8 @@ int sip_stack_send(struct sip_stack *stack, const struct sip_source *dst, const 
 struct store;
 struct sip_registrar;
 
-/* A contact registered for a directory number, and how to reach it. */
+/* A contact registered for a directory number, and how to reach it. A refresh updates it
+ * field by field (binding_refresh in sip_location.c): a new field must be added there too. */
 struct sip_binding {
 	char aor[64];
 	char contact[512];

@@ -51,6 +51,36 @@ struct sip_binding *sip_location_find(struct aor_bindings *b, const char *contac
 	return NULL;
 }
 
+static void set_text(char *field, const char *value, size_t size)
+{
+	if (strcmp(field, value) != 0)
+		base_strlcpy(field, value, size);
+}
+
+#define SET_TEXT(dst, src, field) set_text((dst)->field, (src)->field, sizeof((dst)->field))
+
+/* A refresh changes little of a binding, so only what differs is written: the binding's
+ * fixed-size fields are over a kilobyte, most of it unused, and with thousands of bindings
+ * the one being refreshed is never in the cache, so every line written is a line fetched. */
+static void binding_refresh(struct sip_binding *x, const struct sip_binding *nb)
+{
+	SET_TEXT(x, nb, aor);
+	SET_TEXT(x, nb, contact);
+	SET_TEXT(x, nb, device);
+	SET_TEXT(x, nb, instance);
+	SET_TEXT(x, nb, user_agent);
+	SET_TEXT(x, nb, call_id);
+	x->cseq = nb->cseq;
+	x->expires_at = nb->expires_at;
+	x->registered_at = nb->registered_at;
+	struct sip_source *f = &x->flow;
+	const struct sip_source *nf = &nb->flow;
+	f->kind = nf->kind, f->port = nf->port, f->conn_id = nf->conn_id;
+	f->tls_null_cipher = nf->tls_null_cipher;
+	SET_TEXT(f, nf, host);
+	SET_TEXT(f, nf, tls_peer);
+}
+
 int sip_location_put(struct sip_registrar *r, const struct sip_binding *nb)
 {
 	struct aor_bindings *b = sip_location_aor(r, nb->aor, true);
@@ -67,10 +97,11 @@ int sip_location_put(struct sip_registrar *r, const struct sip_binding *nb)
 				return -1;
 			b->items = items, b->cap = cap;
 		}
-		x = &b->items[b->n++];
+		b->items[b->n++] = *nb;
 		r->count++;
+		return 0;
 	}
-	*x = *nb;
+	binding_refresh(x, nb);
 	return 0;
 }
 

@@ -20,12 +20,13 @@
 #include <strings.h>
 
 struct sip_parse_state {
-	bool via, from, to, call_id, cseq, max_forwards, content_length, content_type, expires;
+	bool via, from, to, contact, call_id, cseq, max_forwards, content_length, content_type,
+	    expires;
 	uint32_t clen;
 };
 
-__attribute__((format(printf, 3, 4))) static int sip_fail(struct sip_parse_error *err,
-                                                          uint16_t status, const char *fmt, ...)
+__attribute__((format(printf, 3, 4), cold)) static int
+sip_fail(struct sip_parse_error *err, uint16_t status, const char *fmt, ...)
 {
 	if (err) {
 		err->status = status;
@@ -160,7 +161,11 @@ static int sip_addr_hdr(struct sip_msg *msg, struct sip_hdr *h, struct sip_parse
 			return -1;
 		a = from ? &msg->from : &msg->to;
 		tag = from ? &msg->from_tag : &msg->to_tag;
-	} else if (h->id != SIP_HDR_CONTACT) {
+	} else if (h->id == SIP_HDR_CONTACT) {
+		if (!st->contact)
+			a = &msg->contact; /* the registrar reads it: parsed once */
+		st->contact = true;
+	} else {
 		name = h->id == SIP_HDR_ROUTE ? "Route" : "Record-Route";
 	}
 	if (sip_addr_parse(h->value, a) != 0 || (a->wildcard && h->id != SIP_HDR_CONTACT))

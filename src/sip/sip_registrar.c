@@ -296,14 +296,16 @@ static int read_contacts(struct sip_server_tx *tx, const struct registration_req
 {
 	const struct sip_msg *req = rr->req;
 	*n = 0, *wildcard = false;
-	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_CONTACT); h;
-	     h = sip_msg_hdr_next(req, h)) {
-		struct sip_addr a;
-		if (sip_addr_parse(h->value, &a) != 0) {
+	const struct sip_hdr *first = sip_msg_hdr(req, SIP_HDR_CONTACT);
+	for (const struct sip_hdr *h = first; h; h = sip_msg_hdr_next(req, h)) {
+		/* The parser has checked every Contact and kept the first one parsed. */
+		struct sip_addr later;
+		const struct sip_addr *a = h == first ? &req->contact : &later;
+		if (h != first && sip_addr_parse(h->value, &later) != 0) {
 			reply(tx, 400, "Bad Contact", NULL);
 			return -1;
 		}
-		if (a.wildcard) {
+		if (a->wildcard) {
 			if (req->expires != 0 || *n > 0 || sip_msg_hdr_next(req, h)) {
 				reply(tx, 400, "Wildcard Contact Needs Expires 0 Alone", NULL);
 				return -1;
@@ -311,18 +313,18 @@ static int read_contacts(struct sip_server_tx *tx, const struct registration_req
 			*wildcard = true;
 			return 0;
 		}
-		if (*n == MAX_CONTACTS || a.uri_text.l >= sizeof(out->contact)) {
+		if (*n == MAX_CONTACTS || a->uri_text.l >= sizeof(out->contact)) {
 			reply(tx, 400, "Too Many Or Too Long Contacts", NULL);
 			return -1;
 		}
 		struct contact_change *c = &out[(*n)++];
-		sip_pl_strcpy(a.uri_text, c->contact, sizeof(c->contact));
+		sip_pl_strcpy(a->uri_text, c->contact, sizeof(c->contact));
 		struct sip_pl v;
 		uint32_t e;
 		c->instance[0] = '\0';
-		if (sip_param_get(a.params, "+sip.instance", &v))
+		if (sip_param_get(a->params, "+sip.instance", &v))
 			sip_location_instance_id(v, c->instance, sizeof(c->instance));
-		if (sip_param_get(a.params, "expires", &v) && sip_pl_u32(v, UINT32_MAX, &e) == 0)
+		if (sip_param_get(a->params, "expires", &v) && sip_pl_u32(v, UINT32_MAX, &e) == 0)
 			c->expires = e;
 		else
 			c->expires =
@@ -559,11 +561,8 @@ void sip_registrar_handle(struct sip_registrar *r, struct sip_server_tx *tx)
 		reply(tx, 404, NULL, NULL); /* only provisioned lines may register */
 		return;
 	}
-	const struct sip_hdr *contact = sip_msg_hdr(rr.req, SIP_HDR_CONTACT);
-	struct sip_addr first;
 	struct sip_pl hint;
-	if (contact && sip_addr_parse(contact->value, &first) == 0 &&
-	    sip_param_get(first.params, "+u.sip!devicename.ccm.cisco.com", &hint)) {
+	if (sip_param_get(rr.req->contact.params, "+u.sip!devicename.ccm.cisco.com", &hint)) {
 		/* Jabber quotes the value (RFC 3840 string feature tag): "SEP...". */
 		if (hint.l >= 2 && hint.p[0] == '"' && hint.p[hint.l - 1] == '"')
 			hint = (struct sip_pl){hint.p + 1, hint.l - 2};
