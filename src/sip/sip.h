@@ -420,8 +420,8 @@ int sip_stack_send(struct sip_stack *stack, const struct sip_source *dst, const 
 struct store;
 struct sip_registrar;
 
-/* A contact registered for a directory number, and how to reach it. A refresh updates it
- * field by field (binding_refresh in sip_location.c): a new field must be added there too. */
+/* A contact registered for a directory number, and how to reach it. The location service keeps
+ * it packed (struct location_binding): a new field must be added there too. */
 struct sip_binding {
 	char aor[64];
 	char contact[512];

@@ -34,15 +34,17 @@ struct aor_bindings *sip_location_aor(struct sip_registrar *r, const char *aor, 
 void sip_location_aor_free(void *value)
 {
 	struct aor_bindings *b = value;
+	for (size_t i = 0; i < b->n; i++)
+		free((char *)b->items[i].aor);
 	free(b->items);
 	free(b);
 }
 
-struct sip_binding *sip_location_find(struct aor_bindings *b, const char *contact,
-                                      const char *device, const char *instance)
+struct location_binding *sip_location_find(struct aor_bindings *b, const char *contact,
+                                           const char *device, const char *instance)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		struct sip_binding *x = &b->items[i];
+		struct location_binding *x = &b->items[i];
 		if (strcmp(x->contact, contact) == 0 ||
 		    (*instance && strcmp(x->instance, instance) == 0 &&
 		     strcasecmp(x->device, device) == 0))
@@ -51,34 +53,49 @@ struct sip_binding *sip_location_find(struct aor_bindings *b, const char *contac
 	return NULL;
 }
 
-static void set_text(char *field, const char *value, size_t size)
+/* The texts of nb packed into one allocation: `into` points at them; -1 without memory. */
+static int pack(const struct sip_binding *nb, struct location_binding *into)
 {
-	if (strcmp(field, value) != 0)
-		base_strlcpy(field, value, size);
+	const char *texts[] = {nb->aor,        nb->contact, nb->device,    nb->instance,
+	                       nb->user_agent, nb->call_id, nb->flow.host, nb->flow.tls_peer};
+	enum { N_TEXTS = sizeof(texts) / sizeof(texts[0]) };
+	size_t len[N_TEXTS], total = 0;
+	for (size_t i = 0; i < N_TEXTS; i++)
+		total += (len[i] = strlen(texts[i])) + 1;
+	char *block = malloc(total), *p = block;
+	if (!block)
+		return -1;
+	const char **fields[] = {&into->aor,       &into->contact,      &into->device,
+	                         &into->instance,  &into->user_agent,   &into->call_id,
+	                         &into->flow.host, &into->flow.tls_peer};
+	for (size_t i = 0; i < N_TEXTS; i++) {
+		memcpy(p, texts[i], len[i] + 1);
+		*fields[i] = p;
+		p += len[i] + 1;
+	}
+	return 0;
 }
 
-#define SET_TEXT(dst, src, field) set_text((dst)->field, (src)->field, sizeof((dst)->field))
-
-/* A refresh changes little of a binding, so only what differs is written: the binding's
- * fixed-size fields are over a kilobyte, most of it unused, and with thousands of bindings
- * the one being refreshed is never in the cache, so every line written is a line fetched. */
-static void binding_refresh(struct sip_binding *x, const struct sip_binding *nb)
+/* Whether a refresh keeps every text of the binding, so that only its numbers change. */
+static bool same_texts(const struct location_binding *x, const struct sip_binding *nb)
 {
-	SET_TEXT(x, nb, aor);
-	SET_TEXT(x, nb, contact);
-	SET_TEXT(x, nb, device);
-	SET_TEXT(x, nb, instance);
-	SET_TEXT(x, nb, user_agent);
-	SET_TEXT(x, nb, call_id);
+	return strcmp(x->contact, nb->contact) == 0 && strcmp(x->call_id, nb->call_id) == 0 &&
+	       strcmp(x->aor, nb->aor) == 0 && strcmp(x->device, nb->device) == 0 &&
+	       strcmp(x->instance, nb->instance) == 0 &&
+	       strcmp(x->user_agent, nb->user_agent) == 0 &&
+	       strcmp(x->flow.host, nb->flow.host) == 0 &&
+	       strcmp(x->flow.tls_peer, nb->flow.tls_peer) == 0;
+}
+
+static void set_numbers(struct location_binding *x, const struct sip_binding *nb)
+{
 	x->cseq = nb->cseq;
 	x->expires_at = nb->expires_at;
 	x->registered_at = nb->registered_at;
-	struct sip_source *f = &x->flow;
-	const struct sip_source *nf = &nb->flow;
-	f->kind = nf->kind, f->port = nf->port, f->conn_id = nf->conn_id;
-	f->tls_null_cipher = nf->tls_null_cipher;
-	SET_TEXT(f, nf, host);
-	SET_TEXT(f, nf, tls_peer);
+	x->flow.kind = nb->flow.kind;
+	x->flow.port = nb->flow.port;
+	x->flow.conn_id = nb->flow.conn_id;
+	x->flow.tls_null_cipher = nb->flow.tls_null_cipher;
 }
 
 int sip_location_put(struct sip_registrar *r, const struct sip_binding *nb)
@@ -86,27 +103,56 @@ int sip_location_put(struct sip_registrar *r, const struct sip_binding *nb)
 	struct aor_bindings *b = sip_location_aor(r, nb->aor, true);
 	if (!b)
 		return -1;
-	struct sip_binding *x = sip_location_find(b, nb->contact, nb->device, nb->instance);
-	if (!x) {
+	struct location_binding *x = sip_location_find(b, nb->contact, nb->device, nb->instance);
+	if (x && !same_texts(x, nb)) {
+		struct location_binding packed = {0};
+		if (pack(nb, &packed) != 0)
+			return -1;
+		free((char *)x->aor);
+		*x = packed;
+	} else if (!x) {
 		if (b->n == b->cap) {
-			/* Most lines have one binding: room for a second one would be 1.3 kB
-			 * per line held for nothing. */
+			/* Most lines have one binding: room for a second one is held for nothing.
+			 */
 			size_t cap = b->cap ? b->cap * 2 : 1;
-			struct sip_binding *items = realloc(b->items, cap * sizeof(*items));
+			struct location_binding *items = realloc(b->items, cap * sizeof(*items));
 			if (!items)
 				return -1;
 			b->items = items, b->cap = cap;
 		}
-		b->items[b->n++] = *nb;
+		x = &b->items[b->n];
+		if (pack(nb, x) != 0)
+			return -1;
+		b->n++;
 		r->count++;
-		return 0;
 	}
-	binding_refresh(x, nb);
+	set_numbers(x, nb);
 	return 0;
+}
+
+/* What callers get: a copy with every text in its own array (each fits: it came from one). */
+static void view(const struct location_binding *x, struct sip_binding *out)
+{
+	base_strlcpy(out->aor, x->aor, sizeof(out->aor));
+	base_strlcpy(out->contact, x->contact, sizeof(out->contact));
+	base_strlcpy(out->device, x->device, sizeof(out->device));
+	base_strlcpy(out->instance, x->instance, sizeof(out->instance));
+	base_strlcpy(out->user_agent, x->user_agent, sizeof(out->user_agent));
+	base_strlcpy(out->call_id, x->call_id, sizeof(out->call_id));
+	out->cseq = x->cseq;
+	out->expires_at = x->expires_at;
+	out->registered_at = x->registered_at;
+	out->flow = (struct sip_source){.kind = x->flow.kind,
+	                                .port = x->flow.port,
+	                                .conn_id = x->flow.conn_id,
+	                                .tls_null_cipher = x->flow.tls_null_cipher};
+	base_strlcpy(out->flow.host, x->flow.host, sizeof(out->flow.host));
+	base_strlcpy(out->flow.tls_peer, x->flow.tls_peer, sizeof(out->flow.tls_peer));
 }
 
 void sip_location_remove(struct sip_registrar *r, struct aor_bindings *b, size_t i)
 {
+	free((char *)b->items[i].aor);
 	b->items[i] = b->items[--b->n];
 	r->count--;
 }
@@ -152,7 +198,7 @@ static void drop_flow_bindings(void *arg, const char *key, void *value)
 	struct flow_ctx *c = arg;
 	struct aor_bindings *b = value;
 	for (size_t i = 0; i < b->n;) {
-		struct sip_binding *x = &b->items[i];
+		struct location_binding *x = &b->items[i];
 		if (x->flow.kind == SIP_TP_UDP || x->flow.conn_id != c->conn_id) {
 			i++;
 			continue;
@@ -228,19 +274,19 @@ size_t sip_registrar_lookup(struct sip_registrar *r, const char *aor, struct sip
 		if (b->items[i].expires_at <= now)
 			continue;
 		if (n < max)
-			out[n] = b->items[i];
+			view(&b->items[i], &out[n]);
 		n++;
 	}
 	return n;
 }
 
-bool sip_location_same_flow(const struct sip_source *a, const struct sip_source *b)
+bool sip_location_same_flow(const struct location_flow *flow, const struct sip_source *src)
 {
-	if (a->kind != b->kind)
+	if (flow->kind != src->kind)
 		return false;
-	if (a->kind != SIP_TP_UDP)
-		return a->conn_id == b->conn_id;
-	return a->port == b->port && strcmp(a->host, b->host) == 0;
+	if (flow->kind != SIP_TP_UDP)
+		return flow->conn_id == src->conn_id;
+	return flow->port == src->port && strcmp(flow->host, src->host) == 0;
 }
 
 bool sip_registrar_binding_of(struct sip_registrar *r, const char *aor,
@@ -251,7 +297,7 @@ bool sip_registrar_binding_of(struct sip_registrar *r, const char *aor,
 	for (size_t i = 0; b && i < b->n; i++) {
 		if (b->items[i].expires_at > now &&
 		    sip_location_same_flow(&b->items[i].flow, src)) {
-			*out = b->items[i];
+			view(&b->items[i], out);
 			return true;
 		}
 	}

@@ -412,7 +412,7 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
 	nb.flow = *rr->src;
 	nb.registered_at = base_time_now();
 	nb.expires_at = nb.registered_at + c->expires;
-	struct sip_binding *old =
+	const struct location_binding *old =
 	    b ? sip_location_find(b, c->contact, nb.device, nb.instance) : NULL;
 	/* An older request overtaken by a newer one is dropped (§10.3 step 7). An equal CSeq is
 	 * a refresh, not a retransmission (the transaction layer absorbs those): Jabber sends
@@ -447,7 +447,7 @@ static int apply_change(struct sip_registrar *r, const struct registration_reque
  * expired: a desk phone that restarted while its old TCP connection is not yet known dead
  * comes back from another flow with a new Call-ID too. It just registers, as RFC 3261 allows. */
 
-static bool other_client(const struct sip_binding *b, const struct sip_source *src,
+static bool other_client(const struct location_binding *b, const struct sip_source *src,
                          const struct sip_msg *req)
 {
 	return !sip_location_same_flow(&b->flow, src) && !sip_pl_eq(req->call_id, b->call_id);
@@ -466,7 +466,7 @@ static int remove_device_bindings(struct sip_registrar *r, const struct registra
 {
 	struct aor_bindings *b = sip_location_aor(r, rr->aor, false);
 	for (size_t i = 0; b && i < b->n;) {
-		const struct sip_binding *it = &b->items[i];
+		const struct location_binding *it = &b->items[i];
 		if (strcasecmp(it->device, rr->device->device) != 0 ||
 		    (keeping && !other_client(it, rr->src, keeping))) {
 			i++;
