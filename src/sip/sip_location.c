@@ -7,6 +7,7 @@
 #include "sip/sip_registrar_int.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -53,38 +54,55 @@ struct location_binding *sip_location_find(struct aor_bindings *b, const char *c
 	return NULL;
 }
 
-/* The texts of nb packed into one allocation: `into` points at them; -1 without memory. */
+/* The texts of a binding: where struct sip_binding holds each (and in how many bytes), and
+ * where struct location_binding points at its packed copy. Packing, comparing and copying
+ * back all go by this one list. */
+#define BINDING_TEXT(field)                                                                        \
+	{                                                                                          \
+		offsetof(struct sip_binding, field), sizeof(((struct sip_binding *)0)->field),     \
+		    offsetof(struct location_binding, field)                                       \
+	}
+static const struct {
+	size_t text, size, packed;
+} binding_texts[] = {BINDING_TEXT(aor),       BINDING_TEXT(contact),      BINDING_TEXT(device),
+                     BINDING_TEXT(instance),  BINDING_TEXT(user_agent),   BINDING_TEXT(call_id),
+                     BINDING_TEXT(flow.host), BINDING_TEXT(flow.tls_peer)};
+enum { BINDING_TEXTS = sizeof(binding_texts) / sizeof(binding_texts[0]) };
+
+static const char *text_of(const struct sip_binding *b, size_t i)
+{
+	return (const char *)b + binding_texts[i].text;
+}
+
+static const char **packed_text(struct location_binding *x, size_t i)
+{
+	return (const char **)((char *)x + binding_texts[i].packed);
+}
+
+/* The texts of nb packed into one allocation, which `into` points at; -1 without memory. */
 static int pack(const struct sip_binding *nb, struct location_binding *into)
 {
-	const char *texts[] = {nb->aor,        nb->contact, nb->device,    nb->instance,
-	                       nb->user_agent, nb->call_id, nb->flow.host, nb->flow.tls_peer};
-	enum { N_TEXTS = sizeof(texts) / sizeof(texts[0]) };
-	size_t len[N_TEXTS], total = 0;
-	for (size_t i = 0; i < N_TEXTS; i++)
-		total += (len[i] = strlen(texts[i])) + 1;
-	char *block = malloc(total), *p = block;
-	if (!block)
+	size_t len[BINDING_TEXTS], total = 0;
+	for (size_t i = 0; i < BINDING_TEXTS; i++)
+		total += (len[i] = strlen(text_of(nb, i))) + 1;
+	char *p = malloc(total);
+	if (!p)
 		return -1;
-	const char **fields[] = {&into->aor,       &into->contact,      &into->device,
-	                         &into->instance,  &into->user_agent,   &into->call_id,
-	                         &into->flow.host, &into->flow.tls_peer};
-	for (size_t i = 0; i < N_TEXTS; i++) {
-		memcpy(p, texts[i], len[i] + 1);
-		*fields[i] = p;
+	for (size_t i = 0; i < BINDING_TEXTS; i++) {
+		memcpy(p, text_of(nb, i), len[i] + 1);
+		*packed_text(into, i) = p;
 		p += len[i] + 1;
 	}
 	return 0;
 }
 
 /* Whether a refresh keeps every text of the binding, so that only its numbers change. */
-static bool same_texts(const struct location_binding *x, const struct sip_binding *nb)
+static bool same_texts(struct location_binding *x, const struct sip_binding *nb)
 {
-	return strcmp(x->contact, nb->contact) == 0 && strcmp(x->call_id, nb->call_id) == 0 &&
-	       strcmp(x->aor, nb->aor) == 0 && strcmp(x->device, nb->device) == 0 &&
-	       strcmp(x->instance, nb->instance) == 0 &&
-	       strcmp(x->user_agent, nb->user_agent) == 0 &&
-	       strcmp(x->flow.host, nb->flow.host) == 0 &&
-	       strcmp(x->flow.tls_peer, nb->flow.tls_peer) == 0;
+	for (size_t i = 0; i < BINDING_TEXTS; i++)
+		if (strcmp(*packed_text(x, i), text_of(nb, i)) != 0)
+			return false;
+	return true;
 }
 
 static void set_numbers(struct location_binding *x, const struct sip_binding *nb)
@@ -112,8 +130,7 @@ int sip_location_put(struct sip_registrar *r, const struct sip_binding *nb)
 		*x = packed;
 	} else if (!x) {
 		if (b->n == b->cap) {
-			/* Most lines have one binding: room for a second one is held for nothing.
-			 */
+			/* Most lines have one binding: room for a second is held for nothing. */
 			size_t cap = b->cap ? b->cap * 2 : 1;
 			struct location_binding *items = realloc(b->items, cap * sizeof(*items));
 			if (!items)
@@ -131,14 +148,8 @@ int sip_location_put(struct sip_registrar *r, const struct sip_binding *nb)
 }
 
 /* What callers get: a copy with every text in its own array (each fits: it came from one). */
-static void view(const struct location_binding *x, struct sip_binding *out)
+static void view(struct location_binding *x, struct sip_binding *out)
 {
-	base_strlcpy(out->aor, x->aor, sizeof(out->aor));
-	base_strlcpy(out->contact, x->contact, sizeof(out->contact));
-	base_strlcpy(out->device, x->device, sizeof(out->device));
-	base_strlcpy(out->instance, x->instance, sizeof(out->instance));
-	base_strlcpy(out->user_agent, x->user_agent, sizeof(out->user_agent));
-	base_strlcpy(out->call_id, x->call_id, sizeof(out->call_id));
 	out->cseq = x->cseq;
 	out->expires_at = x->expires_at;
 	out->registered_at = x->registered_at;
@@ -146,8 +157,9 @@ static void view(const struct location_binding *x, struct sip_binding *out)
 	                                .port = x->flow.port,
 	                                .conn_id = x->flow.conn_id,
 	                                .tls_null_cipher = x->flow.tls_null_cipher};
-	base_strlcpy(out->flow.host, x->flow.host, sizeof(out->flow.host));
-	base_strlcpy(out->flow.tls_peer, x->flow.tls_peer, sizeof(out->flow.tls_peer));
+	for (size_t i = 0; i < BINDING_TEXTS; i++)
+		base_strlcpy((char *)out + binding_texts[i].text, *packed_text(x, i),
+		             binding_texts[i].size);
 }
 
 void sip_location_remove(struct sip_registrar *r, struct aor_bindings *b, size_t i)
